@@ -1,0 +1,222 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Decoder decodes event payloads strictly. The zero value is ready to use and
+// applies DefaultMaxEventBytes.
+type Decoder struct {
+	// MaxEventBytes bounds the payload size; zero means DefaultMaxEventBytes.
+	MaxEventBytes int
+}
+
+// Decode decodes one event with the default limits. See Decoder.Decode.
+func Decode(payload []byte) (Event, error) { return Decoder{}.Decode(payload) }
+
+// Decode parses payload as one event envelope and validates it.
+//
+// It rejects, with a *FieldError naming the field: payloads over the size
+// limit, anything that is not a single JSON object, duplicate or unknown
+// fields (a misspelt "verison" must not silently become "no version"),
+// values of the wrong JSON type, and values that break the rules of Validate.
+func (d Decoder) Decode(payload []byte) (Event, error) {
+	limit := d.MaxEventBytes
+	if limit <= 0 {
+		limit = DefaultMaxEventBytes
+	}
+	if len(payload) > limit {
+		return Event{}, fieldErr("", "payload is %d bytes, above the limit of %d", len(payload), limit)
+	}
+	fields, err := splitObject(payload)
+	if err != nil {
+		return Event{}, err
+	}
+	var ev Event
+	for name, raw := range fields {
+		if err := decodeField(&ev, name, raw); err != nil {
+			return Event{}, err
+		}
+	}
+	if err := ev.Validate(); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
+}
+
+// splitObject returns the top-level members of a JSON object, rejecting
+// duplicates and trailing data.
+func splitObject(payload []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, fieldErr("", "not JSON: %v", syntaxReason(err))
+	}
+	if delim, ok := tok.(json.Delim); !ok || delim != '{' {
+		return nil, fieldErr("", "not a JSON object")
+	}
+	fields := make(map[string]json.RawMessage, 9)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fieldErr("", "not JSON: %v", syntaxReason(err))
+		}
+		name := tok.(string) // object keys are always strings
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fieldErr(name, "not JSON: %v", syntaxReason(err))
+		}
+		if _, dup := fields[name]; dup {
+			return nil, fieldErr(name, "appears more than once")
+		}
+		fields[name] = raw
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fieldErr("", "not JSON: %v", syntaxReason(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fieldErr("", "trailing data after the JSON object")
+	}
+	return fields, nil
+}
+
+func syntaxReason(err error) string {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of input"
+	}
+	return err.Error()
+}
+
+func decodeField(ev *Event, name string, raw json.RawMessage) error {
+	switch name {
+	case "id":
+		return decodeString(name, raw, &ev.ID)
+	case "type":
+		return decodeString(name, raw, &ev.Type)
+	case "entity":
+		return decodeString(name, raw, &ev.Entity)
+	case "key":
+		return decodeString(name, raw, &ev.Key)
+	case "client":
+		return decodeString(name, raw, &ev.Client)
+	case "op":
+		var s string
+		if err := decodeString(name, raw, &s); err != nil {
+			return err
+		}
+		ev.Op = Op(s)
+		return nil
+	case "version":
+		if isNull(raw) {
+			return nil
+		}
+		v, err := decodeVersion(raw)
+		if err != nil {
+			return err
+		}
+		ev.Version = v
+		return nil
+	case "occurred_at":
+		var s string
+		if err := decodeString(name, raw, &s); err != nil {
+			return err
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return fieldErr(name, "%q is not an RFC 3339 timestamp", truncate(s))
+		}
+		ev.OccurredAt = t
+		return nil
+	case "data":
+		if isNull(raw) {
+			return nil
+		}
+		if bytes.TrimSpace(raw)[0] != '{' {
+			return fieldErr(name, "must be a JSON object, got %s", jsonKind(raw))
+		}
+		ev.Data = bytes.TrimSpace(raw)
+		return nil
+	default:
+		return fieldErr(name, "unknown field")
+	}
+}
+
+func decodeString(name string, raw json.RawMessage, dst *string) error {
+	if len(raw) == 0 || raw[0] != '"' {
+		return fieldErr(name, "must be a string, got %s", jsonKind(raw))
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fieldErr(name, "not a valid JSON string: %v", err)
+	}
+	return nil
+}
+
+func decodeVersion(raw json.RawMessage) (int64, error) {
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, fieldErr("version", "must be an integer, got %s", jsonKind(raw))
+	}
+	v, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		var numErr *strconv.NumError
+		if errors.As(err, &numErr) && numErr.Err == strconv.ErrRange {
+			return 0, fieldErr("version", "%s is out of range (at most %d)", truncate(string(raw)), int64(math.MaxInt64))
+		}
+		return 0, fieldErr("version", "%s is not an integer", truncate(string(raw)))
+	}
+	if v < 1 {
+		return 0, fieldErr("version", "must be at least 1, got %d", v)
+	}
+	return v, nil
+}
+
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+func jsonKind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+// truncate keeps error messages readable when a producer sends megabytes.
+func truncate(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// Encode validates ev and returns its wire form.
+func Encode(ev Event) ([]byte, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(ev)
+}

@@ -1,0 +1,140 @@
+package stores
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Opener opens a store from a DSN whose secrets are already resolved.
+type Opener func(ctx context.Context, dsn string) (Store, error)
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Opener{}
+)
+
+// Register makes an adapter available under a DSN scheme ("sqlite",
+// "postgres", ...). Adapters call it from init; registering a scheme twice
+// panics, as database/sql.Register does, because it is a programming error.
+func Register(scheme string, open Opener) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[scheme]; dup {
+		panic("stores: Register called twice for scheme " + scheme)
+	}
+	registry[scheme] = open
+}
+
+// Schemes lists the registered DSN schemes, sorted.
+func Schemes() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for s := range registry {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Scheme returns the scheme of a DSN: the text before the first ':'.
+func Scheme(dsn string) string {
+	if i := strings.IndexByte(dsn, ':'); i > 0 {
+		return strings.ToLower(dsn[:i])
+	}
+	return ""
+}
+
+// Open resolves the secrets of dsn (see ResolveSecrets) and opens the store
+// registered for its scheme. It fails with an error matching
+// ErrUnknownScheme when no adapter is registered for the scheme; errors never
+// contain the resolved secrets.
+func Open(ctx context.Context, dsn string) (Store, error) {
+	scheme := Scheme(dsn)
+	registryMu.RLock()
+	open, ok := registry[scheme]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("store %q: %w (known: %s)", Redact(dsn), ErrUnknownScheme, strings.Join(Schemes(), ", "))
+	}
+	resolved, err := ResolveSecrets(dsn)
+	if err != nil {
+		return nil, err
+	}
+	st, err := open(ctx, resolved)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %s", Redact(dsn), scrub(err.Error(), resolved, dsn))
+	}
+	return st, nil
+}
+
+// scrub removes any secret the resolved DSN carries from a driver's message.
+func scrub(msg, resolved, original string) string {
+	if resolved == original {
+		return redactPasswords(msg, resolved)
+	}
+	return redactPasswords(strings.ReplaceAll(msg, resolved, Redact(original)), resolved)
+}
+
+func redactPasswords(msg, dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return msg
+}
+
+var secretRef = regexp.MustCompile(`\$\{(env|file):([^}]+)\}`)
+
+// ResolveSecrets replaces ${env:NAME} with the environment variable NAME and
+// ${file:PATH} with the contents of the file PATH (without a trailing
+// newline), so a DSN in configuration, flags or logs never holds a password.
+// A missing variable or unreadable file is an error naming it.
+func ResolveSecrets(dsn string) (string, error) {
+	var firstErr error
+	out := secretRef.ReplaceAllStringFunc(dsn, func(ref string) string {
+		m := secretRef.FindStringSubmatch(ref)
+		kind, name := m[1], m[2]
+		switch kind {
+		case "env":
+			v, ok := os.LookupEnv(name)
+			if !ok && firstErr == nil {
+				firstErr = fmt.Errorf("DSN secret: environment variable %s is not set", name)
+			}
+			return url.PathEscape(v)
+		default:
+			b, err := os.ReadFile(name)
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("DSN secret: %w", err)
+			}
+			return url.PathEscape(strings.TrimRight(string(b), "\r\n"))
+		}
+	})
+	return out, firstErr
+}
+
+var passwordParam = regexp.MustCompile(`(?i)((?:^|[?&;])(?:password|pwd|pass)=)[^&;]*`)
+
+// Redact returns dsn with its password replaced by "xxxxx", for logs,
+// errors and status output. Secret references (${env:…}, ${file:…}) are kept:
+// they name where the secret is, not what it is.
+func Redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		if u.User != nil {
+			if _, has := u.User.Password(); has {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			}
+		}
+		out := u.String()
+		out = strings.Replace(out, "xxxxx@", "xxxxx@", 1)
+		return passwordParam.ReplaceAllString(out, "${1}xxxxx")
+	}
+	return passwordParam.ReplaceAllString(dsn, "${1}xxxxx")
+}

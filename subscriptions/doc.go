@@ -1,0 +1,10 @@
+// Package subscriptions declares the JetStream side of a migration: the event
+// stream, one durable pull consumer per subscription (legacy and target), and
+// a dead-letter stream per source stream.
+//
+// Ensure functions are idempotent: they create what is missing and update
+// what may change, so every worker can call them at start. A consumer's start
+// position is resolved to an exact stream sequence when it is first created
+// and recorded in its metadata (MetaStartSeq); that is the watermark the
+// backfill waits for.
+package subscriptions
