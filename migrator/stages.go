@@ -1,0 +1,17 @@
+package migrator
+
+import "context"
+
+// ReadStages tells how many clients read from which store. The flags
+// package implements it; cleanup refuses while any client still reads from
+// the legacy store, and status shows the counts. A nil ReadStages means
+// flags are not in use.
+type ReadStages interface {
+	// CountByStage returns the number of clients per read stage ("legacy",
+	// "shadow", "target", "target-shadow"), the default stage included.
+	CountByStage(ctx context.Context) (map[string]int, error)
+}
+
+// LegacyReadingStages are the stages that still serve reads from, or
+// compare against, the legacy store through its subscription.
+var LegacyReadingStages = []string{"legacy", "shadow", "target-shadow"}
