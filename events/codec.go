@@ -142,6 +142,9 @@ func decodeField(ev *Event, name string, raw json.RawMessage) error {
 		if bytes.TrimSpace(raw)[0] != '{' {
 			return fieldErr(name, "must be a JSON object, got %s", jsonKind(raw))
 		}
+		if !utf8.Valid(raw) {
+			return fieldErr(name, "is not valid UTF-8")
+		}
 		ev.Data = bytes.TrimSpace(raw)
 		return nil
 	default:
@@ -152,6 +155,11 @@ func decodeField(ev *Event, name string, raw json.RawMessage) error {
 func decodeString(name string, raw json.RawMessage, dst *string) error {
 	if len(raw) == 0 || raw[0] != '"' {
 		return fieldErr(name, "must be a string, got %s", jsonKind(raw))
+	}
+	// encoding/json would replace invalid bytes with U+FFFD, silently
+	// turning two different keys into one.
+	if !utf8.Valid(raw) {
+		return fieldErr(name, "is not valid UTF-8")
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		return fieldErr(name, "not a valid JSON string: %v", err)
@@ -213,10 +221,24 @@ func truncate(s string) string {
 	return s[:cut] + "…"
 }
 
-// Encode validates ev and returns its wire form.
+// Encode validates ev and returns its wire form. It fails with a *FieldError
+// (matching ErrInvalid) when ev breaks a rule of Validate or its Data is not
+// valid JSON; Data is compacted.
 func Encode(ev Event) ([]byte, error) {
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
-	return json.Marshal(ev)
+	if len(ev.Data) > 0 && !json.Valid(ev.Data) {
+		return nil, fieldErr("data", "is not valid JSON")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Keep "<", ">" and "&" as they are, so data round-trips byte for byte
+	// (after compaction) instead of growing \u003c escapes.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ev); err != nil {
+		// Only a timestamp outside years 0 to 9999 gets here.
+		return nil, fieldErr("occurred_at", "cannot be encoded: %v", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
