@@ -1,0 +1,220 @@
+package flags
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Audit scopes: what a change applied to.
+const (
+	ScopeClient  = "client"
+	ScopeDefault = "default"
+	ScopeRollout = "rollout"
+)
+
+// ActorAutoRollback is the actor of changes made by a Router's automatic
+// rollback.
+const ActorAutoRollback = "auto-rollback"
+
+// AuditEntry is one change of the flag model, as appended to the audit
+// stream.
+type AuditEntry struct {
+	// Seq is the entry's stream sequence, filled in when read.
+	Seq    uint64    `json:"-"`
+	Time   time.Time `json:"time"`
+	Actor  string    `json:"actor"`
+	Scope  string    `json:"scope"`
+	Client string    `json:"client,omitempty"`
+	// From and To are stages; for a rollout they read like "target 25%".
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+	// Forced is true when failing promotion gates were overridden;
+	// FailedGates names them.
+	Forced      bool     `json:"forced,omitempty"`
+	FailedGates []string `json:"failed_gates,omitempty"`
+	// Revision is the flag bucket revision the change produced.
+	Revision uint64 `json:"revision,omitempty"`
+}
+
+// AuditConfig configures the audit stream.
+type AuditConfig struct {
+	// Stream is the JetStream stream; default "SWITCHYARD_AUDIT".
+	Stream string
+	// Subject prefix; default "switchyard.audit". Entries go to
+	// <prefix>.client.<encoded client>, <prefix>.default and <prefix>.rollout.
+	Subject string
+	// MaxAge bounds how long entries are kept; zero keeps them forever.
+	MaxAge time.Duration
+	// Replicas of the stream; default 1.
+	Replicas int
+}
+
+func (c AuditConfig) withDefaults() AuditConfig {
+	if c.Stream == "" {
+		c.Stream = "SWITCHYARD_AUDIT"
+	}
+	if c.Subject == "" {
+		c.Subject = "switchyard.audit"
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	return c
+}
+
+// AuditLog appends flag changes to a JetStream stream and reads them back.
+// It is safe for concurrent use.
+type AuditLog struct {
+	js  jetstream.JetStream
+	cfg AuditConfig
+}
+
+// OpenAuditLog creates the audit stream if it does not exist (or updates its
+// retention) and returns the log. It fails with an error matching
+// ErrUnavailable when JetStream cannot be reached.
+func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) (*AuditLog, error) {
+	cfg = cfg.withDefaults()
+	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        cfg.Stream,
+		Description: "Switchyard flag changes: who, when, from, to, why",
+		Subjects:    []string{cfg.Subject + ".>"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      cfg.MaxAge,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit stream %s: %w: %w", cfg.Stream, ErrUnavailable, err)
+	}
+	return &AuditLog{js: js, cfg: cfg}, nil
+}
+
+func (a *AuditLog) subject(scope, client string) string {
+	if scope == ScopeClient {
+		return a.cfg.Subject + ".client." + encodeClient(client)
+	}
+	return a.cfg.Subject + "." + scope
+}
+
+// Append publishes e and waits for the stream to store it. Time defaults to
+// now. It returns the entry's sequence.
+func (a *AuditLog) Append(ctx context.Context, e AuditEntry) (uint64, error) {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	switch e.Scope {
+	case ScopeClient:
+		if err := ValidateClient(e.Client); err != nil {
+			return 0, err
+		}
+	case ScopeDefault, ScopeRollout:
+	default:
+		return 0, invalid("scope", "%q is not one of client, default, rollout", e.Scope)
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return 0, fmt.Errorf("audit entry: %w", err)
+	}
+	ack, err := a.js.Publish(ctx, a.subject(e.Scope, e.Client), b)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrAudit, err)
+	}
+	return ack.Sequence, nil
+}
+
+// AuditQuery selects audit entries.
+type AuditQuery struct {
+	// Client, when set, returns only that client's entries.
+	Client string
+	// Before, when set, returns only entries with a sequence below it, for
+	// paging backwards: pass the Seq of the oldest entry of the last page.
+	Before uint64
+	// Limit caps the entries returned; default 100, at most 1000.
+	Limit int
+}
+
+// List returns the newest entries matching q, newest first. Reading a single
+// client's entries scans that client's subject only.
+func (a *AuditLog) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	if q.Limit > 1000 {
+		return nil, invalid("limit", "%d is above the maximum of 1000", q.Limit)
+	}
+	stream, err := a.js.Stream(ctx, a.cfg.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("audit stream %s: %w: %w", a.cfg.Stream, ErrUnavailable, err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit stream %s: %w: %w", a.cfg.Stream, ErrUnavailable, err)
+	}
+	last := info.State.LastSeq
+	if q.Before > 0 && q.Before-1 < last {
+		last = q.Before - 1
+	}
+	if info.State.Msgs == 0 || last < info.State.FirstSeq {
+		return nil, nil
+	}
+	occ := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy}
+	if q.Client != "" {
+		if err := ValidateClient(q.Client); err != nil {
+			return nil, err
+		}
+		occ.FilterSubjects = []string{a.subject(ScopeClient, q.Client)}
+		occ.OptStartSeq = info.State.FirstSeq
+	} else {
+		occ.OptStartSeq = max(info.State.FirstSeq, last-min(last, uint64(q.Limit))+1)
+	}
+	cons, err := stream.OrderedConsumer(ctx, occ)
+	if err != nil {
+		return nil, fmt.Errorf("audit stream %s: %w", a.cfg.Stream, err)
+	}
+	ring := make([]AuditEntry, 0, q.Limit)
+	for {
+		batch, err := cons.FetchNoWait(256)
+		if err != nil {
+			return nil, fmt.Errorf("audit stream %s: %w", a.cfg.Stream, err)
+		}
+		n, done := 0, false
+		for msg := range batch.Messages() {
+			n++
+			md, err := msg.Metadata()
+			if err != nil {
+				continue
+			}
+			if md.Sequence.Stream > last {
+				done = true
+				continue
+			}
+			var e AuditEntry
+			if err := json.Unmarshal(msg.Data(), &e); err != nil {
+				continue // not written by AuditLog; skip rather than fail the page
+			}
+			e.Seq = md.Sequence.Stream
+			if len(ring) == q.Limit {
+				ring = append(ring[:0], ring[1:]...)
+			}
+			ring = append(ring, e)
+			if md.NumPending == 0 || md.Sequence.Stream == last {
+				done = true
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("audit stream %s: %w", a.cfg.Stream, err)
+		}
+		if done || n == 0 {
+			break
+		}
+	}
+	slices.Reverse(ring)
+	return ring, nil
+}

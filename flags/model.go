@@ -1,0 +1,315 @@
+package flags
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/events"
+)
+
+// FlagKey is the OpenFeature flag that carries a client's read stage. It is
+// a string flag; the evaluation context's targeting key is the client id.
+const FlagKey = "read-stage"
+
+// Stage is a client's read stage.
+type Stage string
+
+const (
+	// StageLegacy serves reads from the legacy store.
+	StageLegacy Stage = "legacy"
+	// StageShadow serves from legacy and compares with the target.
+	StageShadow Stage = "shadow"
+	// StageTarget serves reads from the target store.
+	StageTarget Stage = "target"
+	// StageTargetShadow serves from the target and compares with legacy.
+	StageTargetShadow Stage = "target-shadow"
+)
+
+// Stages lists every stage in promotion order.
+func Stages() []Stage { return []Stage{StageLegacy, StageShadow, StageTargetShadow, StageTarget} }
+
+// ParseStage parses a stage name, failing with an *InvalidError (field
+// "stage") that lists the valid names.
+func ParseStage(s string) (Stage, error) {
+	st := Stage(s)
+	if st.Valid() {
+		return st, nil
+	}
+	if s == "" {
+		return "", invalid("stage", "is required (one of legacy, shadow, target-shadow, target)")
+	}
+	return "", invalid("stage", "%q is not one of legacy, shadow, target-shadow, target", truncate(s, 64))
+}
+
+// Valid reports whether s is a known stage.
+func (s Stage) Valid() bool {
+	switch s {
+	case StageLegacy, StageShadow, StageTarget, StageTargetShadow:
+		return true
+	}
+	return false
+}
+
+// ServesTarget reports whether the stage answers reads from the target store.
+func (s Stage) ServesTarget() bool { return s == StageTarget || s == StageTargetShadow }
+
+// Shadowed reports whether the stage also reads the other store and compares.
+func (s Stage) Shadowed() bool { return s == StageShadow || s == StageTargetShadow }
+
+// Source says where a client's stage came from.
+type Source string
+
+const (
+	// SourceOverride: the client has a per-client override.
+	SourceOverride Source = "override"
+	// SourceRollout: the client falls inside the percentage rollout.
+	SourceRollout Source = "rollout"
+	// SourceDefault: neither applies; the default stage.
+	SourceDefault Source = "default"
+)
+
+// Limits on text the flag model stores.
+const (
+	// MaxClientBytes is the longest client id (the envelope's limit).
+	MaxClientBytes = events.MaxClientBytes
+	// MaxReasonBytes is the longest change reason.
+	MaxReasonBytes = 1024
+	// MaxActorBytes is the longest actor name.
+	MaxActorBytes = 255
+)
+
+// ValidateClient checks a client id: 1 to 255 bytes of valid UTF-8 without
+// control characters. The error is an *InvalidError for field "client".
+func ValidateClient(client string) error { return checkText("client", client, MaxClientBytes) }
+
+// ValidateReason checks a change reason: required, at most 1024 bytes,
+// UTF-8 without control characters other than tab.
+func ValidateReason(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return invalid("reason", "is required: say why the stage changes")
+	}
+	return checkText("reason", reason, MaxReasonBytes)
+}
+
+// ValidateActor checks who makes a change: required, at most 255 bytes.
+func ValidateActor(actor string) error {
+	if strings.TrimSpace(actor) == "" {
+		return invalid("actor", "is required: say who makes the change")
+	}
+	return checkText("actor", actor, MaxActorBytes)
+}
+
+func checkText(field, s string, maxBytes int) error {
+	switch {
+	case s == "":
+		return invalid(field, "is required")
+	case len(s) > maxBytes:
+		return invalid(field, "is %d bytes, above the limit of %d", len(s), maxBytes)
+	case !utf8.ValidString(s):
+		return invalid(field, "is not valid UTF-8")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' {
+			return invalid(field, "contains the control character %U", r)
+		}
+	}
+	return nil
+}
+
+// Percentages are kept in basis points (1/100 of a percent), so a rollout
+// can be as fine as 0.01 %.
+const fullRollout = 10000
+
+// ParsePercentage parses a rollout percentage between 0 and 100 with at most
+// two decimals and returns it in basis points.
+func ParsePercentage(s string) (int, error) {
+	var f float64
+	if _, err := fmt.Sscanf(strings.TrimSuffix(strings.TrimSpace(s), "%"), "%g", &f); err != nil {
+		return 0, invalid("percentage", "%q is not a number", truncate(s, 32))
+	}
+	return PercentageToBasisPoints(f)
+}
+
+// PercentageToBasisPoints converts a percentage (0..100, at most two
+// decimals) to basis points.
+func PercentageToBasisPoints(p float64) (int, error) {
+	if math.IsNaN(p) || p < 0 || p > 100 {
+		return 0, invalid("percentage", "%v is outside 0..100", p)
+	}
+	bp := math.Round(p * 100)
+	if math.Abs(bp-p*100) > 1e-6 {
+		return 0, invalid("percentage", "%v has more than two decimals", p)
+	}
+	return int(bp), nil
+}
+
+// Rollout moves a stable share of the clients without an override to Stage.
+// Whether a client is in the rollout depends only on the salt and its id:
+// FNV-1a of "salt:client" modulo 10000 below BasisPoints. Raising the
+// percentage therefore only adds clients, and lowering it only removes them.
+type Rollout struct {
+	Stage Stage `json:"stage"`
+	// BasisPoints is the share in 1/100 %: 2500 is 25 %.
+	BasisPoints int `json:"basis_points"`
+}
+
+// Percentage returns the share in percent.
+func (r Rollout) Percentage() float64 { return float64(r.BasisPoints) / 100 }
+
+// Config is the bucket-wide part of the model: the default stage and the
+// rollout. It is stored under one key.
+type Config struct {
+	// Default is the stage of clients without override outside the rollout.
+	// An empty bucket behaves as Default legacy.
+	Default Stage `json:"default"`
+	// Rollout, when set with BasisPoints > 0, applies before the default.
+	Rollout *Rollout `json:"rollout,omitempty"`
+	// Salt seeds the rollout hash. It is chosen when the config is first
+	// written and never changes, so rollouts stay stable.
+	Salt string `json:"salt"`
+	// Reason, Actor, Forced and UpdatedAt describe the last change.
+	Reason    string    `json:"reason,omitempty"`
+	Actor     string    `json:"actor,omitempty"`
+	Forced    bool      `json:"forced,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// DefaultConfig is the configuration of an empty bucket: everyone on legacy.
+func DefaultConfig() Config { return Config{Default: StageLegacy, Salt: "switchyard"} }
+
+// Validate checks the stages and the rollout share.
+func (c Config) Validate() error {
+	if !c.Default.Valid() {
+		return invalid("default", "stage %q is not one of legacy, shadow, target-shadow, target", truncate(string(c.Default), 64))
+	}
+	if r := c.Rollout; r != nil {
+		if !r.Stage.Valid() {
+			return invalid("rollout.stage", "%q is not one of legacy, shadow, target-shadow, target", truncate(string(r.Stage), 64))
+		}
+		if r.BasisPoints < 0 || r.BasisPoints > fullRollout {
+			return invalid("rollout.basis_points", "%d is outside 0..10000", r.BasisPoints)
+		}
+	}
+	return nil
+}
+
+// InRollout reports whether client falls inside the rollout share.
+func (c *Config) InRollout(client string) bool {
+	r := c.Rollout
+	return r != nil && r.BasisPoints > 0 && int(RolloutBucket(c.Salt, client)) < r.BasisPoints
+}
+
+// RolloutBucket returns the client's stable position 0..9999: FNV-1a (64
+// bit) of salt, ':' and client, modulo 10000. It does not allocate.
+func RolloutBucket(salt, client string) uint32 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(salt); i++ {
+		h ^= uint64(salt[i])
+		h *= prime
+	}
+	h ^= ':'
+	h *= prime
+	for i := 0; i < len(client); i++ {
+		h ^= uint64(client[i])
+		h *= prime
+	}
+	return uint32(h % fullRollout)
+}
+
+// Override pins one client to a stage.
+type Override struct {
+	Client string `json:"client"`
+	Stage  Stage  `json:"stage"`
+	// Reason, Actor and UpdatedAt describe the change that set it.
+	Reason    string    `json:"reason"`
+	Actor     string    `json:"actor"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Forced is true when the change overrode failing promotion gates;
+	// FailedGates then lists what failed.
+	Forced      bool     `json:"forced,omitempty"`
+	FailedGates []string `json:"failed_gates,omitempty"`
+	// Revision is the bucket revision of the override; not stored in the
+	// value, filled in when read.
+	Revision uint64 `json:"-"`
+}
+
+// Resolution is a client's effective stage and why.
+type Resolution struct {
+	Stage  Stage
+	Source Source
+}
+
+// Snapshot is an immutable view of the whole model. Resolve on it is safe
+// for concurrent use and does not allocate.
+type Snapshot struct {
+	config    Config
+	overrides map[string]Override
+	// Revision is the highest bucket revision the snapshot reflects.
+	Revision uint64
+}
+
+// NewSnapshot builds a snapshot; overrides is taken over, not copied.
+func NewSnapshot(cfg Config, overrides map[string]Override, revision uint64) *Snapshot {
+	if overrides == nil {
+		overrides = map[string]Override{}
+	}
+	return &Snapshot{config: cfg, overrides: overrides, Revision: revision}
+}
+
+// Config returns the default and rollout configuration.
+func (s *Snapshot) Config() Config { return s.config }
+
+// Override returns the client's override, if any.
+func (s *Snapshot) Override(client string) (Override, bool) {
+	o, ok := s.overrides[client]
+	return o, ok
+}
+
+// Overrides returns the number of overrides.
+func (s *Snapshot) Overrides() int { return len(s.overrides) }
+
+// EachOverride calls fn for every override in no particular order.
+func (s *Snapshot) EachOverride(fn func(Override)) {
+	for _, o := range s.overrides {
+		fn(o)
+	}
+}
+
+// Resolve returns the client's effective stage: its override, else the
+// rollout stage when the client falls inside the rollout, else the default.
+func (s *Snapshot) Resolve(client string) Resolution {
+	if o, ok := s.overrides[client]; ok {
+		return Resolution{Stage: o.Stage, Source: SourceOverride}
+	}
+	return s.config.resolveWithoutOverride(client)
+}
+
+func (c *Config) resolveWithoutOverride(client string) Resolution {
+	if c.InRollout(client) {
+		return Resolution{Stage: c.Rollout.Stage, Source: SourceRollout}
+	}
+	d := c.Default
+	if d == "" {
+		d = StageLegacy
+	}
+	return Resolution{Stage: d, Source: SourceDefault}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,369 @@
+package flags
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+)
+
+// ShadowCounts are one client's read counters.
+type ShadowCounts struct {
+	// Matches, Mismatches and Errors count compared shadow reads: both
+	// stores answered and agreed, disagreed, or the secondary failed.
+	Matches    int64 `json:"matches"`
+	Mismatches int64 `json:"mismatches"`
+	Errors     int64 `json:"errors"`
+	// Dropped counts shadow reads skipped because too many comparisons
+	// were already running.
+	Dropped int64 `json:"dropped"`
+	// TargetReads and TargetErrors count reads answered by the target store
+	// (stages target and target-shadow) and how many of them failed.
+	TargetReads  int64 `json:"target_reads"`
+	TargetErrors int64 `json:"target_errors"`
+	// UpdatedAt is when the counters last changed.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// Compared returns the shadow reads that were compared.
+func (c ShadowCounts) Compared() int64 { return c.Matches + c.Mismatches }
+
+// MismatchRate returns Mismatches / Compared, 0 when nothing was compared.
+func (c ShadowCounts) MismatchRate() float64 {
+	if c.Compared() == 0 {
+		return 0
+	}
+	return float64(c.Mismatches) / float64(c.Compared())
+}
+
+// Add accumulates o into c.
+func (c *ShadowCounts) Add(o ShadowCounts) {
+	c.Matches += o.Matches
+	c.Mismatches += o.Mismatches
+	c.Errors += o.Errors
+	c.Dropped += o.Dropped
+	c.TargetReads += o.TargetReads
+	c.TargetErrors += o.TargetErrors
+	if o.UpdatedAt.After(c.UpdatedAt) {
+		c.UpdatedAt = o.UpdatedAt
+	}
+}
+
+func (c ShadowCounts) isZero() bool {
+	return c.Matches == 0 && c.Mismatches == 0 && c.Errors == 0 && c.Dropped == 0 && c.TargetReads == 0 && c.TargetErrors == 0
+}
+
+// ShadowStatsConfig configures the shared shadow counters.
+type ShadowStatsConfig struct {
+	// Bucket is the key-value bucket; default "switchyard_shadow".
+	Bucket string
+	// RouterID names this process's keys; default a random unique id. Each
+	// router writes only its own key per client, "<client>.<router>", and
+	// readers sum every router's key, so several routers never contend.
+	RouterID string
+	// FlushInterval is how often counters are written; default 5 s.
+	FlushInterval time.Duration
+	// MaxAge, when set, expires counters not updated for that long.
+	MaxAge time.Duration
+	// MaxPending bounds the clients with unwritten counters; beyond it new
+	// clients' counters are dropped until the next flush. Default 100000.
+	MaxPending int
+	// Replicas of the bucket; default 1.
+	Replicas int
+	Logger   *slog.Logger
+}
+
+func (c ShadowStatsConfig) withDefaults() ShadowStatsConfig {
+	if c.Bucket == "" {
+		c.Bucket = "switchyard_shadow"
+	}
+	if c.RouterID == "" {
+		c.RouterID = nuid.Next()
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 5 * time.Second
+	}
+	if c.MaxPending <= 0 {
+		c.MaxPending = 100000
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// ShadowStats keeps per-client shadow counters in a key-value bucket shared
+// by every router, the gates and the console. A router records in memory
+// (ObserveRead) and a background loop (Start) adds its deltas to its own
+// keys; readers (ClientStats, All) sum over routers. It is safe for
+// concurrent use.
+type ShadowStats struct {
+	kv  jetstream.KeyValue
+	cfg ShadowStatsConfig
+
+	mu      sync.Mutex
+	pending map[string]ShadowCounts
+
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// OpenShadowStats creates the bucket if needed. It fails with an error
+// matching ErrUnavailable when JetStream cannot be reached.
+func OpenShadowStats(ctx context.Context, js jetstream.JetStream, cfg ShadowStatsConfig) (*ShadowStats, error) {
+	cfg = cfg.withDefaults()
+	if !validToken(cfg.RouterID) {
+		return nil, invalid("router id", "%q may hold only letters, digits, '-' and '_'", truncate(cfg.RouterID, 64))
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      cfg.Bucket,
+		Description: "Switchyard: per-client shadow read counters, one key per client and router",
+		History:     1,
+		TTL:         cfg.MaxAge,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("shadow stats bucket %s: %w: %w", cfg.Bucket, ErrUnavailable, err)
+	}
+	return &ShadowStats{kv: kv, cfg: cfg, pending: map[string]ShadowCounts{}}, nil
+}
+
+func validToken(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Record adds delta to client's unwritten counters. It never blocks on the
+// network.
+func (s *ShadowStats) Record(client string, delta ShadowCounts) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.pending[client]
+	if !ok && len(s.pending) >= s.cfg.MaxPending {
+		return
+	}
+	c.Add(delta)
+	s.pending[client] = c
+}
+
+// ObserveRead implements ClientObserver.
+func (s *ShadowStats) ObserveRead(client string, o ReadObservation) {
+	var d ShadowCounts
+	switch o.Shadow {
+	case ShadowMatch:
+		d.Matches = 1
+	case ShadowMismatch:
+		d.Mismatches = 1
+	case ShadowError:
+		d.Errors = 1
+	case ShadowDropped:
+		d.Dropped = 1
+	}
+	if o.Served == StoreTarget {
+		d.TargetReads = 1
+		if o.ServedErr {
+			d.TargetErrors = 1
+		}
+	}
+	if d.isZero() {
+		return
+	}
+	d.UpdatedAt = time.Now().UTC()
+	s.Record(client, d)
+}
+
+// Start runs the flush loop until Close.
+func (s *ShadowStats) Start() {
+	s.once.Do(func() {
+		s.stop, s.done = make(chan struct{}), make(chan struct{})
+		go s.loop()
+	})
+}
+
+func (s *ShadowStats) loop() {
+	defer close(s.done)
+	t := time.NewTicker(s.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.FlushInterval)
+			if err := s.Flush(ctx); err != nil {
+				s.cfg.Logger.Warn("shadow stats flush failed; retrying later", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// Close stops the flush loop and writes what is pending, within ctx.
+func (s *ShadowStats) Close(ctx context.Context) error {
+	if s.stop != nil {
+		select {
+		case <-s.stop:
+		default:
+			close(s.stop)
+		}
+		<-s.done
+	}
+	return s.Flush(ctx)
+}
+
+// Flush adds the unwritten counters to this router's keys. Counters that
+// fail to be written stay pending for the next flush.
+func (s *ShadowStats) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	batch := s.pending
+	s.pending = make(map[string]ShadowCounts, len(batch))
+	s.mu.Unlock()
+	var failed int
+	var firstErr error
+	for client, delta := range batch {
+		if err := s.add(ctx, client, delta); err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+			s.Record(client, delta)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("shadow stats: %d of %d clients not written: %w", failed, len(batch), firstErr)
+	}
+	return nil
+}
+
+func (s *ShadowStats) key(client string) string { return encodeClient(client) + "." + s.cfg.RouterID }
+
+// add adds delta to the stored counters with a compare-and-set. Only this
+// router writes the key; a conflict means a Reset deleted it meanwhile, so
+// one retry starts from the fresh value.
+func (s *ShadowStats) add(ctx context.Context, client string, delta ShadowCounts) error {
+	key := s.key(client)
+	for attempt := 0; ; attempt++ {
+		var cur ShadowCounts
+		var rev uint64
+		e, err := s.kv.Get(ctx, key)
+		switch {
+		case err == nil:
+			rev = e.Revision()
+			if json.Unmarshal(e.Value(), &cur) != nil {
+				cur = ShadowCounts{}
+			}
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+		default:
+			return err
+		}
+		cur.Add(delta)
+		b, _ := json.Marshal(cur)
+		if rev == 0 {
+			_, err = s.kv.Create(ctx, key, b)
+		} else {
+			_, err = s.kv.Update(ctx, key, b, rev)
+		}
+		if err == nil || attempt > 0 || !(errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)) {
+			return err
+		}
+	}
+}
+
+// ClientStats returns client's counters summed over every router. A client
+// without counters has zero counts.
+func (s *ShadowStats) ClientStats(ctx context.Context, client string) (ShadowCounts, error) {
+	if err := ValidateClient(client); err != nil {
+		return ShadowCounts{}, err
+	}
+	var sum ShadowCounts
+	w, err := s.kv.Watch(ctx, encodeClient(client)+".*", jetstream.IgnoreDeletes())
+	if err != nil {
+		return ShadowCounts{}, fmt.Errorf("shadow stats %s: %w: %w", s.cfg.Bucket, ErrUnavailable, err)
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ShadowCounts{}, ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok {
+				return ShadowCounts{}, fmt.Errorf("shadow stats %s: %w: watch closed", s.cfg.Bucket, ErrUnavailable)
+			}
+			if e == nil {
+				return sum, nil
+			}
+			var c ShadowCounts
+			if json.Unmarshal(e.Value(), &c) == nil {
+				sum.Add(c)
+			}
+		}
+	}
+}
+
+// All returns every client's counters summed over routers.
+func (s *ShadowStats) All(ctx context.Context) (map[string]ShadowCounts, error) {
+	out := map[string]ShadowCounts{}
+	err := eachEntry(ctx, s.kv, func(e jetstream.KeyValueEntry) {
+		enc, _, ok := strings.Cut(e.Key(), ".")
+		if !ok {
+			return
+		}
+		client, ok := decodeClient(enc)
+		if !ok {
+			return
+		}
+		var c ShadowCounts
+		if json.Unmarshal(e.Value(), &c) == nil {
+			sum := out[client]
+			sum.Add(c)
+			out[client] = sum
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("shadow stats %s: %w", s.cfg.Bucket, err)
+	}
+	return out, nil
+}
+
+// Reset forgets client's counters in every router, for instance after its
+// mismatches were repaired, so the shadow gate counts from zero again.
+func (s *ShadowStats) Reset(ctx context.Context, client string) error {
+	if err := ValidateClient(client); err != nil {
+		return err
+	}
+	lister, err := s.kv.ListKeysFiltered(ctx, encodeClient(client)+".*")
+	if err != nil {
+		return fmt.Errorf("shadow stats %s: %w: %w", s.cfg.Bucket, ErrUnavailable, err)
+	}
+	var keys []string
+	for k := range lister.Keys() {
+		keys = append(keys, k)
+	}
+	for _, k := range keys {
+		if err := s.kv.Purge(ctx, k); err != nil {
+			return fmt.Errorf("shadow stats %s: reset %s: %w", s.cfg.Bucket, quoteClient(client), err)
+		}
+	}
+	s.mu.Lock()
+	delete(s.pending, client)
+	s.mu.Unlock()
+	return nil
+}
