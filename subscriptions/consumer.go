@@ -84,7 +84,10 @@ type ConsumerSpec struct {
 	// MaxDeliver bounds deliveries per message; zero or -1 means unlimited,
 	// the default, so a long sink outage never drops events.
 	MaxDeliver int
-	// Backoff, if set, spaces redeliveries after an ack timeout.
+	// Backoff, if set, spaces redeliveries after an ack timeout: the n-th
+	// redelivery waits Backoff[n-1] (the last step repeats). JetStream then
+	// uses Backoff[0] as the ack wait, and MaxDeliver, when limited, must be
+	// larger than the number of steps.
 	Backoff []time.Duration
 	// MaxAckPending bounds unacknowledged messages across the whole fleet.
 	// Zero means 10,000.
