@@ -48,3 +48,9 @@ func publishN(t *testing.T, js jetstream.JetStream, subject string, n int) uint6
 	}
 	return last
 }
+
+// publisherlessServer starts an embedded server with no stream at all.
+func publisherlessServer(t *testing.T) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	return testenv.NATS(t).Connect()
+}
