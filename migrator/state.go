@@ -261,6 +261,9 @@ type EntityProgress struct {
 	Inserted   int64 `json:"inserted"`
 	Skipped    int64 `json:"skipped"`
 	Tombstones int64 `json:"tombstones"`
+	// Rejected counts source rows the target store can never hold (see the
+	// copier's log for their keys); they are left out, not retried.
+	Rejected int64 `json:"rejected,omitempty"`
 	// Done is set by the copier that finishes the last chunk.
 	Done       bool       `json:"done"`
 	StartedAt  time.Time  `json:"started_at"`
@@ -618,4 +621,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func jsonBytes(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return b, nil
 }

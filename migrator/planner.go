@@ -1,0 +1,87 @@
+package migrator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/switchyard/switchyard/stores"
+)
+
+// planner splits an entity's source keys into chunks of chunkRows live
+// rows and hands them to the work queue. Every backfill process runs a
+// planner per entity; they coordinate through compare-and-set on the
+// entity checkpoint, so each chunk index is recorded, with its bounds,
+// exactly once, before it is published. Walking the keys costs one
+// Checksum(Limit) per chunk: its LastKey is the chunk's upper bound.
+type planner struct {
+	source    stores.Reader
+	state     *State
+	queue     *workQueue
+	run       BackfillRun
+	chunkRows int
+	log       *slog.Logger
+}
+
+// plan plans the entity to its end. It first republishes the last chunk
+// recorded (a planner may have died between recording and publishing it;
+// the stream drops the duplicate otherwise).
+func (pl *planner) plan(ctx context.Context, entity string) error {
+	p, err := pl.state.startEntity(ctx, pl.run, entity)
+	if err != nil {
+		return err
+	}
+	if p.Planned > 0 {
+		if err := pl.publish(ctx, chunkTask{Run: pl.run.ID, Entity: entity, Chunk: p.LastChunk}); err != nil {
+			return err
+		}
+	}
+	for !p.PlanDone {
+		after := ""
+		if p.Planned > 0 {
+			after = p.LastChunk.Through
+		}
+		cs, err := retryTransient(ctx, pl.log, "plan "+entity, func() (stores.Checksum, error) {
+			return pl.source.Checksum(ctx, entity, stores.Range{After: after, Limit: pl.chunkRows})
+		})
+		if err != nil {
+			return fmt.Errorf("plan %s after %q: %w", entity, after, err)
+		}
+		last := cs.Count < int64(pl.chunkRows)
+		chunk := ChunkRange{Index: p.Planned, After: after, Through: cs.LastKey}
+		if last {
+			// The final chunk has no upper bound: rows inserted into the
+			// source after planning are copied too.
+			chunk.Through = ""
+		}
+		recorded, err := retryAlways(ctx, pl.log, "record chunk of "+entity, func() (bool, error) {
+			return pl.state.recordChunk(ctx, pl.run.ID, entity, chunk, cs.Count, last)
+		})
+		if err != nil {
+			return err
+		}
+		if recorded {
+			if err := pl.publish(ctx, chunkTask{Run: pl.run.ID, Entity: entity, Chunk: chunk}); err != nil {
+				return err
+			}
+		}
+		if p, err = pl.progress(ctx, entity); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (pl *planner) publish(ctx context.Context, t chunkTask) error {
+	_, err := retryAlways(ctx, pl.log, "enqueue chunk", func() (struct{}, error) {
+		return struct{}{}, pl.queue.publish(ctx, t)
+	})
+	return err
+}
+
+func (pl *planner) progress(ctx context.Context, entity string) (EntityProgress, error) {
+	return retryAlways(ctx, pl.log, "read checkpoint of "+entity, func() (EntityProgress, error) {
+		p, _, err := pl.state.EntityProgress(ctx, entity)
+		return p, err
+	})
+}
