@@ -30,18 +30,27 @@ func Usagef(format string, args ...any) error {
 type FlagSet struct {
 	*flag.FlagSet
 	command string
+	usage   string
+	out     io.Writer
+}
+
+// PrintUsage prints the command's usage text and flags to its output.
+func (fs *FlagSet) PrintUsage() {
+	fmt.Fprintf(fs.out, "Usage: switchyard %s\n\n%s\n\nFlags (each also read from SWITCHYARD_<NAME>):\n", fs.command, strings.TrimSpace(fs.usage))
+	fs.SetOutput(fs.out)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // NewFlagSet returns the flag set of one subcommand. usage is printed by
 // --help above the flag list.
 func NewFlagSet(command, usage string, out io.Writer) *FlagSet {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: switchyard %s\n\n%s\n\nFlags (each also read from SWITCHYARD_<NAME>):\n", command, strings.TrimSpace(usage))
-		fs.PrintDefaults()
-	}
-	return &FlagSet{FlagSet: fs, command: command}
+	// The flag package prints the whole usage on any parse error; a bad
+	// flag must produce one line, so the usage is printed for --help only.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &FlagSet{FlagSet: fs, command: command, usage: usage, out: out}
 }
 
 // EnvName is the environment variable a flag falls back to.
@@ -55,6 +64,7 @@ func EnvName(flagName string) string {
 func (fs *FlagSet) Parse(args []string) error {
 	if err := fs.FlagSet.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.PrintUsage()
 			return err
 		}
 		return Usagef("%s: %v", fs.command, err)
