@@ -1,0 +1,155 @@
+// Switchyard console: the confirmation dialog for stage changes. Loaded as
+// an external script (the Content-Security-Policy forbids inline script);
+// pages work read-only without it.
+"use strict";
+
+(function () {
+  const client = document.getElementById("client");
+  const form = document.getElementById("switch-form");
+  const dialog = document.getElementById("confirm-dialog");
+  if (!client || !form || !dialog) {
+    return;
+  }
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const id = client.dataset.clientId;
+  const current = client.dataset.stage;
+  const revision = Number(client.dataset.revision || "0");
+  const gatesPassed = client.dataset.gatesPassed === "true";
+
+  const el = (x) => document.getElementById(x);
+  const summary = el("confirm-summary");
+  const gatesBox = el("confirm-gates");
+  const reason = el("confirm-reason");
+  const forceRow = el("confirm-force-row");
+  const force = el("confirm-force");
+  const errorBox = el("confirm-error");
+  const submit = el("confirm-submit");
+  let pending = null; // {to, rollback}
+
+  const servesTarget = (s) => s === "target" || s === "target-shadow";
+
+  function stageBadge(s) {
+    const span = document.createElement("span");
+    span.className = "stage stage-" + s;
+    span.textContent = s;
+    return span;
+  }
+
+  function failingConditions() {
+    return Array.from(document.querySelectorAll("#gates .conditions li.bad strong")).map((n) => n.textContent);
+  }
+
+  function showGates(names, heading) {
+    gatesBox.replaceChildren();
+    const strong = document.createElement("strong");
+    strong.textContent = heading;
+    gatesBox.append(strong);
+    if (names.length) {
+      const ul = document.createElement("ul");
+      for (const n of names) {
+        const li = document.createElement("li");
+        li.textContent = n;
+        ul.append(li);
+      }
+      gatesBox.append(ul);
+    }
+    gatesBox.hidden = false;
+    forceRow.hidden = false;
+  }
+
+  function open(to, rollback) {
+    pending = { to, rollback };
+    summary.replaceChildren(
+      document.createTextNode((rollback ? "Roll back " : "Switch ") + "client "),
+      Object.assign(document.createElement("strong"), { className: "mono", textContent: id }),
+      document.createTextNode(" from "), stageBadge(current),
+      document.createTextNode(" to "), stageBadge(to), document.createTextNode("."));
+    gatesBox.hidden = true;
+    forceRow.hidden = true;
+    force.checked = false;
+    errorBox.hidden = true;
+    if (!rollback && servesTarget(to) && !gatesPassed) {
+      showGates(failingConditions(), "Promotion gates do not pass:");
+    }
+    submit.textContent = rollback ? "Roll back to legacy" : "Switch to " + to;
+    submit.className = rollback ? "danger" : "primary";
+    dialog.showModal();
+    reason.focus();
+  }
+
+  function showError(msg) {
+    errorBox.textContent = msg;
+    errorBox.hidden = false;
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const to = el("switch-to").value;
+    if (!to) {
+      el("switch-to").focus();
+      return;
+    }
+    open(to, false);
+  });
+  const rollbackButton = el("rollback-button");
+  if (rollbackButton) {
+    rollbackButton.addEventListener("click", () => open("legacy", true));
+  }
+  el("confirm-cancel").addEventListener("click", () => dialog.close());
+
+  el("confirm-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!pending) {
+      return;
+    }
+    const text = reason.value.trim();
+    if (!text) {
+      showError("A reason is required.");
+      reason.focus();
+      return;
+    }
+    const base = "/api/clients/" + encodeURIComponent(id);
+    const url = pending.rollback ? base + "/rollback" : base + "/stage";
+    const body = pending.rollback
+      ? { reason: text, expected_stage: current, expected_revision: revision }
+      : { to: pending.to, reason: text, expected_stage: current, expected_revision: revision, force: force.checked };
+    submit.disabled = true;
+    errorBox.hidden = true;
+    try {
+      const resp = await fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify(body),
+      });
+      if (resp.ok) {
+        window.location.assign("/clients/" + encodeURIComponent(id) + "?changed=" + encodeURIComponent(pending.to));
+        return;
+      }
+      if (resp.status === 401) {
+        window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
+        return;
+      }
+      let msg = "The change failed (HTTP " + resp.status + ").";
+      let data = null;
+      try {
+        data = await resp.json();
+      } catch (_) {
+        data = null;
+      }
+      if (data && data.error) {
+        msg = data.error.message;
+        if (data.error.code === "gate_refused") {
+          showGates((data.error.conditions || []).map((c) => c.name + (c.detail ? " (" + c.detail + ")" : "")),
+            "Refused by the promotion gates:");
+          msg = "The promotion gates refused the switch. Tick the override to force it; the reason is recorded.";
+        }
+      }
+      showError(msg);
+    } catch (err) {
+      showError("The console could not be reached: " + err.message);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+})();

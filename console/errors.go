@@ -1,0 +1,74 @@
+package console
+
+import "errors"
+
+// Errors a Flags implementation returns (wrapped, matched with errors.Is)
+// so the console answers with the right status and message.
+var (
+	// ErrClientNotFound: the client id is unknown to the flag store.
+	ErrClientNotFound = errors.New("client not found")
+	// ErrConflict: the client's flag changed since it was read (revision
+	// or expected stage mismatch). The user should reload and retry.
+	ErrConflict = errors.New("the client's stage changed meanwhile")
+	// ErrGateRefused: a promotion gate does not pass and the change was
+	// not forced. Implementations should return a *GateRefusal so the
+	// failing conditions can be shown.
+	ErrGateRefused = errors.New("promotion gate refused the change")
+	// ErrInvalidChange: the flag store rejected the change as malformed
+	// (unknown stage, missing reason, bad client id).
+	ErrInvalidChange = errors.New("invalid change")
+	// ErrAuditIncomplete: the change was applied but the audit entry could
+	// not be written.
+	ErrAuditIncomplete = errors.New("the change was applied but could not be recorded in the audit log")
+	// ErrUnavailable: the backing store (NATS, the migrator) cannot be
+	// reached right now.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Errors of the console's own checks.
+var (
+	// ErrInvalidInput matches every rejected request parameter; the
+	// concrete error is an *InputError naming the field.
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrBadCredentials: unknown user or wrong password. The two cases are
+	// deliberately indistinguishable.
+	ErrBadCredentials = errors.New("wrong user name or password")
+	// ErrInvalidUsers matches every problem in the users configuration.
+	ErrInvalidUsers = errors.New("invalid console users")
+	// ErrWeakPassword: HashPassword refused the password.
+	ErrWeakPassword = errors.New("password not accepted")
+)
+
+// InputError is a rejected request parameter.
+type InputError struct {
+	Field string // form field or JSON member, e.g. "reason"
+	Msg   string // what is wrong, e.g. "is longer than 500 characters"
+	// TooLarge marks size violations, answered with 413 instead of 400.
+	TooLarge bool
+}
+
+func (e *InputError) Error() string        { return e.Field + " " + e.Msg }
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// GateRefusal is the error a Flags implementation returns when promotion
+// gates block a change; it matches ErrGateRefused.
+type GateRefusal struct {
+	// Failed lists the conditions that do not pass.
+	Failed []GateCondition
+}
+
+func (e *GateRefusal) Error() string {
+	msg := "promotion gate refused the change:"
+	for i, c := range e.Failed {
+		if i > 0 {
+			msg += ";"
+		}
+		msg += " " + c.Name
+		if c.Detail != "" {
+			msg += " (" + c.Detail + ")"
+		}
+	}
+	return msg
+}
+
+func (e *GateRefusal) Is(target error) bool { return target == ErrGateRefused }

@@ -1,0 +1,212 @@
+package console
+
+import (
+	"context"
+	"time"
+)
+
+// Flags is what the console needs from the per-client read flags. Package
+// console/flagsadapter implements it over package flags; tests and other
+// flag systems may bring their own.
+type Flags interface {
+	// Search lists known clients whose id contains query (ignoring case;
+	// empty lists every known client), sorted by id, one page at a time.
+	Search(ctx context.Context, query string, page PageRequest) (ClientPage, error)
+	// Client returns one client's stage, why it has it, shadow statistics
+	// and gate status. A client the store never saw is reported with the
+	// stage the default or rollout gives it.
+	Client(ctx context.Context, id string) (ClientDetail, error)
+	// SetStage applies change and appends it to the audit stream. It fails
+	// with ErrConflict when the client's stage or revision differ from the
+	// expected ones, with ErrGateRefused (a *GateRefusal) when gates block a
+	// promotion that is not forced, with ErrInvalidChange for input the
+	// store refuses, and with ErrAuditIncomplete when the change was
+	// applied but could not be recorded.
+	SetStage(ctx context.Context, change StageChange) (ClientDetail, error)
+	// Audit returns recorded changes, newest first, as selected by q.
+	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
+}
+
+// Stage is a client's read stage.
+type Stage string
+
+// The read stages, in promotion order.
+const (
+	StageLegacy       Stage = "legacy"
+	StageShadow       Stage = "shadow"
+	StageTarget       Stage = "target"
+	StageTargetShadow Stage = "target-shadow"
+)
+
+// Stages lists every stage in promotion order.
+var Stages = []Stage{StageLegacy, StageShadow, StageTargetShadow, StageTarget}
+
+// Valid reports whether s is one of the four stages.
+func (s Stage) Valid() bool {
+	switch s {
+	case StageLegacy, StageShadow, StageTarget, StageTargetShadow:
+		return true
+	}
+	return false
+}
+
+// Description says in words where reads go in stage s.
+func (s Stage) Description() string {
+	switch s {
+	case StageLegacy:
+		return "reads served by the legacy store"
+	case StageShadow:
+		return "reads served by the legacy store, compared with the target"
+	case StageTargetShadow:
+		return "reads served by the target store, compared with legacy"
+	case StageTarget:
+		return "reads served by the target store"
+	}
+	return "unknown stage"
+}
+
+// ServesTarget reports whether reads in stage s are answered by the target.
+func (s Stage) ServesTarget() bool { return s == StageTarget || s == StageTargetShadow }
+
+// StageSource says why a client has its stage.
+type StageSource string
+
+// Stage sources.
+const (
+	SourceOverride StageSource = "override" // a per-client setting
+	SourceRollout  StageSource = "rollout"  // a percentage rollout picked the client
+	SourceDefault  StageSource = "default"  // the default stage
+)
+
+// PageRequest selects one page of a listing: the clients sorted after
+// After (empty for the first page), at most Size of them.
+type PageRequest struct {
+	After string
+	Size  int
+}
+
+// ClientPage is one page of search results.
+type ClientPage struct {
+	Clients []ClientSummary
+	// More is true when clients follow the last one of this page.
+	More bool
+}
+
+// ClientSummary is one row of the search results.
+type ClientSummary struct {
+	ID     string
+	Stage  Stage
+	Source StageSource
+}
+
+// ClientDetail is everything the console shows about one client.
+type ClientDetail struct {
+	ID     string
+	Stage  Stage
+	Source StageSource
+	// SourceDetail explains the source, e.g. "rollout to target at 25%".
+	SourceDetail string
+	// Revision is the flag store revision of the client's override (0 when
+	// the client has none); passed back in StageChange.ExpectedRevision.
+	Revision uint64
+	// Override describes the per-client setting; nil without one.
+	Override *OverrideInfo
+	// LastSeen is when a read router last served the client; zero if
+	// unknown.
+	LastSeen time.Time
+	Shadow   ShadowStats
+	Gates    GateStatus
+}
+
+// OverrideInfo is who set a client's override, when and why.
+type OverrideInfo struct {
+	Actor  string
+	At     time.Time
+	Reason string
+	Forced bool
+}
+
+// ShadowStats are the per-client read counters.
+type ShadowStats struct {
+	// Compared is the number of shadow reads compared: Matches +
+	// Mismatches + Errors.
+	Compared   uint64
+	Matches    uint64
+	Mismatches uint64
+	// Errors counts shadow reads whose secondary failed or ran too long.
+	Errors uint64
+	// TargetReads and TargetErrors count reads the target store answered
+	// and how many failed.
+	TargetReads  uint64
+	TargetErrors uint64
+	// SampleKeys are some keys whose reads mismatched, newest first; empty
+	// when the flag store does not keep samples.
+	SampleKeys []string
+	// Unavailable says why the statistics could not be read, if so.
+	Unavailable string
+	// UpdatedAt is when the statistics last changed; zero if never.
+	UpdatedAt time.Time
+}
+
+// GateStatus is the state of the promotion gates for one client.
+type GateStatus struct {
+	// Passed is true when every condition passes.
+	Passed     bool
+	Conditions []GateCondition
+	// Unavailable says why the gates could not be evaluated, if so.
+	Unavailable string
+}
+
+// GateCondition is one promotion gate condition.
+type GateCondition struct {
+	Name   string
+	Passed bool
+	Detail string
+}
+
+// StageChange is a request to set a client's stage.
+type StageChange struct {
+	ClientID string
+	To       Stage
+	// ExpectedStage, when set, must equal the client's current stage.
+	ExpectedStage Stage
+	// ExpectedRevision, when set, must equal the current revision of the
+	// client's override (0: the client has no override).
+	ExpectedRevision *uint64
+	Reason           string
+	// Actor is the console user making the change.
+	Actor string
+	// Force overrides failing promotion gates; the reason is recorded.
+	Force bool
+}
+
+// AuditQuery selects audit entries.
+type AuditQuery struct {
+	// ClientID, when set, keeps only that client's entries.
+	ClientID string
+	// Before, when non-zero, keeps entries older than the one with this
+	// sequence (AuditEntry.Seq), for paging backwards.
+	Before uint64
+	// Limit caps the entries returned.
+	Limit int
+}
+
+// AuditEntry is one recorded change.
+type AuditEntry struct {
+	// Seq orders entries; older entries have smaller numbers.
+	Seq      uint64
+	At       time.Time
+	Actor    string
+	ClientID string
+	// From and To are stages for client changes; for rollouts they read
+	// like "target 25%".
+	From   string
+	To     string
+	Reason string
+	Forced bool
+	// FailedGates names the conditions a forced change overrode.
+	FailedGates []string
+	// Scope is what changed when it is not a single client, e.g.
+	// "default" or "rollout"; empty for client overrides.
+	Scope string
+}

@@ -1,0 +1,199 @@
+package flagsadapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/switchyard/switchyard/console"
+	"github.com/switchyard/switchyard/flags"
+)
+
+// maxPageSize is the most clients flags.Store.ListClients returns at once.
+const maxPageSize = 999
+
+// Adapter implements console.Flags. It holds no state of its own; every
+// call reads the flag bucket, so several consoles can share one bucket.
+type Adapter struct {
+	store  *flags.Store
+	shadow flags.ShadowSource
+}
+
+var _ console.Flags = (*Adapter)(nil)
+
+// New adapts store. shadow supplies the shadow statistics (normally the
+// *flags.ShadowStats the read routers write to); nil shows them as
+// unavailable. Changes need a store opened with an audit log: without one
+// every change fails, so nothing is changed unrecorded.
+func New(store *flags.Store, shadow flags.ShadowSource) *Adapter {
+	return &Adapter{store: store, shadow: shadow}
+}
+
+// Search lists known clients whose id contains query, ignoring case.
+func (a *Adapter) Search(ctx context.Context, query string, page console.PageRequest) (console.ClientPage, error) {
+	size := min(max(page.Size, 1), maxPageSize)
+	views, err := a.store.ListClients(ctx, flags.ClientQuery{Search: query, After: page.After, Limit: size + 1})
+	if err != nil {
+		return console.ClientPage{}, translate(err)
+	}
+	out := console.ClientPage{More: len(views) > size}
+	for _, v := range views[:min(len(views), size)] {
+		out.Clients = append(out.Clients, console.ClientSummary{ID: v.Client, Stage: console.Stage(v.Stage), Source: console.StageSource(v.Source)})
+	}
+	return out, nil
+}
+
+// Client returns the client's stage and source, its gate status and
+// shadow statistics. Gate and statistics failures are reported inside the
+// detail rather than failing the call, so the page still shows the stage.
+func (a *Adapter) Client(ctx context.Context, id string) (console.ClientDetail, error) {
+	v, err := a.store.Client(ctx, id)
+	if err != nil {
+		return console.ClientDetail{}, translate(err)
+	}
+	d := console.ClientDetail{
+		ID:       v.Client,
+		Stage:    console.Stage(v.Stage),
+		Source:   console.StageSource(v.Source),
+		Revision: v.Revision,
+		LastSeen: v.LastSeen,
+	}
+	if o := v.Override; o != nil {
+		d.Override = &console.OverrideInfo{Actor: o.Actor, At: o.UpdatedAt, Reason: o.Reason, Forced: o.Forced}
+		d.SourceDetail = "set for this client"
+	}
+	switch v.Source {
+	case flags.SourceRollout, flags.SourceDefault:
+		d.SourceDetail = a.describeConfig(ctx, v.Source)
+	}
+	if gs, err := a.store.GateStatus(ctx, id); err != nil {
+		d.Gates.Unavailable = err.Error()
+	} else {
+		d.Gates.Passed = gs.Passed
+		for _, c := range gs.Conditions {
+			d.Gates.Conditions = append(d.Gates.Conditions, console.GateCondition{Name: c.Name, Passed: c.OK, Detail: c.Detail})
+		}
+	}
+	d.Shadow = a.shadowStats(ctx, id)
+	return d, nil
+}
+
+func (a *Adapter) describeConfig(ctx context.Context, src flags.Source) string {
+	cfg, _, err := a.store.Config(ctx)
+	if err != nil {
+		return "configuration unavailable: " + err.Error()
+	}
+	if src == flags.SourceRollout && cfg.Rollout != nil {
+		return fmt.Sprintf("inside the rollout of %g%% of the clients to %s", cfg.Rollout.Percentage(), cfg.Rollout.Stage)
+	}
+	msg := "the default stage of clients without their own setting"
+	if cfg.Rollout != nil && cfg.Rollout.BasisPoints > 0 {
+		msg += fmt.Sprintf(" (outside the %g%% rollout to %s)", cfg.Rollout.Percentage(), cfg.Rollout.Stage)
+	}
+	return msg
+}
+
+func (a *Adapter) shadowStats(ctx context.Context, id string) console.ShadowStats {
+	if a.shadow == nil {
+		return console.ShadowStats{Unavailable: "no shadow statistics source is configured"}
+	}
+	c, err := a.shadow.ClientStats(ctx, id)
+	if err != nil {
+		return console.ShadowStats{Unavailable: err.Error()}
+	}
+	return console.ShadowStats{
+		Compared:     nonNegative(c.Compared()),
+		Matches:      nonNegative(c.Matches),
+		Mismatches:   nonNegative(c.Mismatches),
+		Errors:       nonNegative(c.Errors),
+		TargetReads:  nonNegative(c.TargetReads),
+		TargetErrors: nonNegative(c.TargetErrors),
+		UpdatedAt:    c.UpdatedAt,
+	}
+}
+
+func nonNegative(n int64) uint64 { return uint64(max(n, 0)) }
+
+// SetStage sets the client's override. Without an expected revision it
+// bases the change on the revision it reads first (after checking the
+// expected stage), so a concurrent change still fails with
+// console.ErrConflict rather than being overwritten.
+func (a *Adapter) SetStage(ctx context.Context, ch console.StageChange) (console.ClientDetail, error) {
+	var rev uint64
+	if ch.ExpectedRevision != nil {
+		rev = *ch.ExpectedRevision
+	}
+	if ch.ExpectedStage != "" || ch.ExpectedRevision == nil {
+		v, err := a.store.Client(ctx, ch.ClientID)
+		if err != nil {
+			return console.ClientDetail{}, translate(err)
+		}
+		if ch.ExpectedStage != "" && console.Stage(v.Stage) != ch.ExpectedStage {
+			return console.ClientDetail{}, fmt.Errorf("%w: client %q is now in %s, not %s", console.ErrConflict, ch.ClientID, v.Stage, ch.ExpectedStage)
+		}
+		if ch.ExpectedRevision == nil {
+			rev = v.Revision
+		}
+	}
+	_, err := a.store.SetStage(ctx, flags.Change{
+		Client:           ch.ClientID,
+		Stage:            flags.Stage(ch.To),
+		Reason:           ch.Reason,
+		Actor:            ch.Actor,
+		ExpectedRevision: rev,
+		Force:            ch.Force,
+	})
+	if err != nil {
+		return console.ClientDetail{}, translate(err)
+	}
+	return a.Client(ctx, ch.ClientID)
+}
+
+// Audit lists the audit log the store appends to.
+func (a *Adapter) Audit(ctx context.Context, q console.AuditQuery) ([]console.AuditEntry, error) {
+	log := a.store.Audit()
+	if log == nil {
+		return nil, fmt.Errorf("%w: the flag store has no audit log", console.ErrUnavailable)
+	}
+	es, err := log.List(ctx, flags.AuditQuery{Client: q.ClientID, Before: q.Before, Limit: min(max(q.Limit, 1), 1000)})
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]console.AuditEntry, 0, len(es))
+	for _, e := range es {
+		entry := console.AuditEntry{
+			Seq: e.Seq, At: e.Time, Actor: e.Actor, ClientID: e.Client,
+			From: e.From, To: e.To, Reason: e.Reason, Forced: e.Forced, FailedGates: e.FailedGates,
+		}
+		if e.Scope != flags.ScopeClient {
+			entry.Scope = e.Scope
+		}
+		out = append(out, entry)
+	}
+	return out, nil
+}
+
+// translate maps the flag package's errors onto the console's, keeping the
+// original for its message.
+func translate(err error) error {
+	var gate *flags.GateRefusedError
+	switch {
+	case errors.As(err, &gate):
+		r := &console.GateRefusal{}
+		for _, c := range gate.Failed {
+			r.Failed = append(r.Failed, console.GateCondition{Name: c.Name, Passed: c.OK, Detail: c.Detail})
+		}
+		return r
+	case errors.Is(err, flags.ErrInvalid):
+		return fmt.Errorf("%w: %w", console.ErrInvalidChange, err)
+	case errors.Is(err, flags.ErrConflict):
+		return fmt.Errorf("%w: %w", console.ErrConflict, err)
+	case errors.Is(err, flags.ErrNotFound):
+		return fmt.Errorf("%w: %w", console.ErrClientNotFound, err)
+	case errors.Is(err, flags.ErrAudit):
+		return fmt.Errorf("%w: %w", console.ErrAuditIncomplete, err)
+	case errors.Is(err, flags.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %w", console.ErrUnavailable, err)
+	}
+	return err
+}

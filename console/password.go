@@ -1,0 +1,72 @@
+package console
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Password rules.
+const (
+	// DefaultBcryptCost is the cost HashPassword uses when given 0.
+	DefaultBcryptCost = 12
+	// MinPasswordLength is the fewest characters HashPassword accepts.
+	MinPasswordLength = 12
+	// MaxPasswordBytes is bcrypt's limit; longer passwords are refused
+	// rather than silently truncated.
+	MaxPasswordBytes = 72
+)
+
+// HashPassword returns the bcrypt hash of password for a users file. cost
+// 0 means DefaultBcryptCost. It fails with ErrWeakPassword when the password
+// is shorter than MinPasswordLength characters, longer than
+// MaxPasswordBytes bytes, or not valid UTF-8.
+func HashPassword(password string, cost int) (string, error) {
+	if !utf8.ValidString(password) {
+		return "", fmt.Errorf("%w: not valid UTF-8", ErrWeakPassword)
+	}
+	if n := utf8.RuneCountInString(password); n < MinPasswordLength {
+		return "", fmt.Errorf("%w: %d characters, at least %d needed", ErrWeakPassword, n, MinPasswordLength)
+	}
+	if len(password) > MaxPasswordBytes {
+		return "", fmt.Errorf("%w: %d bytes, at most %d allowed", ErrWeakPassword, len(password), MaxPasswordBytes)
+	}
+	if cost == 0 {
+		cost = DefaultBcryptCost
+	}
+	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+		return "", fmt.Errorf("bcrypt cost %d is outside %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// checkHash validates the format of a stored hash.
+func checkHash(hash string) error {
+	if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+		return fmt.Errorf("password_hash is not a bcrypt hash (make one with switchyard console hash-password): %v", err)
+	}
+	return nil
+}
+
+// passwordMatches compares password with a bcrypt hash in constant time.
+func passwordMatches(hash, password string) bool {
+	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	return err == nil
+}
+
+// dummyHashFor returns a hash of a constant with the given cost. It is
+// compared against for unknown users so that a login attempt takes about as
+// long whether or not the user exists. A failure yields "", which compares
+// as false immediately; that only weakens the timing equalisation.
+func dummyHashFor(cost int) string {
+	h, err := bcrypt.GenerateFromPassword([]byte("switchyard-console-no-such-user"), cost)
+	if err != nil {
+		return ""
+	}
+	return string(h)
+}
