@@ -1,0 +1,257 @@
+package mssql
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/stores"
+)
+
+// maxJSONDepth is the deepest nesting SQL Server's JSON functions accept;
+// a deeper document would fail the table's ISJSON check inside the
+// transaction, so it is rejected up front instead.
+const maxJSONDepth = 128
+
+// Apply applies writes in one transaction, sent as one batch. See
+// stores.Writer for the semantics. Before anything is sent it rejects, with
+// a *stores.RejectError, the writes stores.Validate refuses and those SQL
+// Server cannot hold: text that is not valid UTF-8, event ids over 255
+// bytes, documents nested deeper than 128 levels, and the entity name of
+// the ledger table. A deadlocked batch is re-run up to the configured bound
+// and then fails with an error matching stores.ErrTransient, as do
+// connection errors; a wrong table shape fails with stores.ErrSchemaMismatch.
+func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyResult, error) {
+	if len(writes) == 0 {
+		return stores.ApplyResult{}, nil
+	}
+	if err := stores.Validate(writes); err != nil {
+		return stores.ApplyResult{}, err
+	}
+	if err := checkWrites(writes); err != nil {
+		return stores.ApplyResult{}, err
+	}
+	plan := stores.NewPlan(writes)
+	for _, entity := range plan.Entities {
+		if err := s.ensureEntity(ctx, entity); err != nil {
+			return stores.ApplyResult{}, err
+		}
+	}
+	payload, err := batchPayload(plan)
+	if err != nil {
+		return stores.ApplyResult{}, err
+	}
+	statement := applyStatement(s.cfg.schema(), plan.Entities)
+	var applied, duplicates int64
+	for attempt := 0; ; attempt++ {
+		applied, duplicates, err = s.runBatch(ctx, statement, payload)
+		if err == nil || !isDeadlock(err) || attempt >= s.cfg.deadlockRetries() {
+			break
+		}
+		// The victim's transaction is rolled back; a short pause lets the
+		// winner finish before the batch runs again.
+		if waitErr := s.pause(ctx, attempt); waitErr != nil {
+			break
+		}
+	}
+	if err != nil {
+		return stores.ApplyResult{}, classify(fmt.Errorf("apply %d writes: %w", len(writes), err))
+	}
+	res := plan.Result
+	res.Applied += int(applied)
+	res.Duplicates += int(duplicates)
+	res.Skipped += plan.Size() - int(applied) - int(duplicates)
+	return res, nil
+}
+
+// checkWrites rejects what SQL Server cannot hold; stores.Validate has
+// already checked the shared rules.
+func checkWrites(writes []stores.Write) error {
+	for i, w := range writes {
+		switch {
+		case w.Entity == ledgerTable:
+			return stores.Reject(i, w, "entity name %q is reserved for the ledger table", ledgerTable)
+		case !utf8.ValidString(w.Key):
+			return stores.Reject(i, w, "key is not valid UTF-8")
+		case !utf8.ValidString(w.Client):
+			return stores.Reject(i, w, "client is not valid UTF-8")
+		case len(w.EventID) > events.MaxIDBytes:
+			return stores.Reject(i, w, "event id is %d bytes, above the limit of %d", len(w.EventID), events.MaxIDBytes)
+		case !utf8.ValidString(w.EventID):
+			return stores.Reject(i, w, "event id is not valid UTF-8")
+		}
+		if w.Deleted {
+			continue
+		}
+		if !utf8.Valid(w.Data) {
+			return stores.Reject(i, w, "data is not valid UTF-8")
+		}
+		if depth := jsonDepth(w.Data); depth > maxJSONDepth {
+			return stores.Reject(i, w, "data is nested %d levels deep; SQL Server's JSON functions accept at most %d", depth, maxJSONDepth)
+		}
+	}
+	return nil
+}
+
+// jsonDepth returns the deepest nesting of objects and arrays in a valid
+// JSON document, skipping string contents.
+func jsonDepth(doc []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, b := range doc {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// batchRow is one write in the batch parameter. Field names are short
+// because they repeat for every row; the version travels as a string so
+// SQL Server converts it to BIGINT exactly, never through a float.
+type batchRow struct {
+	Key      string  `json:"k"`
+	Client   string  `json:"c"`
+	Version  int64   `json:"v,string"`
+	Deleted  bool    `json:"d"`
+	Data     *string `json:"x"`
+	EventID  string  `json:"i,omitempty"`
+	IfAbsent bool    `json:"a"`
+}
+
+type batch struct {
+	EventIDs []string     `json:"ids"`
+	Entities [][]batchRow `json:"e"`
+}
+
+// batchPayload encodes the whole plan as the one @batch parameter: the
+// ledger ids, then the rows of each entity in plan.Entities order.
+func batchPayload(plan *stores.Plan) (string, error) {
+	b := batch{EventIDs: plan.EventIDs, Entities: make([][]batchRow, len(plan.Entities))}
+	if b.EventIDs == nil {
+		b.EventIDs = []string{}
+	}
+	for i, entity := range plan.Entities {
+		rows := make([]batchRow, 0, len(plan.Writes[entity]))
+		for _, w := range plan.Writes[entity] {
+			row := batchRow{Key: w.Key, Client: w.Client, Version: w.Version, Deleted: w.Deleted, EventID: w.EventID, IfAbsent: w.IfAbsent}
+			if !w.Deleted {
+				data := string(bytes.TrimSpace(w.Data))
+				row.Data = &data
+			}
+			rows = append(rows, row)
+		}
+		b.Entities[i] = rows
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(b); err != nil {
+		return "", fmt.Errorf("encode batch: %w", err)
+	}
+	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// applyStatement is the T-SQL batch that applies a plan. It reads every row
+// from the single @batch parameter, checks and records the ledger ids, and
+// runs one MERGE per entity, all in one transaction:
+//
+//   - XACT_ABORT rolls the whole transaction back on any error, a client
+//     timeout included;
+//   - ledger rows are read WITH (UPDLOCK, HOLDLOCK) so two workers holding
+//     the same event id serialize, and the second counts a duplicate;
+//   - each MERGE runs WITH (HOLDLOCK) on a source that has one row per key
+//     (the plan already collapsed them), joins on the key only, and keeps
+//     the version fence and the IfAbsent rule in WHEN MATCHED AND, never in
+//     ON, as SQL Server's documentation requires;
+//   - keys are compared under the key column's binary collation.
+func applyStatement(schema string, entities []string) string {
+	var sb strings.Builder
+	ledger := quote(schema) + "." + quote(ledgerTable)
+	sb.WriteString(`SET XACT_ABORT ON;
+SET NOCOUNT ON;
+DECLARE @applied BIGINT = 0, @duplicates BIGINT = 0;
+DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL PRIMARY KEY);
+DECLARE @seen TABLE ([id] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL PRIMARY KEY);
+INSERT INTO @ids ([id]) SELECT CAST(j.[value] AS NVARCHAR(255)) FROM OPENJSON(@batch, N'$.ids') AS j;
+BEGIN TRANSACTION;
+INSERT INTO @seen ([id]) SELECT l.[id] FROM ` + ledger + ` AS l WITH (UPDLOCK, HOLDLOCK) JOIN @ids AS i ON l.[id] = i.[id];
+SET @duplicates = @@ROWCOUNT;
+INSERT INTO ` + ledger + ` ([id], [recorded_at]) SELECT i.[id], SYSUTCDATETIME() FROM @ids AS i WHERE NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = i.[id]);
+`)
+	for i, entity := range entities {
+		sb.WriteString(`MERGE ` + quote(schema) + "." + quote(entity) + ` WITH (HOLDLOCK) AS t
+USING (
+    SELECT s.[k] COLLATE ` + keyCollation + ` AS [k], s.[c], s.[v], s.[d], s.[x], s.[a]
+    FROM OPENJSON(@batch, N'$.e[` + strconv.Itoa(i) + `]') WITH ([k] NVARCHAR(255) N'$.k', [c] NVARCHAR(255) N'$.c', [v] BIGINT N'$.v', [d] BIT N'$.d', [x] NVARCHAR(MAX) N'$.x', [i] NVARCHAR(255) N'$.i', [a] BIT N'$.a') AS s
+    WHERE s.[i] IS NULL OR NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = s.[i] COLLATE ` + keyCollation + `)
+) AS s
+ON t.[key] = s.[k]
+WHEN MATCHED AND s.[a] = 0 AND s.[v] > t.[version] THEN
+    UPDATE SET t.[client] = s.[c], t.[version] = s.[v], t.[deleted] = s.[d], t.[data] = s.[x], t.[updated_at] = SYSUTCDATETIME()
+WHEN NOT MATCHED BY TARGET THEN
+    INSERT ([key], [client], [version], [deleted], [data], [updated_at]) VALUES (s.[k], s.[c], s.[v], s.[d], s.[x], SYSUTCDATETIME());
+SET @applied += @@ROWCOUNT;
+`)
+	}
+	sb.WriteString(`COMMIT TRANSACTION;
+SELECT @applied AS [applied], @duplicates AS [duplicates];`)
+	return sb.String()
+}
+
+// deadlockPause is the first pause before a deadlocked batch runs again;
+// it doubles with every further attempt.
+const deadlockPause = 20 * time.Millisecond
+
+// pauseFor waits before re-running a deadlocked batch, or returns ctx's
+// error when ctx ends first.
+func pauseFor(ctx context.Context, attempt int) error {
+	t := time.NewTimer(deadlockPause << attempt)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runBatch sends the statement with its one parameter and reads the counts.
+func (s *Store) runBatch(ctx context.Context, statement, payload string) (applied, duplicates int64, err error) {
+	rows, err := s.db.QueryContext(ctx, statement, sql.Named("batch", payload))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return 0, 0, err
+		}
+		return 0, 0, fmt.Errorf("apply batch returned no counts")
+	}
+	if err := rows.Scan(&applied, &duplicates); err != nil {
+		return 0, 0, err
+	}
+	return applied, duplicates, rows.Err()
+}

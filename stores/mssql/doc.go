@@ -1,0 +1,27 @@
+// Package mssql is the Microsoft SQL Server store, the usual migration
+// target. It registers the DSN scheme "sqlserver":
+//
+//	sqlserver://user:password@host:1433?database=app&schema=dbo
+//	sqlserver://host?database=app&fedauth=ActiveDirectoryDefault
+//	sqlserver://user:pw@host?database=app&project=task.title:nvarchar(200):index
+//
+// Every entity is one table in the configured schema:
+//
+//	[key]        NVARCHAR(255) COLLATE Latin1_General_100_BIN2 PRIMARY KEY
+//	[client]     NVARCHAR(255) COLLATE Latin1_General_100_BIN2, indexed with [key]
+//	[version]    BIGINT
+//	[deleted]    BIT
+//	[data]       NVARCHAR(MAX), CHECK ([data] IS NULL OR ISJSON([data]) = 1)
+//	[updated_at] DATETIME2
+//
+// plus optional persisted computed columns projected from JSON fields of
+// [data]. Tables, and the switchyard_ledger table, are created on demand
+// under an application lock, so many workers may start at once.
+//
+// Apply sends one batch per call: all rows travel in a single NVARCHAR(MAX)
+// JSON parameter expanded server-side with OPENJSON, so batches never reach
+// the 2,100-parameter cap, and one transaction records the ledger ids and
+// runs one MERGE WITH (HOLDLOCK) per entity. Deadlocks (error 1205) are
+// retried a bounded number of times; connection errors match
+// stores.ErrTransient. See docs/stores.md for the mapping and the DSN.
+package mssql

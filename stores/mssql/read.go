@@ -1,0 +1,185 @@
+package mssql
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/stores"
+)
+
+const recordColumns = "[key], [client], [version], [deleted], [data], [updated_at]"
+
+func getStatement(table string) string {
+	return "SELECT " + recordColumns + " FROM " + table + " WHERE [key] = @key;"
+}
+
+// rangeStatement selects the rows of r in key order. The bounds and the
+// client filter are parameters; only their presence shapes the text.
+func rangeStatement(columns, table string, r stores.Range, liveOnly bool) (string, []any) {
+	var sb strings.Builder
+	args := []any{sql.Named("after", r.After)}
+	sb.WriteString("SELECT ")
+	if r.Limit > 0 {
+		sb.WriteString("TOP (@limit) ")
+		args = append(args, sql.Named("limit", int64(r.Limit)))
+	}
+	sb.WriteString(columns + " FROM " + table + " WHERE [key] > @after")
+	if r.Through != "" {
+		sb.WriteString(" AND [key] <= @through")
+		args = append(args, sql.Named("through", r.Through))
+	}
+	if r.Client != "" {
+		sb.WriteString(" AND [client] = @client")
+		args = append(args, sql.Named("client", r.Client))
+	}
+	if liveOnly {
+		sb.WriteString(" AND [deleted] = 0")
+	}
+	sb.WriteString(" ORDER BY [key];")
+	return sb.String(), args
+}
+
+const entitiesQuery = `SELECT t.[name] FROM sys.tables AS t
+WHERE t.[schema_id] = SCHEMA_ID(@schema) AND t.[name] <> N'switchyard_ledger'
+    AND (SELECT COUNT(*) FROM sys.columns AS c WHERE c.[object_id] = t.[object_id] AND c.[name] IN (N'key', N'client', N'version', N'deleted', N'data', N'updated_at')) = 6;`
+
+// Get returns the row of key, tombstone included. It fails with an error
+// matching stores.ErrNotFound when the key has no row, stores.ErrNoEntity
+// when the entity has no table (or is not a valid entity name), and a
+// classified driver error otherwise.
+func (s *Store) Get(ctx context.Context, entity, key string) (stores.Record, error) {
+	table, err := tableName(s.cfg.schema(), entity)
+	if err != nil {
+		return stores.Record{}, fmt.Errorf("%w: %v", stores.ErrNoEntity, err)
+	}
+	rows, err := s.db.QueryContext(ctx, getStatement(table), sql.Named("key", key))
+	if err != nil {
+		if isMissingTable(err) {
+			return stores.Record{}, fmt.Errorf("get %s/%s: %w", entity, key, stores.ErrNoEntity)
+		}
+		return stores.Record{}, classify(fmt.Errorf("get %s/%s: %w", entity, key, err))
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return stores.Record{}, classify(fmt.Errorf("get %s/%s: %w", entity, key, err))
+		}
+		return stores.Record{}, fmt.Errorf("get %s/%s: %w", entity, key, stores.ErrNotFound)
+	}
+	rec, err := scanRecord(rows)
+	if err != nil {
+		return stores.Record{}, fmt.Errorf("get %s/%s: %w", entity, key, err)
+	}
+	return rec, nil
+}
+
+func scanRecord(rows *sql.Rows) (stores.Record, error) {
+	var rec stores.Record
+	var data sql.NullString
+	var updated time.Time
+	if err := rows.Scan(&rec.Key, &rec.Client, &rec.Version, &rec.Deleted, &data, &updated); err != nil {
+		return stores.Record{}, err
+	}
+	if data.Valid && !rec.Deleted {
+		rec.Data = json.RawMessage(data.String)
+	}
+	rec.UpdatedAt = updated.UTC()
+	return rec, nil
+}
+
+// Scan returns the rows of a range in key order, tombstones included, in one
+// query. An entity without a table scans empty. Keys are ordered by the key
+// column's binary collation (UTF-16 code units; see docs/stores.md).
+func (s *Store) Scan(ctx context.Context, entity string, r stores.Range) ([]stores.Record, error) {
+	table, err := tableName(s.cfg.schema(), entity)
+	if err != nil {
+		return nil, err
+	}
+	statement, args := rangeStatement(recordColumns, table, r, false)
+	rows, err := s.db.QueryContext(ctx, statement, args...)
+	if err != nil {
+		if isMissingTable(err) {
+			return nil, nil
+		}
+		return nil, classify(fmt.Errorf("scan %s: %w", entity, err))
+	}
+	defer rows.Close()
+	var out []stores.Record
+	for rows.Next() {
+		rec, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan %s: %w", entity, err)
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(fmt.Errorf("scan %s: %w", entity, err))
+	}
+	return out, nil
+}
+
+// Checksum streams the live rows of a range into a stores.Summer in one
+// query; rows are never held in memory together. An entity without a table
+// sums to the zero Checksum.
+func (s *Store) Checksum(ctx context.Context, entity string, r stores.Range) (stores.Checksum, error) {
+	table, err := tableName(s.cfg.schema(), entity)
+	if err != nil {
+		return stores.Checksum{}, err
+	}
+	statement, args := rangeStatement("[key], [client], [data]", table, r, true)
+	rows, err := s.db.QueryContext(ctx, statement, args...)
+	if err != nil {
+		if isMissingTable(err) {
+			var empty stores.Summer
+			return empty.Checksum(), nil
+		}
+		return stores.Checksum{}, classify(fmt.Errorf("checksum %s: %w", entity, err))
+	}
+	defer rows.Close()
+	var sum stores.Summer
+	var key, client string
+	var data []byte
+	for rows.Next() {
+		if err := rows.Scan(&key, &client, &data); err != nil {
+			return stores.Checksum{}, fmt.Errorf("checksum %s: %w", entity, err)
+		}
+		if err := sum.Add(key, client, data); err != nil {
+			return stores.Checksum{}, fmt.Errorf("checksum %s: %w", entity, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return stores.Checksum{}, classify(fmt.Errorf("checksum %s: %w", entity, err))
+	}
+	return sum.Checksum(), nil
+}
+
+// Entities lists the tables of the schema that have the entity shape,
+// sorted, leaving out the ledger and tables of other applications.
+func (s *Store) Entities(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, entitiesQuery, sql.Named("schema", s.cfg.schema()))
+	if err != nil {
+		return nil, classify(fmt.Errorf("list entities: %w", err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("list entities: %w", err)
+		}
+		if events.ValidEntity(name) {
+			out = append(out, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(fmt.Errorf("list entities: %w", err))
+	}
+	sort.Strings(out)
+	return out, nil
+}

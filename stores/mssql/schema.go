@@ -1,0 +1,235 @@
+package mssql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/switchyard/switchyard/stores"
+)
+
+// schemaLockStatement serializes DDL on one table across every worker: the
+// application lock is held until the transaction ends, so two workers that
+// both find a table missing do not both try to create it.
+const schemaLockStatement = `DECLARE @rc INT;
+EXEC @rc = sp_getapplock @Resource = @resource, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 30000;
+IF @rc < 0 THROW 50001, N'switchyard: timed out waiting for the schema lock', 1;`
+
+// shapeQuery lists a table's columns for the shape check.
+const shapeQuery = `SELECT c.[name], TYPE_NAME(c.[user_type_id]), c.[max_length], c.[is_computed], ISNULL(c.[collation_name], N'')
+FROM sys.columns AS c
+WHERE c.[object_id] = OBJECT_ID(@object)
+ORDER BY c.[column_id];`
+
+// column is one column a table must have. maxLength is in bytes as
+// sys.columns reports it (-1 for MAX, 0 to accept any); collation "" accepts
+// any collation.
+type column struct {
+	name      string
+	typ       string
+	maxLength int
+	collation string
+}
+
+var entityColumns = []column{
+	{"key", "nvarchar", 510, keyCollation},
+	{"client", "nvarchar", 510, ""},
+	{"version", "bigint", 0, ""},
+	{"deleted", "bit", 0, ""},
+	{"data", "nvarchar", -1, ""},
+	{"updated_at", "datetime2", 0, ""},
+}
+
+var ledgerColumns = []column{
+	{"id", "nvarchar", 510, keyCollation},
+	{"recorded_at", "datetime2", 0, ""},
+}
+
+func createEntityStatement(schema, entity string) string {
+	table := quote(schema) + "." + quote(entity)
+	return `IF OBJECT_ID(@object, N'U') IS NULL
+BEGIN
+    CREATE TABLE ` + table + ` (
+        [key] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL,
+        [client] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL,
+        [version] BIGINT NOT NULL,
+        [deleted] BIT NOT NULL,
+        [data] NVARCHAR(MAX) NULL,
+        [updated_at] DATETIME2(7) NOT NULL,
+        CONSTRAINT ` + quote("pk_"+entity) + ` PRIMARY KEY CLUSTERED ([key]),
+        CONSTRAINT ` + quote("ck_"+entity+"_data") + ` CHECK ([data] IS NULL OR ISJSON([data]) = 1)
+    );
+    CREATE INDEX ` + quote("ix_"+entity+"_client_key") + ` ON ` + table + ` ([client], [key]);
+END;`
+}
+
+func createLedgerStatement(schema string) string {
+	table := quote(schema) + "." + quote(ledgerTable)
+	return `IF OBJECT_ID(@object, N'U') IS NULL
+BEGIN
+    CREATE TABLE ` + table + ` (
+        [id] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL,
+        [recorded_at] DATETIME2(7) NOT NULL,
+        CONSTRAINT ` + quote("pk_"+ledgerTable) + ` PRIMARY KEY CLUSTERED ([id])
+    );
+    CREATE INDEX ` + quote("ix_"+ledgerTable+"_recorded_at") + ` ON ` + table + ` ([recorded_at]);
+END;`
+}
+
+func addProjectionStatement(schema, entity string, p Projection) string {
+	return `IF COL_LENGTH(@object, @column) IS NULL
+    ALTER TABLE ` + quote(schema) + "." + quote(entity) + ` ADD ` + quote(p.Column) + ` AS ` + p.expression() + ` PERSISTED;`
+}
+
+func projectionIndexName(entity string, p Projection) string { return "ix_" + entity + "_" + p.Column }
+
+func indexProjectionStatement(schema, entity string, p Projection) string {
+	return `IF INDEXPROPERTY(OBJECT_ID(@object), @index, N'IndexID') IS NULL
+    CREATE INDEX ` + quote(projectionIndexName(entity, p)) + ` ON ` + quote(schema) + "." + quote(entity) + ` (` + quote(p.Column) + `);`
+}
+
+// tableSet remembers the tables this process has created or checked, so DDL
+// runs once per table and process, not once per batch.
+type tableSet struct {
+	mu    sync.Mutex
+	ready map[string]bool
+}
+
+// ensureEntity creates the entity's table and its projected columns if they
+// are missing and checks the shape of what exists. It fails with an error
+// matching stores.ErrSchemaMismatch naming the first wrong column, and with
+// a classified driver error when SQL Server cannot be reached.
+func (s *Store) ensureEntity(ctx context.Context, entity string) error {
+	s.tables.mu.Lock()
+	defer s.tables.mu.Unlock()
+	if s.tables.ready[entity] {
+		return nil
+	}
+	schema := s.cfg.schema()
+	projections := s.cfg.Projections[entity]
+	steps := []ddlStep{{createEntityStatement(schema, entity), nil}}
+	for _, p := range projections {
+		steps = append(steps, ddlStep{addProjectionStatement(schema, entity, p), []any{sql.Named("column", p.Column)}})
+		if p.Index {
+			steps = append(steps, ddlStep{indexProjectionStatement(schema, entity, p), []any{sql.Named("index", projectionIndexName(entity, p))}})
+		}
+	}
+	want := append([]column(nil), entityColumns...)
+	computed := make([]string, 0, len(projections))
+	for _, p := range projections {
+		computed = append(computed, p.Column)
+	}
+	if err := s.runDDL(ctx, schema, entity, steps, want, computed); err != nil {
+		return err
+	}
+	s.tables.ready[entity] = true
+	return nil
+}
+
+// ensureLedger creates the ledger table if it is missing and checks its
+// shape, with the same failure modes as ensureEntity.
+func (s *Store) ensureLedger(ctx context.Context) error {
+	schema := s.cfg.schema()
+	return s.runDDL(ctx, schema, ledgerTable, []ddlStep{{createLedgerStatement(schema), nil}}, ledgerColumns, nil)
+}
+
+type ddlStep struct {
+	statement string
+	args      []any
+}
+
+// runDDL runs steps under the table's application lock in one transaction,
+// then checks the table's columns against want and computed.
+func (s *Store) runDDL(ctx context.Context, schema, table string, steps []ddlStep, want []column, computed []string) (err error) {
+	object := quote(schema) + "." + quote(table)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(fmt.Errorf("create table %s: %w", object, err))
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback() // the error that caused the rollback is the one to report
+		}
+	}()
+	resource := "switchyard:schema:" + schema + "." + table
+	if _, err := tx.ExecContext(ctx, schemaLockStatement, sql.Named("resource", resource)); err != nil {
+		return classify(fmt.Errorf("lock table %s: %w", object, err))
+	}
+	for _, step := range steps {
+		args := append([]any{sql.Named("object", object)}, step.args...)
+		if _, err := tx.ExecContext(ctx, step.statement, args...); err != nil {
+			return classify(fmt.Errorf("create table %s: %w", object, err))
+		}
+	}
+	if err := checkShape(ctx, tx, object, want, computed); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return classify(fmt.Errorf("create table %s: %w", object, err))
+	}
+	return nil
+}
+
+type columnInfo struct {
+	typ       string
+	maxLength int
+	computed  bool
+	collation string
+}
+
+// checkShape compares the table's columns with what Switchyard needs. Extra
+// columns are allowed (users may add their own); missing or retyped ones
+// are not.
+func checkShape(ctx context.Context, tx *sql.Tx, object string, want []column, computed []string) error {
+	rows, err := tx.QueryContext(ctx, shapeQuery, sql.Named("object", object))
+	if err != nil {
+		return classify(fmt.Errorf("read columns of %s: %w", object, err))
+	}
+	defer rows.Close()
+	have := map[string]columnInfo{}
+	for rows.Next() {
+		var name string
+		var info columnInfo
+		if err := rows.Scan(&name, &info.typ, &info.maxLength, &info.computed, &info.collation); err != nil {
+			return fmt.Errorf("read columns of %s: %w", object, err)
+		}
+		have[strings.ToLower(name)] = info
+	}
+	if err := rows.Err(); err != nil {
+		return classify(fmt.Errorf("read columns of %s: %w", object, err))
+	}
+	for _, c := range want {
+		got, ok := have[c.name]
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: %s has no column [%s]", stores.ErrSchemaMismatch, object, c.name)
+		case !strings.EqualFold(got.typ, c.typ):
+			return fmt.Errorf("%w: %s column [%s] is %s, want %s", stores.ErrSchemaMismatch, object, c.name, got.typ, c.typ)
+		case c.maxLength != 0 && got.maxLength != c.maxLength:
+			return fmt.Errorf("%w: %s column [%s] is %s of %s, want %s", stores.ErrSchemaMismatch, object, c.name, c.typ, describeLength(got.maxLength), describeLength(c.maxLength))
+		case c.collation != "" && !strings.EqualFold(got.collation, c.collation):
+			return fmt.Errorf("%w: %s column [%s] has collation %q, want %s", stores.ErrSchemaMismatch, object, c.name, got.collation, c.collation)
+		case got.computed:
+			return fmt.Errorf("%w: %s column [%s] is a computed column", stores.ErrSchemaMismatch, object, c.name)
+		}
+	}
+	for _, name := range computed {
+		got, ok := have[strings.ToLower(name)]
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: %s has no projected column [%s]", stores.ErrSchemaMismatch, object, name)
+		case !got.computed:
+			return fmt.Errorf("%w: %s column [%s] exists but is not a computed column, so it cannot be the projection", stores.ErrSchemaMismatch, object, name)
+		}
+	}
+	return nil
+}
+
+func describeLength(bytes int) string {
+	if bytes < 0 {
+		return "MAX"
+	}
+	return fmt.Sprintf("%d characters", bytes/2)
+}
