@@ -1,0 +1,174 @@
+package flags_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/open-feature/go-sdk/openfeature"
+	"github.com/open-feature/go-sdk/openfeature/isolated"
+
+	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/testenv"
+)
+
+// eventLog collects provider events delivered through the SDK.
+type eventLog struct {
+	mu     sync.Mutex
+	counts map[openfeature.EventType]int
+}
+
+func (l *eventLog) handler(t openfeature.EventType) openfeature.EventCallback {
+	cb := func(openfeature.EventDetails) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.counts[t]++
+	}
+	return &cb
+}
+
+func (l *eventLog) count(t openfeature.EventType) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.counts[t]
+}
+
+// startProvider registers a provider on an isolated OpenFeature API and
+// returns its client; setErr is what SetProviderAndWait returned.
+func startProvider(t *testing.T, js jetstream.JetStream, cfg flags.ProviderConfig) (*flags.Provider, *openfeature.Client, *eventLog, error) {
+	t.Helper()
+	api := isolated.NewAPI()
+	p := flags.NewProvider(js, cfg)
+	client := api.NewClient()
+	log := &eventLog{counts: map[openfeature.EventType]int{}}
+	for _, et := range []openfeature.EventType{openfeature.ProviderReady, openfeature.ProviderConfigChange, openfeature.ProviderStale, openfeature.ProviderError} {
+		client.AddHandler(et, log.handler(et))
+	}
+	err := api.SetProviderAndWait(testCtx(t), p)
+	t.Cleanup(func() { _ = api.Shutdown(context.Background()) })
+	return p, client, log, err
+}
+
+func stageOf(t *testing.T, c *openfeature.Client, client string) openfeature.StringEvaluationDetails {
+	t.Helper()
+	d, err := c.StringValueDetails(context.Background(), flags.FlagKey, "legacy", openfeature.NewEvaluationContext(client, nil))
+	if err != nil {
+		t.Fatalf("evaluate %q: %v", client, err)
+	}
+	return d
+}
+
+func TestProviderFollowsChanges(t *testing.T) {
+	env := newStoreEnv(t)
+	ctx := testCtx(t)
+	if _, err := env.store.SetStage(ctx, flags.Change{Client: "early", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	_, of, events, err := startProvider(t, env.js, flags.ProviderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := stageOf(t, of, "early"); d.Value != "shadow" || d.Reason != openfeature.TargetingMatchReason || d.Variant != "shadow" {
+		t.Fatalf("loaded override: %+v", d.ResolutionDetail)
+	}
+	if d := stageOf(t, of, "other"); d.Value != "legacy" || d.Reason != openfeature.DefaultReason || d.Variant != "legacy" {
+		t.Fatalf("default: %+v", d.ResolutionDetail)
+	}
+	if _, err := env.store.SetStage(ctx, flags.Change{Client: "late", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
+		d := stageOf(t, of, "late")
+		return d.Value == "shadow" && events.count(openfeature.ProviderConfigChange) > 0,
+			fmt.Sprintf("stage %s, %d change events", d.Value, events.count(openfeature.ProviderConfigChange))
+	}, "override reaches the provider through the watch")
+	if _, err := env.store.SetRollout(ctx, flags.ConfigChange{Stage: flags.StageShadow, Reason: "r", Actor: "a"}, 10000); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
+		d := stageOf(t, of, "other")
+		return d.Value == "shadow" && d.Reason == openfeature.SplitReason, fmt.Sprintf("%s %s", d.Value, d.Reason)
+	}, "rollout reaches the provider")
+	// Bad input never panics and answers the default with an error code.
+	d, err := of.StringValueDetails(ctx, flags.FlagKey, "legacy", openfeature.NewEvaluationContext("bad\x00id", nil))
+	if err == nil || d.ErrorCode != openfeature.InvalidContextCode || d.Value != "legacy" {
+		t.Fatalf("invalid client: %+v, %v", d, err)
+	}
+	d, err = of.StringValueDetails(ctx, "other-flag", "x", openfeature.NewEvaluationContext("c", nil))
+	if err == nil || d.ErrorCode != openfeature.FlagNotFoundCode {
+		t.Fatalf("unknown flag: %+v, %v", d, err)
+	}
+}
+
+func TestProviderErrorWhenBucketUnreachableAtStart(t *testing.T) {
+	srv := testenv.NATS(t)
+	_, js := srv.Connect()
+	_, of, events, err := startProvider(t, js, flags.ProviderConfig{Bucket: "missing", InitTimeout: time.Second})
+	if err == nil || !errors.Is(err, flags.ErrUnavailable) {
+		t.Fatalf("init err = %v, want ErrUnavailable", err)
+	}
+	if of.State() != openfeature.ErrorState {
+		t.Fatalf("state = %s, want ERROR", of.State())
+	}
+	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
+		return events.count(openfeature.ProviderError) > 0, "no PROVIDER_ERROR"
+	}, "PROVIDER_ERROR delivered")
+	// Once the bucket exists the provider recovers on its own.
+	if _, err := flags.OpenStore(testCtx(t), js, flags.StoreConfig{Bucket: "missing"}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+		return of.State() == openfeature.ReadyState, string(of.State())
+	}, "provider becomes ready once the bucket exists")
+}
+
+func TestProviderServesLastKnownValuesAndRecovers(t *testing.T) {
+	env := newStoreEnv(t)
+	ctx := testCtx(t)
+	if _, err := env.store.SetStage(ctx, flags.Change{Client: "c", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	// The provider gets its own connection, as in an application.
+	_, pjs := env.nats.Connect()
+	p, of, events, err := startProvider(t, pjs, flags.ProviderConfig{RetryInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.nats.Shutdown()
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+		return of.State() == openfeature.StaleState && p.Stale(), string(of.State())
+	}, "provider goes stale when NATS drops")
+	d := stageOf(t, of, "c")
+	if d.Value != "shadow" || d.Reason != flags.ReasonStale || d.FlagMetadata["source"] != "override" {
+		t.Fatalf("stale evaluation: %+v", d.ResolutionDetail)
+	}
+	if events.count(openfeature.ProviderStale) == 0 {
+		t.Fatal("no PROVIDER_STALE event")
+	}
+
+	env.nats.Start()
+	testenv.Eventually(t, 15*time.Second, func() (bool, string) {
+		return of.State() == openfeature.ReadyState && !p.Stale(), string(of.State())
+	}, "provider recovers after NATS returns")
+	// Changes made after the restart reach it.
+	_, js := env.nats.Connect()
+	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{Audit: audit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SetStage(ctx, flags.Change{Client: "c", Stage: flags.StageLegacy, Reason: "rollback", Actor: "a", ExpectedRevision: flags.AnyRevision}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+		d := stageOf(t, of, "c")
+		return d.Value == "legacy" && d.Reason == openfeature.TargetingMatchReason, fmt.Sprintf("%s %s", d.Value, d.Reason)
+	}, "change after recovery reaches the provider")
+}
