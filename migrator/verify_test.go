@@ -3,8 +3,8 @@ package migrator
 import (
 	"bytes"
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"sync"
