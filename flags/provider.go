@@ -124,7 +124,7 @@ func (p *Provider) InitWithContext(ctx context.Context, _ openfeature.Evaluation
 	statuses := p.js.Conn().StatusChanged(nats.DISCONNECTED, nats.RECONNECTING, nats.CONNECTED, nats.CLOSED)
 	w, err := p.load(ctx)
 	p.wg.Add(1)
-	go p.run(w, statuses)
+	go p.run(p.stop, w, statuses)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (p *Provider) load(ctx context.Context) (jetstream.KeyWatcher, error) {
 
 // run follows the watch and the connection until Shutdown. w is nil when
 // the last load failed.
-func (p *Provider) run(w jetstream.KeyWatcher, statuses chan nats.Status) {
+func (p *Provider) run(stop <-chan struct{}, w jetstream.KeyWatcher, statuses chan nats.Status) {
 	defer p.wg.Done()
 	defer p.js.Conn().RemoveStatusListener(statuses)
 	defer func() {
@@ -185,7 +185,7 @@ func (p *Provider) run(w jetstream.KeyWatcher, statuses chan nats.Status) {
 	}
 	for {
 		select {
-		case <-p.stop:
+		case <-stop:
 			return
 		case st, ok := <-statuses:
 			if !ok {
@@ -428,4 +428,3 @@ var (
 	_ openfeature.ContextAwareStateHandler = (*Provider)(nil)
 	_ openfeature.EventHandler             = (*Provider)(nil)
 )
-
