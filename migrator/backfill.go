@@ -78,8 +78,8 @@ func (c *BackfillConfig) defaults() error {
 	if c.Source == nil || c.Target == nil {
 		problems = append(problems, "a source and a target store are required")
 	}
-	if c.JS == nil || c.State == nil {
-		problems = append(problems, "a JetStream connection and a state bucket are required")
+	if c.JS == nil {
+		problems = append(problems, "a JetStream connection is required")
 	}
 	if len(c.Entities) == 0 {
 		problems = append(problems, "at least one entity is required")
@@ -160,6 +160,9 @@ type BackfillReport struct {
 func Backfill(ctx context.Context, cfg BackfillConfig) (BackfillReport, error) {
 	if err := cfg.defaults(); err != nil {
 		return BackfillReport{}, err
+	}
+	if cfg.State == nil {
+		return BackfillReport{}, errors.New("backfill: a state bucket is required")
 	}
 	started := time.Now()
 	log := cfg.Log
