@@ -1,0 +1,417 @@
+package flags
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-feature/go-sdk/openfeature"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/stores"
+)
+
+// StageEvaluator is the part of the OpenFeature client API the router
+// needs; *openfeature.Client satisfies it, so any provider serving the
+// string flag "read-stage" (targeting key = client id) can be plugged in.
+type StageEvaluator interface {
+	StringValueDetails(ctx context.Context, flag string, defaultValue string, evalCtx openfeature.EvaluationContext, options ...openfeature.Option) (openfeature.StringEvaluationDetails, error)
+}
+
+// RepairFunc re-copies keys of one entity from legacy to the target. The
+// migrator's RepairKeys fits through a small closure.
+type RepairFunc func(ctx context.Context, entity string, keys []string) error
+
+// RollbackFunc moves client back to legacy; Store.AutoRollback fits.
+type RollbackFunc func(ctx context.Context, client, reason string) error
+
+// AutoRollbackConfig rolls a client back to legacy when reads from the
+// target fail too often.
+type AutoRollbackConfig struct {
+	// Rollback performs it. Required.
+	Rollback RollbackFunc
+	// ErrorRate is the share of failed target reads (0..1) that triggers it;
+	// default 0.5.
+	ErrorRate float64
+	// MinReads is the least target reads in a window before the rate
+	// counts; default 20.
+	MinReads int64
+	// Window is the counting window per client; default 1 minute.
+	Window time.Duration
+}
+
+// RouterConfig configures a Router.
+type RouterConfig struct {
+	// Flags evaluates the read stage. Required.
+	Flags StageEvaluator
+	// Legacy and Target are the two stores. Required.
+	Legacy, Target stores.Reader
+	// Registerer receives the router's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
+	// FallbackStage serves a client whose stage cannot be evaluated;
+	// default legacy.
+	FallbackStage Stage
+	// ShadowBudget bounds a secondary read and its comparison, which run in
+	// the background: the primary's answer never waits for them. A secondary
+	// read still running after the budget is abandoned and counted as an
+	// error. Default 2 s.
+	ShadowBudget time.Duration
+	// MaxShadowInFlight bounds concurrent secondary reads; a shadow read
+	// finding every slot taken is skipped and counted as dropped. Default 64.
+	MaxShadowInFlight int
+	// MismatchSamples is how many recent mismatching keys are kept; default
+	// 100.
+	MismatchSamples int
+	// Repair, when set, is called for the keys of every mismatch, inside the
+	// same bounded background slot, with RepairTimeout (default 10 s).
+	Repair        RepairFunc
+	RepairTimeout time.Duration
+	// Observers are told about every read (shadow statistics, client
+	// registry). They must not block.
+	Observers []ClientObserver
+	// AutoRollback, when set, enables automatic rollback to legacy.
+	AutoRollback *AutoRollbackConfig
+	Logger       *slog.Logger
+}
+
+// GetResult is the answer of Get.
+type GetResult struct {
+	Record stores.Record
+	// Stage is the client's stage; Served the store that answered.
+	Stage  Stage
+	Served StoreSide
+}
+
+// ListResult is the answer of List.
+type ListResult struct {
+	// Records are the client's live rows in key order.
+	Records []stores.Record
+	// Next is the key to pass as after for the next page; empty when the
+	// range is exhausted.
+	Next   string
+	Stage  Stage
+	Served StoreSide
+}
+
+// Limits of List.
+const (
+	DefaultListLimit = 100
+	MaxListLimit     = 1000
+)
+
+// Router serves an application's reads from the store its client's stage
+// names, and in the shadow stages compares with the other store in the
+// background. It is safe for concurrent use. Close it before closing its
+// observers.
+type Router struct {
+	flags          StageEvaluator
+	legacy, target stores.Reader
+	fallback       Stage
+	budget         time.Duration
+	repair         RepairFunc
+	repairTimeout  time.Duration
+	observers      []ClientObserver
+	metrics        *routerMetrics
+	samples        *mismatchRing
+	rollback       *rollbackTracker
+	log            *slog.Logger
+
+	slots chan struct{} // shadow concurrency
+	// mu orders wg.Add against Close's Wait: background work starts only
+	// while the router is open.
+	mu     sync.RWMutex
+	wg     sync.WaitGroup
+	closed atomic.Bool
+	// base is the parent of every background context; Close cancels it
+	// when waiting politely ran out.
+	base   context.Context
+	cancel context.CancelFunc
+}
+
+// NewRouter checks cfg and returns a router. It fails with an
+// *InvalidError when a required part is missing, and when the metrics
+// cannot be registered.
+func NewRouter(cfg RouterConfig) (*Router, error) {
+	switch {
+	case cfg.Flags == nil:
+		return nil, invalid("flags", "an OpenFeature client is required")
+	case cfg.Legacy == nil:
+		return nil, invalid("legacy", "the legacy store is required")
+	case cfg.Target == nil:
+		return nil, invalid("target", "the target store is required")
+	}
+	if cfg.FallbackStage == "" {
+		cfg.FallbackStage = StageLegacy
+	}
+	if !cfg.FallbackStage.Valid() {
+		return nil, invalid("fallback stage", "%q is not one of legacy, shadow, target-shadow, target", cfg.FallbackStage)
+	}
+	if cfg.ShadowBudget <= 0 {
+		cfg.ShadowBudget = 2 * time.Second
+	}
+	if cfg.MaxShadowInFlight <= 0 {
+		cfg.MaxShadowInFlight = 64
+	}
+	if cfg.MismatchSamples <= 0 {
+		cfg.MismatchSamples = 100
+	}
+	if cfg.RepairTimeout <= 0 {
+		cfg.RepairTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := newRouterMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	r := &Router{
+		flags: cfg.Flags, legacy: cfg.Legacy, target: cfg.Target, fallback: cfg.FallbackStage,
+		budget: cfg.ShadowBudget, repair: cfg.Repair, repairTimeout: cfg.RepairTimeout,
+		observers: cfg.Observers, metrics: m, samples: newMismatchRing(cfg.MismatchSamples),
+		log: cfg.Logger, slots: make(chan struct{}, cfg.MaxShadowInFlight),
+	}
+	if cfg.AutoRollback != nil {
+		if cfg.AutoRollback.Rollback == nil {
+			return nil, invalid("auto rollback", "a rollback function is required")
+		}
+		if er := cfg.AutoRollback.ErrorRate; er < 0 || er > 1 {
+			return nil, invalid("auto rollback error rate", "%v is outside 0..1", er)
+		}
+		r.rollback = newRollbackTracker(*cfg.AutoRollback)
+	}
+	r.base, r.cancel = context.WithCancel(context.Background())
+	return r, nil
+}
+
+// ErrClosed: the router was closed.
+var ErrClosed = errors.New("read router closed")
+
+// Stage evaluates client's read stage. When the evaluation fails the
+// fallback stage is returned with the error, which callers may log.
+func (r *Router) Stage(ctx context.Context, client string) (Stage, error) {
+	d, err := r.flags.StringValueDetails(ctx, FlagKey, string(r.fallback), openfeature.NewEvaluationContext(client, nil))
+	st := Stage(d.Value)
+	if err == nil && !st.Valid() {
+		err = fmt.Errorf("flag %s: provider returned unknown stage %q", FlagKey, truncate(d.Value, 64))
+	}
+	if err != nil {
+		r.metrics.evalErrors.Inc()
+		st = r.fallback
+	}
+	r.metrics.evaluations.WithLabelValues(string(st)).Inc()
+	return st, err
+}
+
+func validateRead(client, entity string) error {
+	if err := ValidateClient(client); err != nil {
+		return err
+	}
+	if entity == "" {
+		return invalid("entity", "is required")
+	}
+	if !events.ValidEntity(entity) {
+		return invalid("entity", "%q does not match ^[a-z][a-z0-9_]{0,62}$", truncate(entity, 64))
+	}
+	return nil
+}
+
+func (r *Router) stores(st Stage) (primary, secondary stores.Reader, served, other StoreSide) {
+	if st.ServesTarget() {
+		return r.target, r.legacy, StoreTarget, StoreLegacy
+	}
+	return r.legacy, r.target, StoreLegacy, StoreTarget
+}
+
+// Get reads one record of client. A tombstone or a missing key fails with
+// an error matching stores.ErrNotFound; bad input with ErrInvalid. Errors of
+// the serving store are returned as they are; those of the shadow read
+// never are. The result names the stage and the store that answered, also
+// on error.
+func (r *Router) Get(ctx context.Context, client, entity, key string) (GetResult, error) {
+	if err := validateRead(client, entity); err != nil {
+		return GetResult{}, err
+	}
+	if err := checkText("key", key, events.MaxKeyBytes); err != nil {
+		return GetResult{}, err
+	}
+	if r.closed.Load() {
+		return GetResult{}, ErrClosed
+	}
+	st, evalErr := r.Stage(ctx, client)
+	if evalErr != nil {
+		r.log.Debug("read stage evaluation failed; using the fallback", "client", client, "err", evalErr)
+	}
+	primary, secondary, served, other := r.stores(st)
+	var shadow *shadowRead[getOutcome]
+	if st.Shadowed() {
+		shadow = startShadow(r, client, st, func(ctx context.Context) getOutcome {
+			rec, err := r.timedGet(ctx, secondary, other, entity, key)
+			return getOutcome{rec: rec, err: err}
+		}, func(p, s getOutcome) (ShadowResult, []mismatch) { return compareGet(entity, key, p, s, served) })
+	}
+	rec, err := r.timedGet(ctx, primary, served, entity, key)
+	if shadow != nil {
+		shadow.primaryDone(getOutcome{rec: rec, err: err})
+	}
+	r.observe(client, ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err)})
+	res := GetResult{Stage: st, Served: served}
+	if err != nil {
+		return res, err
+	}
+	if rec.Deleted {
+		return res, fmt.Errorf("%s/%s: deleted: %w", entity, key, stores.ErrNotFound)
+	}
+	res.Record = rec
+	return res, nil
+}
+
+// List reads a page of client's live records of entity in key order,
+// starting after the key after; limit defaults to 100, at most 1000.
+// Tombstones are left out, so a page may hold fewer records than limit
+// while Next is still set.
+func (r *Router) List(ctx context.Context, client, entity, after string, limit int) (ListResult, error) {
+	if err := validateRead(client, entity); err != nil {
+		return ListResult{}, err
+	}
+	if len(after) > events.MaxKeyBytes {
+		return ListResult{}, invalid("after", "is %d bytes, above the limit of %d", len(after), events.MaxKeyBytes)
+	}
+	switch {
+	case limit == 0:
+		limit = DefaultListLimit
+	case limit < 0 || limit > MaxListLimit:
+		return ListResult{}, invalid("limit", "%d is outside 1..%d", limit, MaxListLimit)
+	}
+	if r.closed.Load() {
+		return ListResult{}, ErrClosed
+	}
+	st, evalErr := r.Stage(ctx, client)
+	if evalErr != nil {
+		r.log.Debug("read stage evaluation failed; using the fallback", "client", client, "err", evalErr)
+	}
+	primary, secondary, served, other := r.stores(st)
+	rng := stores.Range{After: after, Limit: limit, Client: client}
+	var shadow *shadowRead[listOutcome]
+	if st.Shadowed() {
+		shadow = startShadow(r, client, st, func(ctx context.Context) listOutcome {
+			recs, err := r.timedScan(ctx, secondary, other, entity, rng)
+			return listOutcome{recs: recs, err: err}
+		}, func(p, s listOutcome) (ShadowResult, []mismatch) { return compareList(entity, limit, p, s, served) })
+	}
+	recs, err := r.timedScan(ctx, primary, served, entity, rng)
+	if shadow != nil {
+		shadow.primaryDone(listOutcome{recs: recs, err: err})
+	}
+	r.observe(client, ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err)})
+	res := ListResult{Stage: st, Served: served}
+	if err != nil {
+		return res, err
+	}
+	res.Records = make([]stores.Record, 0, len(recs))
+	for _, rec := range recs {
+		if !rec.Deleted {
+			res.Records = append(res.Records, rec)
+		}
+	}
+	if len(recs) == limit {
+		res.Next = recs[len(recs)-1].Key
+	}
+	return res, nil
+}
+
+// isFailure reports whether a read error is a failure of the store rather
+// than an answer (not found, no such entity).
+func isFailure(err error) bool {
+	return err != nil && !errors.Is(err, stores.ErrNotFound) && !errors.Is(err, stores.ErrNoEntity)
+}
+
+func (r *Router) timedGet(ctx context.Context, s stores.Reader, side StoreSide, entity, key string) (stores.Record, error) {
+	start := time.Now()
+	rec, err := s.Get(ctx, entity, key)
+	r.metrics.readSeconds.WithLabelValues(string(side)).Observe(time.Since(start).Seconds())
+	if isFailure(err) {
+		r.metrics.readErrors.WithLabelValues(string(side)).Inc()
+	}
+	return rec, err
+}
+
+func (r *Router) timedScan(ctx context.Context, s stores.Reader, side StoreSide, entity string, rng stores.Range) ([]stores.Record, error) {
+	start := time.Now()
+	recs, err := s.Scan(ctx, entity, rng)
+	r.metrics.readSeconds.WithLabelValues(string(side)).Observe(time.Since(start).Seconds())
+	if isFailure(err) {
+		r.metrics.readErrors.WithLabelValues(string(side)).Inc()
+	}
+	return recs, err
+}
+
+func (r *Router) observe(client string, o ReadObservation) {
+	for _, obs := range r.observers {
+		obs.ObserveRead(client, o)
+	}
+	if r.rollback != nil && o.Served == StoreTarget {
+		if reason, trip := r.rollback.observe(client, o.ServedErr, time.Now()); trip {
+			r.startRollback(client, reason)
+		}
+	}
+}
+
+// track registers one background task; false once the router is closed.
+func (r *Router) track() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed.Load() {
+		return false
+	}
+	r.wg.Add(1)
+	return true
+}
+
+func (r *Router) startRollback(client, reason string) {
+	if !r.track() {
+		r.rollback.done(client)
+		return
+	}
+	go func() {
+		defer r.wg.Done()
+		defer r.rollback.done(client)
+		ctx, cancel := context.WithTimeout(r.base, 30*time.Second)
+		defer cancel()
+		if err := r.rollback.cfg.Rollback(ctx, client, reason); err != nil {
+			r.metrics.rollbacks.WithLabelValues("error").Inc()
+			r.log.Error("automatic rollback to legacy failed", "client", client, "reason", reason, "err", err)
+			return
+		}
+		r.metrics.rollbacks.WithLabelValues("ok").Inc()
+		r.log.Warn("client rolled back to legacy automatically", "client", client, "reason", reason)
+	}()
+}
+
+// Mismatches returns the most recent mismatching keys, newest first.
+func (r *Router) Mismatches() []MismatchSample { return r.samples.list() }
+
+// Close stops shadow work in two stages: it refuses new reads, waits for
+// running comparisons, repairs and rollbacks until ctx ends, then cancels
+// them and waits for them to return.
+func (r *Router) Close(ctx context.Context) error {
+	r.mu.Lock()
+	r.closed.Store(true)
+	r.mu.Unlock()
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		r.cancel()
+		return nil
+	case <-ctx.Done():
+		r.cancel()
+		<-done
+		return ctx.Err()
+	}
+}
