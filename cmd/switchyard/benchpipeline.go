@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/benchpipeline"
+	"github.com/switchyard/switchyard/internal/cli"
+)
+
+func init() {
+	register(command{name: "bench-pipeline", summary: "measure the worker against one-upsert-per-message and the raw SQL ceiling", run: runBenchPipeline})
+}
+
+const benchPipelineUsage = `bench-pipeline --pg DSN [--events 200000 --keys 50000 --size 300]
+
+Starts an embedded JetStream server, publishes a backlog of full-state
+events and measures, one after the other on the same machine:
+  - one worker process (this binary's worker command) applying them into
+    PostgreSQL, in events/s;
+  - a consumer that applies one upsert per message on the same stream;
+  - the raw ceiling: the same batched SQL with no NATS;
+  - the worker's peak RSS (VmHWM) with a --backlog deep stream;
+  - the worker and the raw ceiling into SQLite.
+Each measurement uses a fresh schema of --pg, dropped at the end. The figures
+and their ratios are printed against the targets (docs/benchmarks.md); the
+exit status is 1 when a target is missed.`
+
+func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("bench-pipeline", benchPipelineUsage, stderr)
+	var cfg benchpipeline.Config
+	fs.StringVar(&cfg.PostgresDSN, "pg", "", "PostgreSQL DSN (required); ${env:NAME} and ${file:PATH} are resolved")
+	fs.IntVar(&cfg.Events, "events", 200_000, "events the worker applies")
+	fs.IntVar(&cfg.Keys, "keys", 50_000, "distinct records")
+	fs.IntVar(&cfg.Size, "size", 300, "approximate event size in bytes")
+	fs.IntVar(&cfg.Backlog, "backlog", 1_000_000, "stream depth for the memory measurement; -1 skips it")
+	fs.DurationVar(&cfg.BacklogDuration, "backlog-duration", 20*time.Second, "how long the worker runs on the backlog")
+	fs.IntVar(&cfg.PerMessageEvents, "per-message-events", 10_000, "events applied one per transaction for the comparison")
+	fs.IntVar(&cfg.BatchSize, "batch-size", 500, "worker batch size")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 2, "batches the worker applies at once")
+	fs.BoolVar(&cfg.SkipSQLite, "skip-sqlite", false, "do not measure SQLite")
+	fs.StringVar(&cfg.Dir, "dir", "", "folder for the embedded server and SQLite files (default: a temporary one)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.NoArgs(); err != nil {
+		return err
+	}
+	if cfg.PostgresDSN == "" {
+		return cli.Usagef("bench-pipeline: --pg is required")
+	}
+	if cfg.Backlog == 0 {
+		return cli.Usagef("bench-pipeline: --backlog must be at least --events, or -1 to skip")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this binary to run the worker: %w", err)
+	}
+	cfg.WorkerBinary = self
+	cfg.Log = stderr
+	if err := cfg.WithDefaults().Validate(); err != nil {
+		return cli.Usagef("%v", err)
+	}
+	rep, err := benchpipeline.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		rep.Print(stdout)
+	}
+	if !rep.Met() {
+		return fmt.Errorf("a pipeline target was missed (see the report)")
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package benchpipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/stores"
+)
+
+func TestGenEventsSize(t *testing.T) {
+	for _, size := range []int{300, 1000} {
+		evs := genEvents(0, 100, 10, size)
+		total := 0
+		for _, ev := range evs {
+			b, err := events.Encode(ev)
+			if err != nil {
+				t.Fatalf("generated an invalid event: %v", err)
+			}
+			total += len(b)
+		}
+		avg := total / len(evs)
+		if avg < size*9/10 || avg > size*11/10 {
+			t.Errorf("size %d: events average %d bytes", size, avg)
+		}
+	}
+	evs := genEvents(0, 100, 10, 300)
+	keys := map[string]bool{}
+	for _, ev := range evs {
+		keys[ev.Key] = true
+	}
+	if len(keys) != 10 {
+		t.Errorf("100 events over 10 keys touched %d keys", len(keys))
+	}
+}
+
+func TestPeakRSS(t *testing.T) {
+	rss, err := peakRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss < 1<<20 || rss > 64<<30 {
+		t.Fatalf("peak RSS of the test process: %d bytes", rss)
+	}
+	if _, err := peakRSS(-1); err == nil {
+		t.Fatal("peakRSS of no process succeeded")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	good := Config{PostgresDSN: "postgres://x", WorkerBinary: "/bin/true"}.WithDefaults()
+	if err := good.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if good.Events != 200_000 || good.Keys != 50_000 || good.Size != 300 || good.Backlog != 1_000_000 {
+		t.Fatalf("defaults: %+v", good)
+	}
+	bad := map[string]func(*Config){
+		"no dsn":          func(c *Config) { c.PostgresDSN = "" },
+		"no binary":       func(c *Config) { c.WorkerBinary = "" },
+		"keys > events":   func(c *Config) { c.Keys = c.Events + 1 },
+		"tiny size":       func(c *Config) { c.Size = 50 },
+		"backlog < event": func(c *Config) { c.Backlog = c.Events - 1 },
+		"per-message":     func(c *Config) { c.PerMessageEvents = c.Events + 1 },
+	}
+	for name, mutate := range bad {
+		c := good
+		mutate(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if c := (Config{Backlog: -1}).WithDefaults(); c.Backlog != 0 {
+		t.Errorf("a negative backlog should skip the measurement, got %d", c.Backlog)
+	}
+}
+
+// TestPerMessageAndRawCeiling runs the two comparison consumers on a small
+// backlog and checks that they applied what they claim.
+func TestPerMessageAndRawCeiling(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b, err := startBroker(ctx, filepath.Join(t.TempDir(), "nats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	cfg := Config{PostgresDSN: dsn, WorkerBinary: "unused", Events: 1000, Keys: 100, PerMessageEvents: 200}.WithDefaults()
+	if err := b.fill(ctx, 0, cfg.Events, cfg.Keys, cfg.Size); err != nil {
+		t.Fatal(err)
+	}
+	sink, err := stores.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	n, elapsed, err := perMessage(ctx, b, "per-message", sink, cfg.PerMessageEvents)
+	if err != nil || n != 200 || elapsed <= 0 {
+		t.Fatalf("perMessage: %d events in %v: %v", n, elapsed, err)
+	}
+	floor, err := b.ackFloor(ctx, "per-message")
+	if err != nil || floor != 200 {
+		t.Fatalf("per-message consumer acknowledged up to %d (%v), want 200", floor, err)
+	}
+	rows, err := sink.Scan(ctx, "bench_tasks", stores.Range{})
+	if err != nil || len(rows) != 100 {
+		t.Fatalf("after 200 events over 100 keys: %d rows (%v)", len(rows), err)
+	}
+
+	rawDSN, drop, err := pgSchema(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	if !strings.Contains(rawDSN, "search_path=switchyard_bench_") {
+		t.Fatalf("schema DSN %s", rawDSN)
+	}
+	elapsed, err = rawInto(ctx, cfg, rawDSN)
+	if err != nil || elapsed <= 0 {
+		t.Fatalf("raw ceiling: %v, %v", elapsed, err)
+	}
+	raw, err := stores.Open(ctx, rawDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rec, err := raw.Get(ctx, "bench_tasks", "task-0000099")
+	if err != nil || rec.Version != 1000 {
+		t.Fatalf("raw ceiling: last write of task-0000099 is %+v, %v; want version 1000", rec, err)
+	}
+}
+
+// BenchmarkRawCeiling measures the batched Apply alone, per event, into
+// SQLite and PostgreSQL (when reachable).
+func BenchmarkRawCeiling(b *testing.B) {
+	run := func(b *testing.B, dsn string) {
+		ctx := context.Background()
+		sink, err := stores.Open(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sink.Close()
+		cfg := Config{Events: max(b.N, 500), Keys: max(min(b.N, 50_000), 1)}.WithDefaults()
+		b.ResetTimer()
+		elapsed, err := rawCeiling(ctx, cfg, sink)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(cfg.Events)/elapsed.Seconds(), "events/s")
+	}
+	b.Run("sqlite", func(b *testing.B) { run(b, "sqlite:"+filepath.Join(b.TempDir(), "raw.db")) })
+	b.Run("postgres", func(b *testing.B) { run(b, testenv.Postgres(b)) })
+}

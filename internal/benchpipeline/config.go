@@ -1,0 +1,108 @@
+package benchpipeline
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Targets are the figures the pipeline must reach on a 2-core machine.
+const (
+	TargetEventsPerSec     = 15_000
+	TargetPerMessageRatio  = 10.0
+	TargetRawCeilingRatio  = 0.7
+	TargetPeakRSSMegabytes = 150
+)
+
+// Config is one benchmark run. Zero fields take the defaults listed.
+type Config struct {
+	// PostgresDSN is the server to measure against; each measurement gets a
+	// fresh schema in it, dropped at the end. Required.
+	PostgresDSN string
+	// WorkerBinary is the switchyard binary run as the worker process.
+	// Required.
+	WorkerBinary string
+	// Events is the backlog the worker applies; default 200,000.
+	Events int
+	// Keys is the number of distinct records; default 50,000.
+	Keys int
+	// Size is the approximate size of one event in bytes; default 300.
+	Size int
+	// Backlog is the stream depth for the memory measurement; default
+	// 1,000,000. Zero after defaults (negative given) skips it.
+	Backlog int
+	// BacklogDuration bounds how long the worker runs on the big backlog
+	// while its peak RSS is sampled; default 20 s.
+	BacklogDuration time.Duration
+	// PerMessageEvents is how many events the one-transaction-per-message
+	// consumer applies (its rate is what matters); default 10,000.
+	PerMessageEvents int
+	// BatchSize and Concurrency are passed to the worker and used by the raw
+	// ceiling; defaults 500 and 2.
+	BatchSize, Concurrency int
+	// SkipSQLite skips the SQLite run.
+	SkipSQLite bool
+	// Dir holds the embedded server's store and the SQLite file; default a
+	// temporary folder removed at the end.
+	Dir string
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.Events == 0 {
+		c.Events = 200_000
+	}
+	if c.Keys == 0 {
+		c.Keys = 50_000
+	}
+	if c.Size == 0 {
+		c.Size = 300
+	}
+	switch {
+	case c.Backlog == 0:
+		c.Backlog = 1_000_000
+	case c.Backlog < 0:
+		c.Backlog = 0
+	}
+	if c.BacklogDuration == 0 {
+		c.BacklogDuration = 20 * time.Second
+	}
+	if c.PerMessageEvents == 0 {
+		c.PerMessageEvents = 10_000
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 500
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 2
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	return c
+}
+
+// Validate checks c after defaults and names the first wrong field.
+func (c Config) Validate() error {
+	switch {
+	case c.PostgresDSN == "":
+		return fmt.Errorf("bench: a PostgreSQL DSN is required")
+	case c.WorkerBinary == "":
+		return fmt.Errorf("bench: the worker binary is required")
+	case c.Events < 1:
+		return fmt.Errorf("bench: events %d must be positive", c.Events)
+	case c.Keys < 1 || c.Keys > c.Events:
+		return fmt.Errorf("bench: keys %d must be between 1 and the number of events (%d)", c.Keys, c.Events)
+	case c.Size < 200 || c.Size > 1<<20:
+		return fmt.Errorf("bench: size %d must be between 200 bytes (the envelope) and 1 MiB", c.Size)
+	case c.Backlog != 0 && c.Backlog < c.Events:
+		return fmt.Errorf("bench: backlog %d must be at least events (%d)", c.Backlog, c.Events)
+	case c.PerMessageEvents < 1 || c.PerMessageEvents > c.Events:
+		return fmt.Errorf("bench: per-message events %d must be between 1 and events (%d)", c.PerMessageEvents, c.Events)
+	case c.BatchSize < 1 || c.Concurrency < 1:
+		return fmt.Errorf("bench: batch size and concurrency must be positive")
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package benchpipeline
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/stores"
+)
+
+// rawCeiling applies the same events as the worker, as the same batches of
+// writes (batchSize, concurrency batches at a time), straight to the store
+// with no NATS, decoding or acknowledging: the best the worker can do with
+// this store's batched SQL.
+func rawCeiling(ctx context.Context, cfg Config, sink stores.Writer) (time.Duration, error) {
+	evs := genEvents(0, cfg.Events, cfg.Keys, cfg.Size)
+	writes := make([]stores.Write, len(evs))
+	for i, ev := range evs {
+		writes[i] = stores.Write{
+			Entity: ev.Entity, Key: ev.Key, Client: ev.Client, Version: int64(i + 1),
+			Data: ev.Data, EventID: ev.ID,
+		}
+	}
+	batches := make(chan []stores.Write)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	begin := time.Now()
+	for range cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range batches {
+				if _, err := sink.Apply(ctx, batch); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < len(writes); i += cfg.BatchSize {
+		select {
+		case batches <- writes[i:min(i+cfg.BatchSize, len(writes))]:
+		case <-ctx.Done():
+		}
+	}
+	close(batches)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return time.Since(begin), firstErr
+}

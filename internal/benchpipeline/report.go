@@ -1,0 +1,112 @@
+package benchpipeline
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"text/tabwriter"
+	"time"
+)
+
+// Measurement is one timed run.
+type Measurement struct {
+	Events  int           `json:"events"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+	// PeakRSS is the worker process's VmHWM in bytes (worker runs only).
+	PeakRSS uint64 `json:"peak_rss_bytes,omitempty"`
+}
+
+// PerSec is the rate of the run.
+func (m Measurement) PerSec() float64 {
+	if m.Elapsed <= 0 {
+		return 0
+	}
+	return float64(m.Events) / m.Elapsed.Seconds()
+}
+
+// Report is what one benchmark run measured.
+type Report struct {
+	Events      int `json:"events"`
+	Keys        int `json:"keys"`
+	Size        int `json:"size"`
+	BatchSize   int `json:"batch_size"`
+	Concurrency int `json:"concurrency"`
+	CPUs        int `json:"cpus"`
+
+	Postgres           Measurement `json:"postgres_worker"`
+	PostgresPerMessage Measurement `json:"postgres_per_message"`
+	PostgresRaw        Measurement `json:"postgres_raw_ceiling"`
+	SQLite             Measurement `json:"sqlite_worker"`
+	SQLiteRaw          Measurement `json:"sqlite_raw_ceiling"`
+	// Backlog is the worker's run on the big backlog; Backlog.Events is what
+	// it applied within the time limit, BacklogDepth the stream's depth.
+	Backlog      Measurement `json:"backlog_worker"`
+	BacklogDepth int         `json:"backlog_depth"`
+}
+
+// PerMessageRatio is the worker's rate over the per-message consumer's.
+func (r Report) PerMessageRatio() float64 { return ratio(r.Postgres.PerSec(), r.PostgresPerMessage.PerSec()) }
+
+// RawRatio is the worker's rate over the raw ceiling's, on PostgreSQL.
+func (r Report) RawRatio() float64 { return ratio(r.Postgres.PerSec(), r.PostgresRaw.PerSec()) }
+
+// SQLiteRawRatio is the worker's rate over the raw ceiling's, on SQLite.
+func (r Report) SQLiteRawRatio() float64 { return ratio(r.SQLite.PerSec(), r.SQLiteRaw.PerSec()) }
+
+// PeakRSSMegabytes is the worker's peak RSS on the big backlog (or, without
+// one, on the main run), in MiB.
+func (r Report) PeakRSSMegabytes() float64 {
+	rss := r.Backlog.PeakRSS
+	if r.BacklogDepth == 0 {
+		rss = r.Postgres.PeakRSS
+	}
+	return float64(rss) / (1 << 20)
+}
+
+// Met reports whether every target was reached.
+func (r Report) Met() bool {
+	return r.Postgres.PerSec() >= TargetEventsPerSec && r.PerMessageRatio() >= TargetPerMessageRatio &&
+		r.RawRatio() >= TargetRawCeilingRatio && r.PeakRSSMegabytes() <= TargetPeakRSSMegabytes
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "MISSED"
+}
+
+// Print writes the report as a table with the targets.
+func (r Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "pipeline benchmark: %d events of ~%d bytes over %d keys; worker batch %d, concurrency %d; %d CPUs (GOMAXPROCS %d)\n\n",
+		r.Events, r.Size, r.Keys, r.BatchSize, r.Concurrency, r.CPUs, runtime.GOMAXPROCS(0))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "measurement\tevents\tseconds\tevents/s\tfigure\ttarget\t")
+	row := func(name string, m Measurement, figure, target, ok string) {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\n", name, m.Events, m.Elapsed.Seconds(), m.PerSec(), figure, target, ok)
+	}
+	row("postgres: worker (1 process)", r.Postgres, fmt.Sprintf("%.0f ev/s", r.Postgres.PerSec()),
+		fmt.Sprintf(">= %d ev/s", TargetEventsPerSec), verdict(r.Postgres.PerSec() >= TargetEventsPerSec))
+	row("postgres: one upsert per message", r.PostgresPerMessage, fmt.Sprintf("worker %.1fx", r.PerMessageRatio()),
+		fmt.Sprintf(">= %.0fx", TargetPerMessageRatio), verdict(r.PerMessageRatio() >= TargetPerMessageRatio))
+	row("postgres: raw ceiling (no NATS)", r.PostgresRaw, fmt.Sprintf("worker %.2fx", r.RawRatio()),
+		fmt.Sprintf(">= %.1fx", TargetRawCeilingRatio), verdict(r.RawRatio() >= TargetRawCeilingRatio))
+	if r.BacklogDepth > 0 {
+		row(fmt.Sprintf("postgres: worker, %d backlog", r.BacklogDepth), r.Backlog, fmt.Sprintf("peak RSS %.0f MiB", r.PeakRSSMegabytes()),
+			fmt.Sprintf("<= %d MiB", TargetPeakRSSMegabytes), verdict(r.PeakRSSMegabytes() <= TargetPeakRSSMegabytes))
+	}
+	fmt.Fprintf(tw, "postgres: worker peak RSS (main run)\t\t\t\t%.0f MiB\t\t\n", float64(r.Postgres.PeakRSS)/(1<<20))
+	if r.SQLite.Events > 0 {
+		row("sqlite: worker (1 process)", r.SQLite, fmt.Sprintf("peak RSS %.0f MiB", float64(r.SQLite.PeakRSS)/(1<<20)), "", "")
+		row("sqlite: raw ceiling (no NATS)", r.SQLiteRaw, fmt.Sprintf("worker %.2fx", r.SQLiteRawRatio()), "", "")
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nall targets met: %v\n", r.Met())
+}

@@ -1,0 +1,145 @@
+package benchpipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/switchyard/switchyard/stores"
+	_ "github.com/switchyard/switchyard/stores/postgres" // the measured stores
+	_ "github.com/switchyard/switchyard/stores/sqlite"
+)
+
+// Run measures everything the Report holds, one measurement after the
+// other so they do not compete for the CPUs. It fails when a part cannot
+// run (no PostgreSQL, a worker that exits); a missed target is not an error,
+// the Report says so.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Report{}, err
+	}
+	rep := Report{Events: cfg.Events, Keys: cfg.Keys, Size: cfg.Size, BatchSize: cfg.BatchSize,
+		Concurrency: cfg.Concurrency, CPUs: runtime.NumCPU()}
+	dir := cfg.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "switchyard-bench-")
+		if err != nil {
+			return rep, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, format+"\n", args...) }
+
+	b, err := startBroker(ctx, filepath.Join(dir, "nats"))
+	if err != nil {
+		return rep, err
+	}
+	defer b.close()
+	logf("publishing %d events to the embedded server", cfg.Events)
+	if err := b.fill(ctx, 0, cfg.Events, cfg.Keys, cfg.Size); err != nil {
+		return rep, err
+	}
+
+	// 1. The worker process into PostgreSQL.
+	logf("postgres: worker process applying %d events", cfg.Events)
+	if rep.Postgres, err = workerInto(ctx, cfg, b, "bench-pg", cfg.Events, 0); err != nil {
+		return rep, err
+	}
+	// 2. One upsert per message, same stream, fresh schema.
+	logf("postgres: one upsert per message, %d events", cfg.PerMessageEvents)
+	if err := withPostgres(ctx, cfg, func(dsn string) error {
+		sink, err := stores.Open(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer sink.Close()
+		n, elapsed, err := perMessage(ctx, b, "bench-per-message", sink, cfg.PerMessageEvents)
+		rep.PostgresPerMessage = Measurement{Events: n, Elapsed: elapsed}
+		return err
+	}); err != nil {
+		return rep, err
+	}
+	// 3. The raw ceiling: the same batches, no NATS.
+	logf("postgres: raw ceiling, %d events", cfg.Events)
+	if err := withPostgres(ctx, cfg, func(dsn string) error {
+		elapsed, err := rawInto(ctx, cfg, dsn)
+		rep.PostgresRaw = Measurement{Events: cfg.Events, Elapsed: elapsed}
+		return err
+	}); err != nil {
+		return rep, err
+	}
+	// 4. SQLite: worker and raw ceiling.
+	if !cfg.SkipSQLite {
+		logf("sqlite: worker process applying %d events", cfg.Events)
+		dsn := "sqlite:" + filepath.Join(dir, "worker.db")
+		if _, err := b.consumer(ctx, "bench-sqlite"); err != nil {
+			return rep, err
+		}
+		run, err := runWorker(ctx, cfg, b, "bench-sqlite", dsn, uint64(cfg.Events), time.Hour)
+		if err != nil {
+			return rep, err
+		}
+		rep.SQLite = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS}
+		logf("sqlite: raw ceiling, %d events", cfg.Events)
+		elapsed, err := rawInto(ctx, cfg, "sqlite:"+filepath.Join(dir, "raw.db"))
+		if err != nil {
+			return rep, err
+		}
+		rep.SQLiteRaw = Measurement{Events: cfg.Events, Elapsed: elapsed}
+	}
+	// 5. Peak memory with a deep backlog.
+	if cfg.Backlog > 0 {
+		logf("publishing %d more events: a backlog of %d", cfg.Backlog-cfg.Events, cfg.Backlog)
+		if err := b.fill(ctx, cfg.Events, cfg.Backlog-cfg.Events, cfg.Keys, cfg.Size); err != nil {
+			return rep, err
+		}
+		logf("postgres: worker on the backlog for up to %v, sampling its peak RSS", cfg.BacklogDuration)
+		rep.BacklogDepth = cfg.Backlog
+		if rep.Backlog, err = workerInto(ctx, cfg, b, "bench-backlog", cfg.Backlog, cfg.BacklogDuration); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// workerInto runs the worker process on a new consumer into a fresh schema
+// until target events are acknowledged, or for at most limit (zero: an hour).
+func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, target int, limit time.Duration) (Measurement, error) {
+	if limit == 0 {
+		limit = time.Hour
+	}
+	var m Measurement
+	err := withPostgres(ctx, cfg, func(dsn string) error {
+		if _, err := b.consumer(ctx, consumer); err != nil {
+			return err
+		}
+		run, err := runWorker(ctx, cfg, b, consumer, dsn, uint64(target), limit)
+		m = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS}
+		return err
+	})
+	return m, err
+}
+
+func rawInto(ctx context.Context, cfg Config, dsn string) (time.Duration, error) {
+	sink, err := stores.Open(ctx, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer sink.Close()
+	return rawCeiling(ctx, cfg, sink)
+}
+
+// withPostgres runs fn with a DSN of a fresh schema, dropped afterwards.
+func withPostgres(ctx context.Context, cfg Config, fn func(dsn string) error) error {
+	dsn, drop, err := pgSchema(ctx, cfg.PostgresDSN)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	return fn(dsn)
+}

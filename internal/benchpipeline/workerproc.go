@@ -1,0 +1,117 @@
+package benchpipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// workerRun is what one worker process did.
+type workerRun struct {
+	Events   uint64
+	Elapsed  time.Duration
+	PeakRSS  uint64 // bytes, VmHWM
+	Finished bool   // reached the target before the time limit
+}
+
+// EventsPerSec is the apply rate of the run.
+func (r workerRun) EventsPerSec() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Events) / r.Elapsed.Seconds()
+}
+
+// runWorker starts `switchyard worker` on consumer into dsn, waits until the
+// consumer's ack floor reaches target or limit passes, samples the
+// process's peak RSS, and stops it with SIGTERM. The time counts from the
+// process start, connection set-up included.
+func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string, target uint64, limit time.Duration) (workerRun, error) {
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, cfg.WorkerBinary, "worker",
+		"--nats", b.url,
+		"--stream", streamName,
+		"--consumer", consumer,
+		"--sink", dsn,
+		"--batch-size", strconv.Itoa(cfg.BatchSize),
+		"--concurrency", strconv.Itoa(cfg.Concurrency),
+		"--version-source", "stream",
+	)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	begin := time.Now()
+	if err := cmd.Start(); err != nil {
+		return workerRun{}, fmt.Errorf("start the worker: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+
+	var run workerRun
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := begin.Add(limit)
+	for {
+		select {
+		case err := <-exited:
+			return run, fmt.Errorf("the worker exited early (%v):\n%s", err, lastLines(out.String(), 20))
+		case <-ctx.Done():
+			stop()
+			return run, ctx.Err()
+		case <-tick.C:
+		}
+		if rss, err := peakRSS(cmd.Process.Pid); err == nil {
+			run.PeakRSS = rss
+		}
+		floor, err := b.ackFloor(ctx, consumer)
+		if err != nil {
+			stop()
+			return run, err
+		}
+		run.Events, run.Elapsed = floor, time.Since(begin)
+		if floor >= target || time.Now().After(deadline) {
+			run.Finished = floor >= target
+			stop()
+			return run, nil
+		}
+	}
+}
+
+// peakRSS reads VmHWM, the peak resident set size, of a process.
+func peakRSS(pid int) (uint64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
