@@ -45,7 +45,9 @@ type Report struct {
 }
 
 // PerMessageRatio is the worker's rate over the per-message consumer's.
-func (r Report) PerMessageRatio() float64 { return ratio(r.Postgres.PerSec(), r.PostgresPerMessage.PerSec()) }
+func (r Report) PerMessageRatio() float64 {
+	return ratio(r.Postgres.PerSec(), r.PostgresPerMessage.PerSec())
+}
 
 // RawRatio is the worker's rate over the raw ceiling's, on PostgreSQL.
 func (r Report) RawRatio() float64 { return ratio(r.Postgres.PerSec(), r.PostgresRaw.PerSec()) }
