@@ -8,7 +8,7 @@ const (
 	// HeaderReason says why the message was dead-lettered.
 	HeaderReason = "Switchyard-Reason"
 	// HeaderReasonKind is a stable, machine-readable class of the reason:
-	// "decode", "invalid", "version", "rejected", "too-large", "panic" or
+	// "decode", "invalid", "version", "rejected", "too-large" or
 	// "max-deliveries".
 	HeaderReasonKind = "Switchyard-Reason-Kind"
 	// HeaderOriginalSubject is the subject the event was published on.
