@@ -180,6 +180,17 @@ func CheckReadiness(ctx context.Context, cfg CleanupConfig) ([]Condition, error)
 					reading = append(reading, fmt.Sprintf("%d %s", n, stage))
 				}
 			}
+			if ds, ok := cfg.ReadStages.(DefaultStages); ok {
+				stages, err := ds.StagesWithoutOverride(ctx)
+				if err != nil {
+					reading = append(reading, fmt.Sprintf("cannot read the default stage: %v", err))
+				}
+				for _, st := range stages {
+					if slices.Contains(LegacyReadingStages, st) {
+						reading = append(reading, fmt.Sprintf("clients without an override are in stage %s", st))
+					}
+				}
+			}
 			if len(reading) > 0 {
 				add("no client reads the legacy store", false, "%s", strings.Join(reading, ", "))
 			} else {

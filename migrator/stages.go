@@ -15,3 +15,12 @@ type ReadStages interface {
 // LegacyReadingStages are the stages that still serve reads from, or
 // compare against, the legacy store through its subscription.
 var LegacyReadingStages = []string{"legacy", "shadow", "target-shadow"}
+
+// DefaultStages is optionally implemented by a ReadStages whose clients
+// without an override follow a default stage or a percentage rollout: those
+// clients cannot be counted, so cleanup checks the stages they may be in.
+type DefaultStages interface {
+	// StagesWithoutOverride returns the stages a client without an
+	// override can be in (the default, and the rollout's stage if any).
+	StagesWithoutOverride(ctx context.Context) ([]string, error)
+}

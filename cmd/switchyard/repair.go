@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/migrator"
+)
+
+func init() {
+	register(command{name: "repair", summary: "re-copy the keys of a findings file from the source, then check them again", run: runRepair})
+}
+
+const repairUsage = `repair --source DSN --target DSN --findings findings.jsonl [flags]
+
+Re-copies every key of a verify findings file from the source (the legacy
+store, the truth during a migration) to the target, version-fenced and
+respecting tombstones, then compares those keys again. Keys where the target
+is ahead, holds a conflicting row of the same version, or holds a row the
+source never had are left alone unless --overwrite-conflicts or
+--delete-extra says otherwise. Exit status 1 when keys still differ. See
+docs/verify.md.`
+
+func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("repair", repairUsage, stderr)
+	var sf storeFlags
+	sf.register(fs)
+	findings := fs.String("findings", "findings.jsonl", "findings file written by verify")
+	deleteExtra := fs.Bool("delete-extra", false, "tombstone target rows the source never had (one version above the target's)")
+	overwrite := fs.Bool("overwrite-conflicts", false, "write the source's row over a same-version conflicting target row (one version above)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.NoArgs(); err != nil {
+		return err
+	}
+	if err := sf.validate("repair"); err != nil {
+		return err
+	}
+	log, err := cli.NewLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(*findings)
+	if err != nil {
+		return cli.Usagef("repair: --findings: %v", err)
+	}
+	byEntity, n, err := migrator.ReadFindings(f)
+	f.Close()
+	if errors.Is(err, migrator.ErrBadFindings) {
+		return cli.Usagef("repair: --findings %s: %v", *findings, err)
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		fmt.Fprintf(stdout, "%s holds no findings; nothing to repair\n", *findings)
+		return nil
+	}
+	src, dst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	defer dst.Close()
+	rep, err := migrator.RepairFindings(ctx, src, dst, byEntity, migrator.RepairPolicy{
+		DeleteExtra: *deleteExtra, OverwriteConflicts: *overwrite, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := writeIndentedJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "%d findings, %d keys:", n, len(rep.Keys))
+		for _, o := range []migrator.RepairOutcome{migrator.OutcomeRepaired, migrator.OutcomeInSync, migrator.OutcomeTargetAhead, migrator.OutcomeConflict, migrator.OutcomeExtraKept} {
+			if c := rep.Counts[o]; c > 0 {
+				fmt.Fprintf(stdout, " %s %d", o, c)
+			}
+		}
+		fmt.Fprintln(stdout)
+		for _, r := range rep.Remaining {
+			fmt.Fprintf(stdout, "still differs: %s/%s (%s)\n", r.Entity, r.Key, r.Kind)
+		}
+	}
+	if len(rep.Remaining) > 0 {
+		return fmt.Errorf("%d keys still differ after repair (see docs/verify.md for each outcome)", len(rep.Remaining))
+	}
+	return nil
+}
