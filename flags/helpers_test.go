@@ -57,7 +57,7 @@ type storeEnv struct {
 	gates *fakeGateSource
 }
 
-func newStoreEnv(t *testing.T) *storeEnv {
+func newStoreEnv(t testing.TB) *storeEnv {
 	t.Helper()
 	srv := testenv.NATS(t)
 	_, js := srv.Connect()

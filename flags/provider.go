@@ -428,3 +428,27 @@ var (
 	_ openfeature.ContextAwareStateHandler = (*Provider)(nil)
 	_ openfeature.EventHandler             = (*Provider)(nil)
 )
+
+// StringValueDetails evaluates the flag straight on the provider with the
+// signature of the OpenFeature client, so a Provider can serve as a
+// Router's StageEvaluator without the SDK's per-call overhead (hooks,
+// context merging), which costs several microseconds. Options are ignored
+// and no hooks run; use an openfeature.Client when they are needed. Errors
+// carry the resolution error code as the SDK would.
+func (p *Provider) StringValueDetails(ctx context.Context, flag string, defaultValue string, evalCtx openfeature.EvaluationContext, _ ...openfeature.Option) (openfeature.StringEvaluationDetails, error) {
+	out := openfeature.StringEvaluationDetails{Value: defaultValue, EvaluationDetails: openfeature.EvaluationDetails{FlagKey: flag, FlagType: openfeature.String}}
+	client := evalCtx.TargetingKey()
+	var res openfeature.StringResolutionDetail
+	if flag == FlagKey && client != "" && ValidateClient(client) == nil {
+		r, reason, err := p.Evaluate(client)
+		if err == nil {
+			out.Value = string(r.Stage)
+			out.Reason, out.Variant = reason, string(r.Stage)
+			return out, nil
+		}
+	}
+	// Slow path: build the same error the provider reports through the SDK.
+	res = p.StringEvaluation(ctx, flag, defaultValue, openfeature.FlattenedContext{openfeature.TargetingKey: client})
+	out.ResolutionDetail = res.ResolutionDetail()
+	return out, res.Error()
+}

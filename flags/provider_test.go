@@ -68,7 +68,7 @@ func TestProviderFollowsChanges(t *testing.T) {
 	if _, err := env.store.SetStage(ctx, flags.Change{Client: "early", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	_, of, events, err := startProvider(t, env.js, flags.ProviderConfig{})
+	p, of, events, err := startProvider(t, env.js, flags.ProviderConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +101,16 @@ func TestProviderFollowsChanges(t *testing.T) {
 	d, err = of.StringValueDetails(ctx, "other-flag", "x", openfeature.NewEvaluationContext("c", nil))
 	if err == nil || d.ErrorCode != openfeature.FlagNotFoundCode {
 		t.Fatalf("unknown flag: %+v, %v", d, err)
+	}
+	// The provider itself serves as a StageEvaluator with the same answers.
+	var direct flags.StageEvaluator = p
+	d, err = direct.StringValueDetails(ctx, flags.FlagKey, "legacy", openfeature.NewEvaluationContext("late", nil))
+	if err != nil || d.Value != "shadow" || d.Reason != openfeature.TargetingMatchReason {
+		t.Fatalf("direct: %+v, %v", d, err)
+	}
+	d, err = direct.StringValueDetails(ctx, flags.FlagKey, "legacy", openfeature.NewEvaluationContext("", nil))
+	if err == nil || d.ErrorCode != openfeature.TargetingKeyMissingCode || d.Value != "legacy" {
+		t.Fatalf("direct without client: %+v, %v", d, err)
 	}
 }
 
