@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/stores"
+	_ "github.com/switchyard/switchyard/stores/all" // every store by DSN
+	"github.com/switchyard/switchyard/stores/storebench"
+)
+
+func init() {
+	register(command{name: "bench-store", summary: "measure a store's apply, backfill, scan and checksum rates", run: runBenchStore})
+}
+
+const benchStoreUsage = `bench-store --dsn DSN [--rows 100000 --batch 500 --entity NAME]
+
+Measures any store given by DSN (sqlite:, postgres://, sqlserver://,
+rethinkdb://) through the store contract, in one process, one call at a
+time: batched live writes (inserts, version-fenced updates, redeliveries the
+ledger drops), backfill (insert-if-absent) writes, keyset scans and chunk
+checksums, in rows/s. It writes into two new tables, ENTITY and ENTITY_fill,
+and leaves them in place; it refuses tables that already hold rows. See
+docs/benchmarks.md.`
+
+func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("bench-store", benchStoreUsage, stderr)
+	var cfg storebench.Config
+	dsn := fs.String("dsn", "", "DSN of the store to measure (required); ${env:NAME} and ${file:PATH} are resolved")
+	fs.IntVar(&cfg.Rows, "rows", 100_000, "rows each phase writes or reads")
+	fs.IntVar(&cfg.Batch, "batch", 500, "writes per Apply call")
+	fs.StringVar(&cfg.Entity, "entity", "", "entity (table) to write; default bench_<UTC start time>")
+	fs.IntVar(&cfg.ScanChunk, "scan-chunk", 1000, "rows per Scan call")
+	fs.IntVar(&cfg.ChecksumChunk, "checksum-chunk", 10_000, "rows per Checksum call")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.NoArgs(); err != nil {
+		return err
+	}
+	switch {
+	case *dsn == "":
+		return cli.Usagef("bench-store: --dsn is required")
+	case cfg.Rows < 1:
+		return cli.Usagef("bench-store: --rows must be at least 1")
+	case cfg.Batch < 1:
+		return cli.Usagef("bench-store: --batch must be at least 1")
+	case cfg.ScanChunk < 1 || cfg.ChecksumChunk < 1:
+		return cli.Usagef("bench-store: --scan-chunk and --checksum-chunk must be at least 1")
+	case cfg.Entity != "" && (len(cfg.Entity) > 58 || stores.Validate([]stores.Write{{Entity: cfg.Entity + "_fill", Key: "k", Data: []byte(`{}`)}}) != nil):
+		return cli.Usagef("bench-store: --entity %q must match ^[a-z][a-z0-9_]{0,57}$", cfg.Entity)
+	}
+	st, err := stores.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stderr, "bench-store: measuring %s\n", stores.Redact(*dsn))
+	rep, err := storebench.Run(ctx, st, cfg)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", stores.Redact(*dsn), err)
+	}
+	if *asJSON {
+		type phase struct {
+			Name          string  `json:"name"`
+			Rows          int     `json:"rows"`
+			Calls         int     `json:"calls"`
+			Seconds       float64 `json:"seconds"`
+			RowsPerSecond float64 `json:"rows_per_second"`
+		}
+		out := struct {
+			Store  string  `json:"store"`
+			Entity string  `json:"entity"`
+			Batch  int     `json:"batch"`
+			Phases []phase `json:"phases"`
+		}{Store: stores.Redact(*dsn), Entity: rep.Config.Entity, Batch: rep.Config.Batch}
+		for _, p := range rep.Phases {
+			out.Phases = append(out.Phases, phase{p.Name, p.Rows, p.Calls, p.Elapsed.Seconds(), p.RowsPerSecond()})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(stdout, "store %s\n", stores.Redact(*dsn))
+	rep.Print(stdout)
+	return nil
+}
