@@ -116,4 +116,3 @@ func TestTwoCopierProcessesShareOneBackfill(t *testing.T) {
 		return err == nil && info.State.Msgs == 0, "chunks left in the work queue"
 	}, "work queue empty")
 }
-
