@@ -24,6 +24,8 @@ type MigrationStatus struct {
 	// StageCounts counts clients per read stage, when known.
 	StageCounts map[Stage]int `json:"stage_counts,omitempty"`
 	CollectedAt time.Time     `json:"collected_at"`
+	// Problems lists the parts that could not be read.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // SubscriptionStatus is one subscription (durable consumer).

@@ -96,6 +96,14 @@
     rollbackButton.addEventListener("click", () => open("legacy", true));
   }
   el("confirm-cancel").addEventListener("click", () => dialog.close());
+  reason.addEventListener("input", () => {
+    errorBox.hidden = true;
+  });
+  force.addEventListener("change", () => {
+    if (pending && !pending.rollback) {
+      submit.textContent = (force.checked ? "Force switch to " : "Switch to ") + pending.to;
+    }
+  });
 
   el("confirm-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();

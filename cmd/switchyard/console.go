@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/console"
+	"github.com/switchyard/switchyard/console/flagsadapter"
+	"github.com/switchyard/switchyard/console/migrationstatus"
+	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/migrator"
+)
+
+func init() {
+	register(command{name: "console", summary: "serve the support console (web UI to switch clients' read stages)", run: runConsole})
+}
+
+const consoleUsage = `console [flags]
+       console hash-password [--cost N] < password
+
+Serves the support console: search clients, see their read stage, shadow
+statistics and promotion gates, switch or roll them back with a reason,
+read the audit log and the migration status.
+
+Users come from --users-file, or from SWITCHYARD_CONSOLE_USERS holding the
+same JSON or YAML document. hash-password reads one password from standard
+input and prints its bcrypt hash for that file.
+
+See docs/console.md.`
+
+// consoleUsersEnv holds an inline users document when no file is given.
+const consoleUsersEnv = "SWITCHYARD_CONSOLE_USERS"
+
+func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "hash-password" {
+		return runHashPassword(args[1:], os.Stdin, stdout, stderr)
+	}
+	fs := cli.NewFlagSet("console", consoleUsage, stderr)
+	var natsFlags cli.NATSFlags
+	natsFlags.Register(fs)
+	listen := fs.String("listen", ":8080", "address to serve the console on")
+	usersFile := fs.String("users-file", "", "users file (JSON or YAML); default: the document in "+consoleUsersEnv)
+	insecureCookies := fs.Bool("insecure-cookies", false, "send cookies without Secure, for plain HTTP on localhost only")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	tlsKey := fs.String("tls-key", "", "private key of --tls-cert (PEM)")
+	idle := fs.Duration("idle-timeout", console.DefaultIdleTimeout, "end sessions unused for this long")
+	lifetime := fs.Duration("session-lifetime", console.DefaultSessionLifetime, "end sessions this long after login")
+	var proxies, origins cli.StringList
+	fs.Var(&proxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For is trusted for login rate limiting (repeatable)")
+	fs.Var(&origins, "trusted-origin", "extra origin (scheme://host[:port]) allowed to post changes (repeatable)")
+	flagsBucket := fs.String("flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
+	auditStream := fs.String("audit-stream", "SWITCHYARD_AUDIT", "stream the changes are appended to")
+	shadowBucket := fs.String("shadow-bucket", "switchyard_shadow", "key-value bucket of the shadow read counters")
+	clientsBucket := fs.String("clients-bucket", "switchyard_clients", "key-value bucket of the clients read routers served")
+	migrationBucket := fs.String("migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state")
+	stream := fs.String("stream", "EVENTS", "event stream whose subscriptions the migration page shows")
+	minShadowReads := fs.Int64("min-shadow-reads", 100, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long open requests may finish at shutdown")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.NoArgs(); err != nil {
+		return err
+	}
+	log, err := cli.NewLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	users, err := loadConsoleUsers(*usersFile)
+	if err != nil {
+		return err
+	}
+	opts := console.Options{InsecureCookies: *insecureCookies, IdleTimeout: *idle, SessionLifetime: *lifetime, TrustedOrigins: origins}
+	for _, p := range proxies {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return cli.Usagef("--trusted-proxy %q is not a CIDR such as 10.0.0.0/8: %v", p, err)
+		}
+		opts.TrustedProxies = append(opts.TrustedProxies, prefix)
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return cli.Usagef("--tls-cert and --tls-key go together")
+	}
+	srv := &http.Server{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return cli.Usagef("--tls-cert/--tls-key: %v", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	} else if !*insecureCookies {
+		log.Warn("serving plain HTTP with Secure cookies: browsers only keep them behind an HTTPS proxy; use --insecure-cookies for local use")
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *listen, err)
+	}
+	defer ln.Close()
+
+	natsFlags.Name = "switchyard-console"
+	nc, js, err := natsFlags.Connect(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	state, err := migrator.OpenState(ctx, js, *migrationBucket)
+	if err != nil {
+		return err
+	}
+	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: *auditStream})
+	if err != nil {
+		return err
+	}
+	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: *shadowBucket, Logger: log})
+	if err != nil {
+		return err
+	}
+	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: *clientsBucket, Logger: log})
+	if err != nil {
+		return err
+	}
+	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{
+		Bucket:   *flagsBucket,
+		Audit:    audit,
+		Registry: registry,
+		Gates: flags.NewGates(flags.GatesConfig{
+			Source:         migrationstatus.Gates{State: state},
+			Shadow:         shadow,
+			MinShadowReads: *minShadowReads,
+		}),
+		OnLeaveLegacy: func(ctx context.Context) error {
+			// A migration already past switching stays where it is.
+			if err := state.Advance(ctx, migrator.PhaseSwitching); err != nil && !errors.Is(err, migrator.ErrPhaseBackward) {
+				return err
+			}
+			return nil
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	handler, err := console.New(console.Deps{
+		Flags:  flagsadapter.New(store, shadow),
+		Status: &migrationstatus.Source{State: state, JS: js, Stream: *stream, Flags: store},
+		Users:  users,
+		Log:    log,
+	}, opts)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	srv.Handler = handler
+	log.Info("console listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil, "users", len(users.Names()))
+	return console.Serve(ctx, srv, ln, *grace)
+}
+
+// loadConsoleUsers reads the users file, or the inline document in
+// SWITCHYARD_CONSOLE_USERS when no file is given.
+func loadConsoleUsers(path string) (*console.Users, error) {
+	if path != "" {
+		u, err := console.LoadUsersFile(path)
+		if err != nil {
+			return nil, cli.Usagef("--users-file: %v", err)
+		}
+		return u, nil
+	}
+	doc, ok := os.LookupEnv(consoleUsersEnv)
+	if !ok {
+		return nil, cli.Usagef("no users: pass --users-file or set %s (see docs/console.md)", consoleUsersEnv)
+	}
+	u, err := console.ParseUsers([]byte(doc))
+	if err != nil {
+		return nil, cli.Usagef("%s: %v", consoleUsersEnv, err)
+	}
+	return u, nil
+}
+
+// runHashPassword reads one password (the first line of stdin) and prints
+// its bcrypt hash.
+func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("console hash-password", "console hash-password [--cost N] < password\n\nReads a password from the first line of standard input and prints its bcrypt hash.", stderr)
+	cost := fs.Int("cost", console.DefaultBcryptCost, "bcrypt cost (work factor), 4 to 31")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.NoArgs(); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if password == "" {
+		return cli.Usagef("hash-password: no password on standard input (try: read -rs PW; printf '%%s\\n' \"$PW\" | switchyard console hash-password)")
+	}
+	hash, err := console.HashPassword(password, *cost)
+	if err != nil {
+		return cli.Usagef("hash-password: %v", err)
+	}
+	_, err = fmt.Fprintln(stdout, hash)
+	return err
+}
