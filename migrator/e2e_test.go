@@ -1,0 +1,152 @@
+package migrator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/stores"
+	_ "github.com/switchyard/switchyard/stores/postgres"
+	"github.com/switchyard/switchyard/subscriptions"
+)
+
+func postgresStore(t testing.TB) stores.Store {
+	t.Helper()
+	st, err := stores.Open(context.Background(), testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// TestMigrationEndToEnd walks the whole migration while the application
+// keeps writing: the target subscription is added to a running legacy one,
+// the backfill is interrupted and resumed twice, verify (while events are
+// still flowing) reports no differences, and cleanup refuses until its gate
+// passes, then removes the legacy subscription.
+func TestMigrationEndToEnd(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		target, _ := sqliteStore(t, "target")
+		migrationEndToEnd(t, target)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		migrationEndToEnd(t, postgresStore(t))
+	})
+}
+
+func migrationEndToEnd(t *testing.T, target stores.Store) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.consumer(legacyName, "legacy", subscriptions.StartAll)
+	legacy, _ := sqliteStore(t, "legacy")
+	const keys = 3000
+	p := newProducer(t, e.js, "tasks")
+	p.create(keys)
+	startWorker(t, e.js, legacyName, legacy)
+	prodCtx, stopProducer := context.WithCancel(ctx)
+	defer stopProducer()
+	prodDone := make(chan error, 1)
+	go func() { prodDone <- p.run(prodCtx, 2, keys) }()
+
+	// The new subscription joins a running system.
+	e.consumer(targetName, "target", subscriptions.StartNew)
+	startWorker(t, e.js, targetName, target)
+	cleanupCfg := CleanupConfig{JS: e.js, State: e.state, Stream: testStream, LegacyConsumer: legacyName, MaxLag: 1000}
+	if _, err := Cleanup(ctx, cleanupCfg); !errors.Is(err, ErrGateFailed) {
+		t.Fatalf("cleanup before the backfill: %v, want ErrGateFailed", err)
+	}
+
+	// The backfill, killed twice.
+	for attempt := range 2 {
+		cfg := e.backfillConfig(legacy, target, "tasks")
+		cfg.MaxRate = 3000
+		runCtx, kill := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { _, err := Backfill(runCtx, cfg); errc <- err }()
+		want := 0
+		if p, ok, _ := e.state.EntityProgress(ctx, "tasks"); ok {
+			want = p.ChunksDone
+		}
+		testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+			p, _, err := e.state.EntityProgress(ctx, "tasks")
+			return err == nil && p.ChunksDone > want, fmt.Sprintf("%d chunks done", p.ChunksDone)
+		}, fmt.Sprintf("attempt %d copies", attempt))
+		kill()
+		if err := <-errc; !errors.Is(err, context.Canceled) {
+			t.Fatalf("attempt %d: %v", attempt, err)
+		}
+	}
+	rep, err := Backfill(ctx, e.backfillConfig(legacy, target, "tasks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Joined || !rep.Complete {
+		t.Fatalf("final attempt %+v: want it to resume the run", rep)
+	}
+
+	// The gate still fails: nothing verified yet.
+	if _, err := Cleanup(ctx, cleanupCfg); !errors.Is(err, ErrGateFailed) {
+		t.Fatalf("cleanup before verify: %v, want ErrGateFailed", err)
+	}
+	var gate *GateError
+	_, err = Cleanup(ctx, cleanupCfg)
+	if !errors.As(err, &gate) || !conditionOK(gate.Conditions, "backfill complete") || conditionOK(gate.Conditions, "last verify clean") {
+		t.Fatalf("gate conditions: %v", err)
+	}
+
+	// Verify while events still flow: in-flight keys settle.
+	var findings bytes.Buffer
+	vcfg := e.verifyConfig(legacy, target, &findings, "tasks")
+	vcfg.ChunkRows = 500
+	res, err := Verify(ctx, vcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Differences != 0 {
+		t.Fatalf("verify under load: %+v\n%s", res, findings.String())
+	}
+	t.Logf("verify under load: %d rows, %d keys settled", res.RowsSource, res.Settled)
+	stopProducer()
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	drained(t, e.js, legacyName)
+	drained(t, e.js, targetName)
+	p.model.check(t, legacy, "tasks")
+	p.model.check(t, target, "tasks")
+	if ph, _ := e.state.Phase(ctx); ph.Phase != PhaseVerifying {
+		t.Fatalf("phase %s after a complete verify, want verifying", ph.Phase)
+	}
+
+	rec, err := Cleanup(ctx, cleanupCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Forced || len(rec.Conditions) == 0 {
+		t.Fatalf("cleanup record %+v", rec)
+	}
+	if _, err := subscriptions.Inspect(ctx, e.js, testStream, legacyName); !errors.Is(err, subscriptions.ErrNotFound) {
+		t.Fatalf("legacy consumer after cleanup: %v", err)
+	}
+	if ph, _ := e.state.Phase(ctx); ph.Phase != PhaseCleanedUp {
+		t.Fatalf("phase %s, want cleaned-up", ph.Phase)
+	}
+	st, err := GatherStatus(ctx, StatusConfig{JS: e.js, State: e.state, Stream: testStream})
+	if err != nil || st.Cleanup == nil || st.Backfill == nil || !st.Backfill.Complete || st.Verify == nil || !st.Verify.Result.Clean {
+		t.Fatalf("status after cleanup: %+v, %v", st, err)
+	}
+}
+
+func conditionOK(conds []Condition, name string) bool {
+	for _, c := range conds {
+		if c.Name == name {
+			return c.OK
+		}
+	}
+	return false
+}
