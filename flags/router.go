@@ -228,8 +228,8 @@ func (r *Router) stores(st Stage) (primary, secondary stores.Reader, served, oth
 	return r.legacy, r.target, StoreLegacy, StoreTarget
 }
 
-// Get reads one record of client. A tombstone or a missing key fails with
-// an error matching stores.ErrNotFound; bad input with ErrInvalid. Errors of
+// Get reads one record of client. A tombstone, a missing key or a key of
+// another client fails with an error matching stores.ErrNotFound; bad input with ErrInvalid. Errors of
 // the serving store are returned as they are; those of the shadow read
 // never are. The result names the stage and the store that answered, also
 // on error.
@@ -266,6 +266,11 @@ func (r *Router) Get(ctx context.Context, client, entity, key string) (GetResult
 	}
 	if rec.Deleted {
 		return res, fmt.Errorf("%s/%s: deleted: %w", entity, key, stores.ErrNotFound)
+	}
+	if rec.Client != client {
+		// A key belongs to one client: never hand another client's record
+		// to a caller who guessed its key.
+		return res, fmt.Errorf("%s/%s: not a record of this client: %w", entity, key, stores.ErrNotFound)
 	}
 	res.Record = rec
 	return res, nil

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/open-feature/go-sdk/openfeature"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/migrator"
+	"github.com/switchyard/switchyard/stores"
+	_ "github.com/switchyard/switchyard/stores/all" // every store by DSN
+)
+
+func init() {
+	register(command{name: "read-api", summary: "serve reads over HTTP from the store each client's read stage names", run: runReadAPI})
+}
+
+const readAPIUsage = `read-api --legacy DSN --target DSN [--listen :8081] [flags]
+
+Serves the read router over HTTP for applications that cannot link the Go
+library:
+
+  GET /v1/{entity}/{key}?client=C             one record
+  GET /v1/{entity}?client=C&after=K&limit=N   a page of the client's records
+  GET /metrics                                Prometheus metrics
+  GET /healthz, /readyz                       liveness, readiness (flags loaded)
+
+The header X-Switchyard-Served-By names the store that answered. In the
+shadow stages the other store is read and compared in the background.
+
+See docs/read-router.md.`
+
+func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("read-api", readAPIUsage, stderr)
+	var f flagsFlags
+	f.register(fs)
+	listen := fs.String("listen", ":8081", "address to serve on")
+	legacyDSN := fs.String("legacy", "", "DSN of the legacy store (required; secrets as ${env:NAME} or ${file:PATH})")
+	targetDSN := fs.String("target", "", "DSN of the target store (required)")
+	budget := fs.Duration("shadow-budget", 2*time.Second, "time a background shadow read may take before it counts as an error")
+	inFlight := fs.Int("max-shadow-in-flight", 64, "concurrent shadow reads; beyond it shadow reads are dropped and counted")
+	samples := fs.Int("mismatch-samples", 100, "recent mismatching keys kept for /v1/_mismatches")
+	repair := fs.Bool("repair", false, "re-copy a mismatching key from legacy to the target after a shadow mismatch")
+	rollbackRate := fs.Float64("auto-rollback-error-rate", 0, "roll a client back to legacy when this share (0..1) of its target reads fail; 0 disables")
+	rollbackMin := fs.Int64("auto-rollback-min-reads", 20, "target reads in a window before the error rate counts")
+	rollbackWindow := fs.Duration("auto-rollback-window", time.Minute, "window of the automatic rollback's error rate")
+	maxRequests := fs.Int("max-in-flight", 256, "concurrent reads; beyond it requests get 503 with Retry-After")
+	reqTimeout := fs.Duration("request-timeout", 10*time.Second, "longest one read may take")
+	flush := fs.Duration("stats-flush-interval", 5*time.Second, "how often shadow counters and seen clients are written to NATS")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long open requests and shadow reads may finish at shutdown")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.NoArgs(); err != nil {
+		return err
+	}
+	switch {
+	case *legacyDSN == "":
+		return cli.Usagef("read-api: --legacy is required (a store DSN such as sqlite:/data/legacy.db)")
+	case *targetDSN == "":
+		return cli.Usagef("read-api: --target is required (a store DSN such as sqlserver://...)")
+	case *rollbackRate < 0 || *rollbackRate > 1:
+		return cli.Usagef("read-api: --auto-rollback-error-rate %v is outside 0..1", *rollbackRate)
+	case *budget <= 0 || *reqTimeout <= 0 || *flush <= 0 || *rollbackWindow <= 0:
+		return cli.Usagef("read-api: durations must be positive")
+	case *inFlight < 1 || *maxRequests < 1 || *samples < 1:
+		return cli.Usagef("read-api: --max-shadow-in-flight, --max-in-flight and --mismatch-samples must be at least 1")
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return cli.Usagef("read-api: --listen %s: %v", *listen, err)
+	}
+	defer ln.Close()
+
+	legacy, err := stores.Open(ctx, *legacyDSN)
+	if err != nil {
+		return fmt.Errorf("--legacy: %w", err)
+	}
+	defer legacy.Close()
+	target, err := stores.Open(ctx, *targetDSN)
+	if err != nil {
+		return fmt.Errorf("--target: %w", err)
+	}
+	defer target.Close()
+
+	env, err := f.open(ctx, "read-api", stderr)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	log := env.log
+
+	provider := flags.NewProvider(env.js, flags.ProviderConfig{Bucket: f.bucket, Logger: log})
+	if err := provider.InitWithContext(ctx, openfeature.EvaluationContext{}); err != nil {
+		// The provider keeps retrying; until it loads, reads use legacy and
+		// /readyz says not ready.
+		log.Error("read flags not loaded yet; serving legacy until they are", "err", err)
+	}
+	defer provider.Shutdown()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	env.shadow, err = flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{Bucket: f.shadowBucket, FlushInterval: *flush, Logger: log})
+	if err != nil {
+		return err
+	}
+	env.registry, err = flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{Bucket: f.clientsBucket, FlushInterval: *flush, Logger: log})
+	if err != nil {
+		return err
+	}
+	cfg := flags.RouterConfig{
+		Flags: provider, Legacy: legacy, Target: target, Registerer: reg,
+		ShadowBudget: *budget, MaxShadowInFlight: *inFlight, MismatchSamples: *samples,
+		Observers: []flags.ClientObserver{env.shadow, env.registry},
+		Logger:    log,
+	}
+	if *repair {
+		cfg.Repair = func(ctx context.Context, entity string, keys []string) error {
+			_, err := migrator.RepairKeys(ctx, legacy, target, entity, keys)
+			return err
+		}
+	}
+	if *rollbackRate > 0 {
+		cfg.AutoRollback = &flags.AutoRollbackConfig{Rollback: env.store.AutoRollback, ErrorRate: *rollbackRate, MinReads: *rollbackMin, Window: *rollbackWindow}
+	}
+	router, err := flags.NewRouter(cfg)
+	if err != nil {
+		return err
+	}
+	env.shadow.Start()
+	env.registry.Start()
+	api, err := flags.NewReadAPI(flags.ReadAPIConfig{Router: router, MaxInFlight: *maxRequests, RequestTimeout: *reqTimeout, Logger: log})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", api)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if provider.Snapshot() == nil {
+			http.Error(w, "read flags not loaded", http.StatusServiceUnavailable)
+			return
+		}
+		if provider.Stale() {
+			_, _ = io.WriteString(w, "ok (flags stale: NATS unreachable, serving last known stages)\n")
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /v1/_mismatches", func(w http.ResponseWriter, _ *http.Request) {
+		writeMismatches(w, router.Mismatches())
+	})
+	mux.Handle("/", api)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("read API listening", "addr", ln.Addr().String(), "legacy", stores.Redact(*legacyDSN), "target", stores.Redact(*targetDSN))
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	// Two stages: stop taking requests and let open ones finish, then let
+	// background shadow reads finish, then write the last counters.
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("open requests cut at shutdown", "err", err)
+	}
+	if err := router.Close(shutdownCtx); err != nil {
+		log.Warn("shadow reads cut at shutdown", "err", err)
+	}
+	flushCtx, cancelFlush := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancelFlush()
+	if err := errors.Join(env.shadow.Close(flushCtx), env.registry.Close(flushCtx)); err != nil {
+		log.Warn("last counters not written", "err", err)
+	}
+	fmt.Fprintln(stdout, "read API stopped")
+	return nil
+}
+
+func writeMismatches(w http.ResponseWriter, samples []flags.MismatchSample) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(struct {
+		Mismatches []flags.MismatchSample `json:"mismatches"`
+	}{samples})
+}

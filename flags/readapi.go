@@ -1,0 +1,217 @@
+package flags
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/switchyard/switchyard/stores"
+)
+
+// Response headers of the read API.
+const (
+	// HeaderServedBy names the store that answered: legacy or target.
+	HeaderServedBy = "X-Switchyard-Served-By"
+	// HeaderStage is the client's read stage.
+	HeaderStage = "X-Switchyard-Stage"
+)
+
+// ReadAPIConfig configures the HTTP read API.
+type ReadAPIConfig struct {
+	// Router serves the reads. Required.
+	Router *Router
+	// MaxInFlight bounds concurrent reads; requests beyond it get 503 with
+	// Retry-After instead of queueing without bound. Default 256.
+	MaxInFlight int
+	// RequestTimeout bounds one read; default 10 s.
+	RequestTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// readAPI is the HTTP face of a Router for applications written in other
+// languages.
+type readAPI struct {
+	router  *Router
+	slots   chan struct{}
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+// NewReadAPI returns the read API handler:
+//
+//	GET /v1/{entity}/{key}?client=C            one record
+//	GET /v1/{entity}?client=C&after=K&limit=N  a page of the client's records
+//
+// Answers are JSON; the headers X-Switchyard-Served-By and
+// X-Switchyard-Stage say which store served the read and why. Bad input
+// gets 400 with {"error": ..., "field": ...}; a missing or deleted record
+// 404; an overloaded API 503 with Retry-After; a failing store 502 (503
+// when the failure is transient).
+func NewReadAPI(cfg ReadAPIConfig) (http.Handler, error) {
+	if cfg.Router == nil {
+		return nil, invalid("router", "is required")
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 256
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &readAPI{router: cfg.Router, slots: make(chan struct{}, cfg.MaxInFlight), timeout: cfg.RequestTimeout, log: cfg.Logger}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/{entity}/{key...}", a.limited(a.get))
+	mux.HandleFunc("GET /v1/{entity}", a.limited(a.list))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET")
+			writeError(w, http.StatusMethodNotAllowed, "", "method "+r.Method+" is not allowed; the read API only reads")
+			return
+		}
+		writeError(w, http.StatusNotFound, "", "no such endpoint: use GET /v1/{entity}/{key}?client=C or GET /v1/{entity}?client=C")
+	})
+	return mux, nil
+}
+
+type apiError struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, field, msg string) {
+	writeJSON(w, status, apiError{Error: msg, Field: field})
+}
+
+func (a *readAPI) limited(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case a.slots <- struct{}{}:
+			defer func() { <-a.slots }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, "", "too many reads in flight; retry shortly")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
+		defer cancel()
+		h(w, r.WithContext(ctx))
+	}
+}
+
+// clientParam returns the single client query parameter.
+func clientParam(r *http.Request) (string, error) {
+	vals := r.URL.Query()["client"]
+	switch len(vals) {
+	case 0:
+		return "", invalid("client", "is required: add ?client=<client id>")
+	case 1:
+		return vals[0], ValidateClient(vals[0])
+	}
+	return "", invalid("client", "is given %d times; give it once", len(vals))
+}
+
+type recordJSON struct {
+	Entity    string          `json:"entity"`
+	Key       string          `json:"key"`
+	Client    string          `json:"client"`
+	Version   int64           `json:"version"`
+	UpdatedAt time.Time       `json:"updated_at,omitzero"`
+	Data      json.RawMessage `json:"data"`
+}
+
+func toJSON(entity string, rec stores.Record) recordJSON {
+	return recordJSON{Entity: entity, Key: rec.Key, Client: rec.Client, Version: rec.Version, UpdatedAt: rec.UpdatedAt, Data: rec.Data}
+}
+
+func (a *readAPI) get(w http.ResponseWriter, r *http.Request) {
+	client, err := clientParam(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	entity, key := r.PathValue("entity"), r.PathValue("key")
+	res, err := a.router.Get(r.Context(), client, entity, key)
+	setRouteHeaders(w, res.Stage, res.Served)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(entity, res.Record))
+}
+
+func (a *readAPI) list(w http.ResponseWriter, r *http.Request) {
+	client, err := clientParam(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	limit := 0
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > MaxListLimit {
+			a.fail(w, r, invalid("limit", "%q is not a number from 1 to %d", truncate(s, 32), MaxListLimit))
+			return
+		}
+	}
+	entity := r.PathValue("entity")
+	res, err := a.router.List(r.Context(), client, entity, q.Get("after"), limit)
+	setRouteHeaders(w, res.Stage, res.Served)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := struct {
+		Records []recordJSON `json:"records"`
+		Next    string       `json:"next,omitempty"`
+	}{Records: make([]recordJSON, 0, len(res.Records)), Next: res.Next}
+	for _, rec := range res.Records {
+		out.Records = append(out.Records, toJSON(entity, rec))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func setRouteHeaders(w http.ResponseWriter, st Stage, served StoreSide) {
+	if st != "" {
+		w.Header().Set(HeaderStage, string(st))
+	}
+	if served != "" {
+		w.Header().Set(HeaderServedBy, string(served))
+	}
+}
+
+func (a *readAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ie *InvalidError
+	switch {
+	case errors.As(err, &ie):
+		writeError(w, http.StatusBadRequest, ie.Field, ie.Error())
+	case errors.Is(err, stores.ErrNotFound), errors.Is(err, stores.ErrNoEntity):
+		writeError(w, http.StatusNotFound, "", "record not found")
+	case errors.Is(err, ErrClosed):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "", "shutting down")
+	case errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusGatewayTimeout, "", "the store did not answer in time")
+	case errors.Is(err, context.Canceled):
+		// The caller went away; nobody reads the answer.
+	case stores.IsTransient(err):
+		a.log.Warn("read failed", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "", "the store is temporarily unavailable")
+	default:
+		a.log.Error("read failed", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusBadGateway, "", "the store failed to answer")
+	}
+}
