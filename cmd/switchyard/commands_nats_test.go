@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -246,5 +247,49 @@ func TestDLQListShowPurge(t *testing.T) {
 	}
 	if d, _ := subscriptions.DeadLetterDepth(ctx, js, "EVENTS", "target"); d != 0 {
 		t.Fatalf("depth after purge: %d", d)
+	}
+}
+
+func TestDLQReplay(t *testing.T) {
+	srv := testenv.NATS(t)
+	if code, _, errOut := runCmd(t, "subs", "ensure", "--nats", srv.URL, "--consumer", "target", "--version-source", "stream"); code != 0 {
+		t.Fatalf("ensure: %s", errOut)
+	}
+	_, js := srv.Connect()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	letter := func(payload string, origSeq int) {
+		msg := nats.NewMsg(subscriptions.DLQSubject("EVENTS", "target"))
+		msg.Data = []byte(payload)
+		msg.Header.Set(subscriptions.HeaderReasonKind, "too-large")
+		msg.Header.Set(subscriptions.HeaderOriginalSubject, "events.tasks.upsert")
+		msg.Header.Set(subscriptions.HeaderOriginalSequence, strconv.Itoa(origSeq))
+		if _, err := js.PublishMsg(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	letter(strings.ReplaceAll(goodEvent, "%d", "7"), 70)
+	letter(`{"id":`, 71)
+	sink := "sqlite:" + filepath.Join(t.TempDir(), "target.db")
+
+	code, out, errOut := runCmd(t, "dlq", "replay", "--nats", srv.URL, "--consumer", "target", "--sink", sink, "--version-source", "producer")
+	if code != 2 || !strings.Contains(errOut, "contradicts") {
+		t.Fatalf("replay with a contradicting version source: %d %q", code, errOut)
+	}
+	code, out, errOut = runCmd(t, "dlq", "replay", "--nats", srv.URL, "--consumer", "target", "--sink", sink)
+	if code != 1 || !strings.Contains(out, "replayed 1 dead letters") || !strings.Contains(out, "1 applied") || !strings.Contains(out, "kept 2: invalid event") {
+		t.Fatalf("replay: %d %q %q", code, out, errOut)
+	}
+	if d, _ := subscriptions.DeadLetterDepth(ctx, js, "EVENTS", "target"); d != 1 {
+		t.Fatalf("depth after replay %d, want the broken one kept", d)
+	}
+	st, err := stores.Open(ctx, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec, err := st.Get(ctx, "tasks", "k7")
+	if err != nil || rec.Version != 70 {
+		t.Fatalf("replayed row: %+v, %v; want version 70 (the original sequence)", rec, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/stores"
+	_ "github.com/switchyard/switchyard/stores/all" // every store by DSN
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
