@@ -17,9 +17,10 @@ var (
 	// ErrInvalidChange: the flag store rejected the change as malformed
 	// (unknown stage, missing reason, bad client id).
 	ErrInvalidChange = errors.New("invalid change")
-	// ErrAuditIncomplete: the change was applied but the audit entry could
-	// not be written.
-	ErrAuditIncomplete = errors.New("the change was applied but could not be recorded in the audit log")
+	// ErrAuditIncomplete: the audit entry of a change could not be
+	// written. The wrapped error says whether the change itself was applied
+	// (it never is when the store has no audit log at all).
+	ErrAuditIncomplete = errors.New("audit log write failed")
 	// ErrUnavailable: the backing store (NATS, the migrator) cannot be
 	// reached right now.
 	ErrUnavailable = errors.New("unavailable")

@@ -78,7 +78,7 @@ func (c *Console) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrInvalidChange):
 		status, body.Code, body.Message = http.StatusBadRequest, "invalid_change", err.Error()
 	case errors.Is(err, ErrAuditIncomplete):
-		c.log.Error("change applied without audit entry", "method", r.Method, "path", r.URL.Path, "err", err)
+		c.log.Error("audit log write failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		status, body.Code, body.Message = http.StatusInternalServerError, "audit_incomplete", err.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		status, body.Code, body.Message = http.StatusServiceUnavailable, "unavailable", "the flag store did not answer in time; try again"

@@ -15,9 +15,19 @@ const maxPageSize = 999
 // Adapter implements console.Flags. It holds no state of its own; every
 // call reads the flag bucket, so several consoles can share one bucket.
 type Adapter struct {
-	store  *flags.Store
-	shadow flags.ShadowSource
+	store      *flags.Store
+	shadow     flags.ShadowSource
+	mismatches MismatchSource
 }
+
+// MismatchSource lists recent mismatching keys, newest first.
+// *flags.Router implements it for the reads it routed itself.
+type MismatchSource interface {
+	Mismatches() []flags.MismatchSample
+}
+
+// maxSampleKeys is how many mismatching keys a client detail lists.
+const maxSampleKeys = 10
 
 var _ console.Flags = (*Adapter)(nil)
 
@@ -27,6 +37,15 @@ var _ console.Flags = (*Adapter)(nil)
 // every change fails, so nothing is changed unrecorded.
 func New(store *flags.Store, shadow flags.ShadowSource) *Adapter {
 	return &Adapter{store: store, shadow: shadow}
+}
+
+// WithMismatches makes client details list the recent mismatching keys
+// src saw. Mismatch samples live in the memory of the router that saw
+// them, so this helps only where a router runs in the console's process
+// (the quickstart); it returns a for chaining.
+func (a *Adapter) WithMismatches(src MismatchSource) *Adapter {
+	a.mismatches = src
+	return a
 }
 
 // Search lists known clients whose id contains query, ignoring case.
@@ -75,6 +94,7 @@ func (a *Adapter) Client(ctx context.Context, id string) (console.ClientDetail, 
 		}
 	}
 	d.Shadow = a.shadowStats(ctx, id)
+	d.Shadow.SampleKeys = a.sampleKeys(id)
 	return d, nil
 }
 
@@ -110,6 +130,23 @@ func (a *Adapter) shadowStats(ctx context.Context, id string) console.ShadowStat
 		TargetErrors: nonNegative(c.TargetErrors),
 		UpdatedAt:    c.UpdatedAt,
 	}
+}
+
+func (a *Adapter) sampleKeys(client string) []string {
+	if a.mismatches == nil {
+		return nil
+	}
+	var keys []string
+	for _, m := range a.mismatches.Mismatches() {
+		if m.Client != client {
+			continue
+		}
+		keys = append(keys, fmt.Sprintf("%s/%s (%s)", m.Entity, m.Key, m.Kind))
+		if len(keys) == maxSampleKeys {
+			break
+		}
+	}
+	return keys
 }
 
 func nonNegative(n int64) uint64 { return uint64(max(n, 0)) }
