@@ -42,8 +42,8 @@ type BackfillConfig struct {
 	// WatermarkPoll is how often the wait checks (default 1 s).
 	WatermarkPoll time.Duration
 
-	// ChunkRows is the number of live rows per work-queue chunk (default
-	// 1000); BatchRows the rows per Apply (default ChunkRows, at most 5000).
+	// ChunkRows is the number of source rows per work-queue chunk (default
+	// 10000); BatchRows the rows per Apply (default 1000, at most ChunkRows).
 	ChunkRows, BatchRows int
 	// Copiers is the number of copier goroutines of this process (default 2).
 	Copiers int
@@ -102,11 +102,12 @@ func (c *BackfillConfig) defaults() error {
 		return fmt.Errorf("backfill: %s", strings.Join(problems, "; "))
 	}
 	if c.ChunkRows == 0 {
-		c.ChunkRows = 1000
+		c.ChunkRows = 10000
 	}
 	if c.BatchRows == 0 {
-		c.BatchRows = min(c.ChunkRows, 5000)
+		c.BatchRows = 1000
 	}
+	c.BatchRows = min(c.BatchRows, c.ChunkRows)
 	if c.Copiers == 0 {
 		c.Copiers = 2
 	}

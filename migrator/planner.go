@@ -8,12 +8,12 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-// planner splits an entity's source keys into chunks of chunkRows live
-// rows and hands them to the work queue. Every backfill process runs a
+// planner splits an entity's source keys into chunks of chunkRows rows
+// (tombstones included) and hands them to the work queue. Every backfill process runs a
 // planner per entity; they coordinate through compare-and-set on the
 // entity checkpoint, so each chunk index is recorded, with its bounds,
-// exactly once, before it is published. Walking the keys costs one
-// Checksum(Limit) per chunk: its LastKey is the chunk's upper bound.
+// exactly once, before it is published. Walking the keys costs one keyset
+// page per chunk.
 type planner struct {
 	source    stores.Reader
 	state     *State
@@ -41,21 +41,27 @@ func (pl *planner) plan(ctx context.Context, entity string) error {
 		if p.Planned > 0 {
 			after = p.LastChunk.Through
 		}
-		cs, err := retryTransient(ctx, pl.log, "plan "+entity, func() (stores.Checksum, error) {
-			return pl.source.Checksum(ctx, entity, stores.Range{After: after, Limit: pl.chunkRows})
+		// One keyset page of the source, tombstones included, bounds the
+		// chunk: its last key is the chunk's upper bound. Only the keys are
+		// used; reading them is cheaper than summing a checksum.
+		page, err := retryTransient(ctx, pl.log, "plan "+entity, func() ([]stores.Record, error) {
+			return pl.source.Scan(ctx, entity, stores.Range{After: after, Limit: pl.chunkRows})
 		})
 		if err != nil {
 			return fmt.Errorf("plan %s after %q: %w", entity, after, err)
 		}
-		last := cs.Count < int64(pl.chunkRows)
-		chunk := ChunkRange{Index: p.Planned, After: after, Through: cs.LastKey}
+		last := len(page) < pl.chunkRows
+		chunk := ChunkRange{Index: p.Planned, After: after}
 		if last {
 			// The final chunk has no upper bound: rows inserted into the
 			// source after planning are copied too.
 			chunk.Through = ""
+		} else {
+			chunk.Through = page[len(page)-1].Key
 		}
+		estimate := int64(len(page))
 		recorded, err := retryAlways(ctx, pl.log, "record chunk of "+entity, func() (bool, error) {
-			return pl.state.recordChunk(ctx, pl.run.ID, entity, chunk, cs.Count, last)
+			return pl.state.recordChunk(ctx, pl.run.ID, entity, chunk, estimate, last)
 		})
 		if err != nil {
 			return err

@@ -245,7 +245,8 @@ type EntityProgress struct {
 	LastChunk ChunkRange `json:"last_chunk"`
 	// PlanDone is set once the last (unbounded) chunk was handed out.
 	PlanDone bool `json:"plan_done"`
-	// Estimate is the number of live source rows in the planned chunks.
+	// Estimate is the number of source rows (tombstones included) in the
+	// planned chunks when they were planned.
 	Estimate int64 `json:"estimate"`
 	// ChunksDone counts finished chunks; DoneBits marks them, so a chunk
 	// finished twice (redelivered after its copier died before the ack)

@@ -142,8 +142,8 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	targetConsumer := fs.String("target-consumer", "target", "the target subscription (durable consumer); it must exist")
 	legacyConsumer := fs.String("legacy-consumer", "legacy", "the legacy subscription whose position is the watermark")
 	noWait := fs.Bool("no-watermark-wait", false, "copy without waiting for the legacy subscription (only when the source is not fed by it)")
-	chunk := fs.Int("chunk", 1000, "live rows per work-queue chunk")
-	batch := fs.Int("batch", 0, "rows per target write (default: --chunk, at most 5000)")
+	chunk := fs.Int("chunk", 10000, "source rows per work-queue chunk (the unit handed to a copier and checkpointed)")
+	batch := fs.Int("batch", 1000, "rows per target write (at most --chunk)")
 	copiers := fs.Int("copiers", 2, "copier goroutines in this process")
 	maxRate := fs.Int("max-rate", 0, "max rows per second per process (0: no cap); changeable while running with backfill rate")
 	maxLag := fs.Uint64("max-lag", 10000, "back off while the target subscription's lag is above this (0: off)")
@@ -168,8 +168,8 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	switch {
 	case *chunk < 1:
 		return cli.Usagef("backfill: --chunk must be at least 1, got %d", *chunk)
-	case *batch < 0:
-		return cli.Usagef("backfill: --batch must not be negative, got %d", *batch)
+	case *batch < 1:
+		return cli.Usagef("backfill: --batch must be at least 1, got %d", *batch)
 	case *copiers < 1 || *copiers > 64:
 		return cli.Usagef("backfill: --copiers must be between 1 and 64, got %d", *copiers)
 	case *maxRate < 0:
