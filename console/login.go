@@ -97,6 +97,11 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.userLimiter.reset(userKey)
+	// A new session id on every login: a session id planted before the
+	// login (fixation) or left from an earlier login is never promoted.
+	if old, err := r.Cookie(c.cookies.session); err == nil {
+		c.sessions.remove(old.Value)
+	}
 	id, _, err := c.sessions.create(usr)
 	if err != nil {
 		c.failErr(w, r, err)

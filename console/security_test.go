@@ -451,3 +451,44 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("page has inline script or external resources")
 	}
 }
+
+func TestClientIDsAreEscaped(t *testing.T) {
+	flags := newMemFlags(`<script>alert(1)</script>`, `x" onmouseover="alert(1)`)
+	srv := startConsole(t, flags, console.Options{})
+	b := newBrowser(t, srv)
+	b.login(operatorName, operatorPassword)
+	for _, path := range []string{
+		"/clients/" + url.PathEscape(`<script>alert(1)</script>`),
+		"/clients/" + url.PathEscape(`x" onmouseover="alert(1)`),
+		"/clients?q=" + url.QueryEscape(`<script>`),
+		"/clients/" + url.PathEscape(`<img src=x>`), // unknown: the error page echoes it
+	} {
+		r := b.get(path)
+		if strings.Contains(r.body, "<script>alert") || strings.Contains(r.body, `" onmouseover="`) || strings.Contains(r.body, "<img src=x>") {
+			t.Errorf("%s: unescaped input in the page (status %d)", path, r.status)
+		}
+	}
+}
+
+func TestLoginReplacesAnEarlierSession(t *testing.T) {
+	srv := startConsole(t, newMemFlags("acme"), console.Options{})
+	b := newBrowser(t, srv)
+	b.login(operatorName, operatorPassword)
+	u, _ := url.Parse(srv.URL)
+	first := b.hc.Jar.Cookies(u)
+	// Log in again with the old cookie still set (POST directly).
+	page := newBrowser(t, srv).get("/login")
+	tok := formTokenRe.FindStringSubmatch(page.body)[1]
+	b.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "switchyard-login", Value: tok, Path: "/"}})
+	if r := b.postForm("/login", url.Values{"csrf_token": {tok}, "username": {viewerName}, "password": {viewerPassword}}); r.status != http.StatusSeeOther {
+		t.Fatalf("second login: %d", r.status)
+	}
+	replay := newBrowser(t, srv)
+	replay.hc.Jar.SetCookies(u, first)
+	if r := replay.get("/api/session"); r.status != http.StatusUnauthorized {
+		t.Fatalf("the session from before the second login still works: %d %s", r.status, r.body)
+	}
+	if r := b.get("/api/session"); !strings.Contains(r.body, `"user":"victor"`) {
+		t.Fatalf("after the second login: %s", r.body)
+	}
+}
