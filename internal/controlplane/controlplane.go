@@ -1,0 +1,125 @@
+// Package controlplane opens the migration's control plane on NATS: the
+// migration state, the per-client read flags with their audit log, shadow
+// counters and client registry, and the promotion gates that ask the
+// migration state. Every command that changes or shows read stages (console,
+// flags, read-api, dev) opens it the same way.
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/console/migrationstatus"
+	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/migrator"
+)
+
+// Config names the buckets and streams of the control plane. Zero values
+// take the defaults named on each field.
+type Config struct {
+	// MigrationBucket holds the migration state; default migrator.DefaultBucket.
+	MigrationBucket string
+	// FlagsBucket holds the read flags; default flags.DefaultBucket.
+	FlagsBucket string
+	// AuditStream receives every flag change; default "SWITCHYARD_AUDIT".
+	AuditStream string
+	// ShadowBucket holds the shadow read counters; default "switchyard_shadow".
+	ShadowBucket string
+	// ClientsBucket holds the clients read routers served; default
+	// "switchyard_clients".
+	ClientsBucket string
+	// MinShadowReads is the number of compared shadow reads, all matching, a
+	// client needs before it may move to target; negative disables the
+	// shadow gate. Default 100.
+	MinShadowReads int64
+	Log            *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultAuditStream    = "SWITCHYARD_AUDIT"
+	DefaultShadowBucket   = "switchyard_shadow"
+	DefaultClientsBucket  = "switchyard_clients"
+	DefaultMinShadowReads = 100
+)
+
+// ControlPlane is the opened control plane.
+type ControlPlane struct {
+	State    *migrator.State
+	Audit    *flags.AuditLog
+	Shadow   *flags.ShadowStats
+	Registry *flags.Registry
+	Flags    *flags.Store
+}
+
+// Open opens (creating where missing) every bucket and stream of the control
+// plane. The flag store's gates ask the migration state, and the first
+// change that moves a client off legacy advances the migration to the
+// switching phase. It fails with the first error of the underlying opens,
+// which match flags.ErrUnavailable when JetStream cannot be reached.
+func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlane, error) {
+	cfg = cfg.withDefaults()
+	state, err := migrator.OpenState(ctx, js, cfg.MigrationBucket)
+	if err != nil {
+		return nil, err
+	}
+	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream})
+	if err != nil {
+		return nil, err
+	}
+	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: cfg.ShadowBucket, Logger: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: cfg.ClientsBucket, Logger: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{
+		Bucket:   cfg.FlagsBucket,
+		Audit:    audit,
+		Registry: registry,
+		Gates: flags.NewGates(flags.GatesConfig{
+			Source:         migrationstatus.Gates{State: state},
+			Shadow:         shadow,
+			MinShadowReads: cfg.MinShadowReads,
+		}),
+		OnLeaveLegacy: func(ctx context.Context) error {
+			// A migration already past switching stays where it is.
+			if err := state.Advance(ctx, migrator.PhaseSwitching); err != nil && !errors.Is(err, migrator.ErrPhaseBackward) {
+				return err
+			}
+			return nil
+		},
+		Logger: cfg.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ControlPlane{State: state, Audit: audit, Shadow: shadow, Registry: registry, Flags: store}, nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.MigrationBucket == "" {
+		c.MigrationBucket = migrator.DefaultBucket
+	}
+	if c.FlagsBucket == "" {
+		c.FlagsBucket = flags.DefaultBucket
+	}
+	if c.AuditStream == "" {
+		c.AuditStream = DefaultAuditStream
+	}
+	if c.ShadowBucket == "" {
+		c.ShadowBucket = DefaultShadowBucket
+	}
+	if c.ClientsBucket == "" {
+		c.ClientsBucket = DefaultClientsBucket
+	}
+	if c.MinShadowReads == 0 {
+		c.MinShadowReads = DefaultMinShadowReads
+	}
+	return c
+}
