@@ -39,7 +39,7 @@ func (l *eventLog) count(t openfeature.EventType) int {
 
 // startProvider registers a provider on an isolated OpenFeature API and
 // returns its client; setErr is what SetProviderAndWait returned.
-func startProvider(t *testing.T, js jetstream.JetStream, cfg flags.ProviderConfig) (*flags.Provider, *openfeature.Client, *eventLog, error) {
+func startProvider(t testing.TB, js jetstream.JetStream, cfg flags.ProviderConfig) (*flags.Provider, *openfeature.Client, *eventLog, error) {
 	t.Helper()
 	api := isolated.NewAPI()
 	p := flags.NewProvider(js, cfg)
@@ -53,7 +53,7 @@ func startProvider(t *testing.T, js jetstream.JetStream, cfg flags.ProviderConfi
 	return p, client, log, err
 }
 
-func stageOf(t *testing.T, c *openfeature.Client, client string) openfeature.StringEvaluationDetails {
+func stageOf(t testing.TB, c *openfeature.Client, client string) openfeature.StringEvaluationDetails {
 	t.Helper()
 	d, err := c.StringValueDetails(context.Background(), flags.FlagKey, "legacy", openfeature.NewEvaluationContext(client, nil))
 	if err != nil {

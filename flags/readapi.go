@@ -68,14 +68,19 @@ func NewReadAPI(cfg ReadAPIConfig) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/{entity}/{key...}", a.limited(a.get))
 	mux.HandleFunc("GET /v1/{entity}", a.limited(a.list))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	other := func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET")
 			writeError(w, http.StatusMethodNotAllowed, "", "method "+r.Method+" is not allowed; the read API only reads")
 			return
 		}
 		writeError(w, http.StatusNotFound, "", "no such endpoint: use GET /v1/{entity}/{key}?client=C or GET /v1/{entity}?client=C")
-	})
+	}
+	// Every other method on the read paths, and every other path, gets a
+	// JSON error rather than the mux's plain text.
+	mux.HandleFunc("/v1/{entity}/{key...}", other)
+	mux.HandleFunc("/v1/{entity}", other)
+	mux.HandleFunc("/", other)
 	return mux, nil
 }
 

@@ -28,7 +28,7 @@ type routerEnv struct {
 	reg            *prometheus.Registry
 }
 
-func newRouterEnv(t *testing.T) *routerEnv {
+func newRouterEnv(t testing.TB) *routerEnv {
 	t.Helper()
 	env := &routerEnv{storeEnv: newStoreEnv(t), reg: prometheus.NewRegistry()}
 	_, of, _, err := startProvider(t, env.js, flags.ProviderConfig{})
@@ -49,7 +49,7 @@ func newRouterEnv(t *testing.T) *routerEnv {
 }
 
 // setStage forces client into st and waits until the provider serves it.
-func (env *routerEnv) setStage(t *testing.T, client string, st flags.Stage) {
+func (env *routerEnv) setStage(t testing.TB, client string, st flags.Stage) {
 	t.Helper()
 	if _, err := env.store.SetStage(testCtx(t), flags.Change{Client: client, Stage: st, Reason: "test", Actor: "t", ExpectedRevision: flags.AnyRevision, Force: true}); err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func (env *routerEnv) setStage(t *testing.T, client string, st flags.Stage) {
 	}, "provider serves the new stage")
 }
 
-func put(t *testing.T, s stores.Writer, client, key, doc string, version int64) {
+func put(t testing.TB, s stores.Writer, client, key, doc string, version int64) {
 	t.Helper()
 	w := stores.Write{Entity: "orders", Key: key, Client: client, Version: version, Data: json.RawMessage(doc)}
 	if doc == "" {
@@ -71,7 +71,7 @@ func put(t *testing.T, s stores.Writer, client, key, doc string, version int64) 
 	}
 }
 
-func (env *routerEnv) router(t *testing.T, cfg flags.RouterConfig) *flags.Router {
+func (env *routerEnv) router(t testing.TB, cfg flags.RouterConfig) *flags.Router {
 	t.Helper()
 	cfg.Flags = env.of
 	if cfg.Legacy == nil {

@@ -60,17 +60,15 @@ type flagsFlags struct {
 	logLevel        string
 }
 
-func (f *flagsFlags) register(fs *cli.FlagSet) {
+func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
 	f.nats.Register(fs)
 	fs.StringVar(&f.bucket, "flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
 	fs.StringVar(&f.auditStream, "audit-stream", "SWITCHYARD_AUDIT", "stream the changes are appended to")
 	fs.StringVar(&f.shadowBucket, "shadow-bucket", "switchyard_shadow", "key-value bucket of the shadow read counters")
 	fs.StringVar(&f.clientsBucket, "clients-bucket", "switchyard_clients", "key-value bucket of the clients read routers served")
 	fs.StringVar(&f.migrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state (gates)")
-	fs.Int64Var(&f.minShadowReads, "min-shadow-reads", 100, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
-	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	fs.StringVar(&f.logLevel, "log-level", logLevel, "log level: debug, info, warn or error")
 }
 
 // flagsEnv is what the flags subcommands and the read API open.
@@ -213,7 +211,9 @@ func parseStageFlag(cmd, s string) (flags.Stage, error) {
 func newFlagsFlagSet(cmd, usage string, stderr io.Writer) (*cli.FlagSet, *flagsFlags) {
 	fs := cli.NewFlagSet(cmd, usage, stderr)
 	var f flagsFlags
-	f.register(fs)
+	f.register(fs, "warn")
+	fs.Int64Var(&f.minShadowReads, "min-shadow-reads", 100, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
+	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	return fs, &f
 }
 
