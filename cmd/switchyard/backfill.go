@@ -252,24 +252,27 @@ func runBackfillControl(ctx context.Context, action string, args []string, stdou
 	var mf migrationFlags
 	mf.register(fs)
 	reason := fs.String("reason", "", "why (recorded with the change)")
+	// The rate may come before or after the flags.
+	var rateArg []string
+	if action == "rate" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		rateArg, args = args[:1], args[1:]
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	var rate int
-	switch action {
-	case "rate":
-		if fs.NArg() != 1 {
-			return cli.Usagef("backfill rate: give the rows per second (0 removes the cap)")
+	if action == "rate" {
+		rateArg = append(rateArg, fs.Args()...)
+		if len(rateArg) != 1 {
+			return cli.Usagef("backfill rate: give one number of rows per second (0 removes the cap)")
 		}
-		n, err := strconv.Atoi(fs.Arg(0))
+		n, err := strconv.Atoi(rateArg[0])
 		if err != nil || n < 0 {
-			return cli.Usagef("backfill rate: %q is not a non-negative number of rows per second", fs.Arg(0))
+			return cli.Usagef("backfill rate: %q is not a non-negative number of rows per second", rateArg[0])
 		}
 		rate = n
-	default:
-		if err := fs.NoArgs(); err != nil {
-			return err
-		}
+	} else if err := fs.NoArgs(); err != nil {
+		return err
 	}
 	nc, _, state, _, err := mf.connect(ctx, "backfill "+action, stderr)
 	if err != nil {
