@@ -1,0 +1,153 @@
+package rethinkdb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
+
+	"github.com/switchyard/switchyard/stores"
+)
+
+func init() {
+	stores.Register("rethinkdb", func(ctx context.Context, dsn string) (stores.Store, error) {
+		return Open(ctx, dsn)
+	})
+}
+
+// Store is a stores.Store on RethinkDB. It is safe for concurrent use.
+type Store struct {
+	session r.QueryExecutor
+	close   func() error
+	cfg     Config
+	tables  tableSet
+}
+
+var _ stores.Store = (*Store)(nil)
+
+// Open parses dsn (see ParseDSN), connects with a pool of the configured
+// size and prepares the store as New does. It fails with ErrBadDSN for a
+// bad DSN and with an error matching stores.ErrTransient when no server
+// answers.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	parsed, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	session, err := r.Connect(parsed.Connect)
+	if err != nil {
+		return nil, classify(fmt.Errorf("connect: %w", err))
+	}
+	st, err := New(ctx, session, func() error { return session.Close() }, parsed.Config)
+	if err != nil {
+		_ = session.Close() // the setup error is the one to report
+		return nil, err
+	}
+	return st, nil
+}
+
+// New returns a store that runs its queries on session (a *r.Session, or
+// an *r.Mock in tests) and calls closeFn from Close; closeFn may be nil. It
+// creates the database and the ledger table when they are missing. It
+// fails with ErrBadDSN for bad settings, stores.ErrSchemaMismatch for a
+// ledger table keyed on another field, and a classified driver error
+// otherwise.
+func New(ctx context.Context, session r.QueryExecutor, closeFn func() error, cfg Config) (*Store, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{session: session, close: closeFn, cfg: cfg, tables: tableSet{ready: map[string]bool{}}}
+	if err := s.ensureDatabase(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.ensureTable(ctx, ledgerTable, ledgerKey); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// runOpts makes every query cancellable through ctx and returns TIME,
+// BINARY and GEOMETRY values raw, so the mapping (mapping.go) decides their
+// JSON form rather than the driver.
+func runOpts(ctx context.Context) r.RunOpts {
+	return r.RunOpts{Context: ctx, TimeFormat: "raw", BinaryFormat: "raw", GeometryFormat: "raw"}
+}
+
+// exec runs a query and discards its result.
+func (s *Store) exec(ctx context.Context, term r.Term) error {
+	cur, err := term.Run(s.session, runOpts(ctx))
+	if err != nil {
+		return err
+	}
+	return cur.Close()
+}
+
+// readOne runs a query that returns a single value and decodes it.
+func (s *Store) readOne(ctx context.Context, term r.Term, dest any) error {
+	cur, err := term.Run(s.session, runOpts(ctx))
+	if err != nil {
+		return err
+	}
+	defer cur.Close()
+	return cur.One(dest)
+}
+
+// readAll runs a query and decodes its whole result sequence.
+func (s *Store) readAll(ctx context.Context, term r.Term) ([]any, error) {
+	cur, err := term.Run(s.session, runOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close()
+	var out []any
+	if err := cur.All(&out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// write runs a write query and fails when the server reports per-document
+// errors, quoting the first.
+func (s *Store) write(ctx context.Context, term r.Term) (r.WriteResponse, error) {
+	var res r.WriteResponse
+	if err := s.readOne(ctx, term, &res); err != nil {
+		return res, err
+	}
+	if res.Errors > 0 {
+		return res, fmt.Errorf("%d document writes failed, the first with: %s", res.Errors, res.FirstError)
+	}
+	return res, nil
+}
+
+// Ping runs a trivial query; failures match stores.ErrTransient when they
+// are connection errors.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.readOne(ctx, r.Expr(1), &one); err != nil {
+		return classify(fmt.Errorf("ping: %w", err))
+	}
+	return nil
+}
+
+// PruneLedger deletes ledger ids recorded before cutoff with one query on
+// the recorded_at index and returns how many it removed.
+func (s *Store) PruneLedger(ctx context.Context, cutoff time.Time) (int64, error) {
+	term := r.DB(s.cfg.Database).Table(ledgerTable).
+		Between(r.MinVal, cutoff.UTC(), r.BetweenOpts{Index: ledgerTimeField}).
+		Delete()
+	res, err := s.write(ctx, term)
+	if err != nil {
+		return 0, classify(fmt.Errorf("prune ledger: %w", err))
+	}
+	return int64(res.Deleted), nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	if s.close == nil {
+		return nil
+	}
+	return s.close()
+}
