@@ -7,6 +7,11 @@ if [ -x /usr/bin/chromium ]; then
 	exit 0
 fi
 
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "install-browser: apt-get not found; install Chromium so that /usr/bin/chromium exists" >&2
+	exit 1
+fi
+
 SUDO=""
 if [ "$(id -u)" != "0" ]; then
 	SUDO="sudo"

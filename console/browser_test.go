@@ -78,15 +78,15 @@ func headlessChrome(t *testing.T) context.Context {
 	return browserCtx
 }
 
-// tab opens a tab in a new browser context (its own cookies), bounded to a
-// minute. At the end it fails the test if a page in it raised a script
+// tab opens a tab in a new browser context (its own cookies), bounded to
+// two minutes. At the end it fails the test if a page in it raised a script
 // exception, wrote a console error or caused a browser log error (among
 // them Content-Security-Policy violations), except messages containing one
 // of allowed (expected refusals).
 func tab(t *testing.T, browser context.Context, allowed ...string) context.Context {
 	t.Helper()
 	ctx, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
 	var (
 		mu   sync.Mutex
 		msgs []string
@@ -422,7 +422,7 @@ func TestBrowserOperatorSwitchesAndRollsBack(t *testing.T) {
 func TestBrowserGateRefusalThenForcedSwitch(t *testing.T) {
 	browser := headlessChrome(t)
 	env := startFlagEnv(t, "acme-dirty")
-	ctx := tab(t, browser, "409") // the browser logs the refused request
+	ctx := tab(t, browser, "status of 409") // the browser logs the refused request
 
 	login(t, ctx, env.url, operatorName, operatorPassword)
 	do(t, ctx, "open the client",
@@ -474,7 +474,7 @@ func TestBrowserGateRefusalThenForcedSwitch(t *testing.T) {
 func TestBrowserViewerCannotSwitch(t *testing.T) {
 	browser := headlessChrome(t)
 	env := startFlagEnv(t, "acme-001")
-	ctx := tab(t, browser, "403") // the browser logs the refused API call
+	ctx := tab(t, browser, "status of 403") // the browser logs the refused API call
 
 	login(t, ctx, env.url, viewerName, viewerPassword)
 	if role := textContentOf(t, ctx, "#current-role"); role != "viewer" {

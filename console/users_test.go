@@ -3,6 +3,8 @@ package console_test
 import (
 	"errors"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,5 +150,35 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		if _, err := console.New(console.Deps{Flags: newMemFlags(), Users: users}, o); err == nil {
 			t.Errorf("%s accepted", name)
 		}
+	}
+}
+
+func TestLoginLimitUsesForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	attempt := func(b *browser, from string) int {
+		t.Helper()
+		page := b.get("/login")
+		tok := formTokenRe.FindStringSubmatch(page.body)[1]
+		form := url.Values{"csrf_token": {tok}, "username": {"nobody"}, "password": {"wrong password"}}
+		return b.do("POST", "/login", strings.NewReader(form.Encode()), map[string]string{
+			"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": from,
+		}).status
+	}
+	trusted := startConsole(t, newMemFlags(), console.Options{LoginLimitPerIP: 2, LoginLimitPerUser: 100,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
+	b := newBrowser(t, trusted)
+	attempt(b, "203.0.113.1")
+	attempt(b, "198.51.100.7, 203.0.113.1")
+	if got := attempt(b, "203.0.113.1"); got != http.StatusTooManyRequests {
+		t.Fatalf("third failure from 203.0.113.1 behind a trusted proxy: %d, want 429", got)
+	}
+	if got := attempt(b, "203.0.113.2"); got != http.StatusUnauthorized {
+		t.Fatalf("another client behind the proxy: %d, want 401", got)
+	}
+	untrusted := startConsole(t, newMemFlags(), console.Options{LoginLimitPerIP: 2, LoginLimitPerUser: 100})
+	b = newBrowser(t, untrusted)
+	attempt(b, "203.0.113.1")
+	attempt(b, "203.0.113.2")
+	if got := attempt(b, "203.0.113.3"); got != http.StatusTooManyRequests {
+		t.Fatalf("forged X-Forwarded-For from an untrusted peer: %d, want 429", got)
 	}
 }
