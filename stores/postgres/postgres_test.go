@@ -287,3 +287,34 @@ func TestServerErrorIsTransient(t *testing.T) {
 		t.Fatalf("Get = %+v, %v", rec, err)
 	}
 }
+
+// TestApplyIsAtomic makes the last statement of an Apply fail on the server
+// and checks that the earlier statements and the ledger entries of the call
+// were rolled back with it.
+func TestApplyIsAtomic(t *testing.T) {
+	st, _ := openFresh(t)
+	ctx := context.Background()
+	if _, err := st.Pool().Exec(ctx, `CREATE TABLE zz (key text COLLATE "C" PRIMARY KEY, client text NOT NULL,
+  version bigint NOT NULL CHECK (version < 100), deleted boolean NOT NULL, data jsonb, updated_at timestamptz NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	writes := []stores.Write{
+		{Entity: "aa", Key: "k", Client: "c", Version: 1, Data: []byte(`{}`), EventID: "ev-aa"},
+		{Entity: "zz", Key: "k", Client: "c", Version: 500, Data: []byte(`{}`), EventID: "ev-zz"},
+	}
+	if _, err := st.Apply(ctx, writes); err == nil {
+		t.Fatal("Apply violating a CHECK constraint succeeded")
+	} else if errors.Is(err, stores.ErrTransient) || errors.Is(err, stores.ErrRejected) {
+		t.Fatalf("a constraint violation is neither transient nor a rejection: %v", err)
+	}
+	if _, err := st.Get(ctx, "aa", "k"); !errors.Is(err, stores.ErrNotFound) {
+		t.Fatalf("the failed call left aa/k behind: %v", err)
+	}
+	if _, err := st.Pool().Exec(ctx, `ALTER TABLE zz DROP CONSTRAINT zz_version_check`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Apply(ctx, writes)
+	if err != nil || res != (stores.ApplyResult{Applied: 2}) {
+		t.Fatalf("Apply after the fix = %+v, %v; want both applied (no ledger entry left by the failed call)", res, err)
+	}
+}
