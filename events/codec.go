@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"strconv"
 	"time"
@@ -35,13 +34,22 @@ func (d Decoder) Decode(payload []byte) (Event, error) {
 	if len(payload) > limit {
 		return Event{}, fieldErr("", "payload is %d bytes, above the limit of %d", len(payload), limit)
 	}
-	fields, err := splitObject(payload)
+	var room [12]member
+	members, err := scanObject(payload, room[:])
 	if err != nil {
 		return Event{}, err
 	}
+	// Duplicates first: "key" twice is wrong whatever the values are.
+	for i := range members {
+		for j := range i {
+			if bytes.Equal(members[i].name, members[j].name) {
+				return Event{}, fieldErr(string(members[i].name), "appears more than once")
+			}
+		}
+	}
 	var ev Event
-	for name, raw := range fields {
-		if err := decodeField(&ev, name, raw); err != nil {
+	for _, m := range members {
+		if err := decodeField(&ev, m); err != nil {
 			return Event{}, err
 		}
 	}
@@ -51,65 +59,22 @@ func (d Decoder) Decode(payload []byte) (Event, error) {
 	return ev, nil
 }
 
-// splitObject returns the top-level members of a JSON object, rejecting
-// duplicates and trailing data.
-func splitObject(payload []byte) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fieldErr("", "not JSON: %v", syntaxReason(err))
-	}
-	if delim, ok := tok.(json.Delim); !ok || delim != '{' {
-		return nil, fieldErr("", "not a JSON object")
-	}
-	fields := make(map[string]json.RawMessage, 9)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fieldErr("", "not JSON: %v", syntaxReason(err))
-		}
-		name := tok.(string) // object keys are always strings
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fieldErr(name, "not JSON: %v", syntaxReason(err))
-		}
-		if _, dup := fields[name]; dup {
-			return nil, fieldErr(name, "appears more than once")
-		}
-		fields[name] = raw
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, fieldErr("", "not JSON: %v", syntaxReason(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fieldErr("", "trailing data after the JSON object")
-	}
-	return fields, nil
-}
-
-func syntaxReason(err error) string {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return "unexpected end of input"
-	}
-	return err.Error()
-}
-
-func decodeField(ev *Event, name string, raw json.RawMessage) error {
-	switch name {
+func decodeField(ev *Event, m member) error {
+	raw := json.RawMessage(m.value)
+	switch string(m.name) {
 	case "id":
-		return decodeString(name, raw, &ev.ID)
+		return decodeString("id", m, &ev.ID)
 	case "type":
-		return decodeString(name, raw, &ev.Type)
+		return decodeString("type", m, &ev.Type)
 	case "entity":
-		return decodeString(name, raw, &ev.Entity)
+		return decodeString("entity", m, &ev.Entity)
 	case "key":
-		return decodeString(name, raw, &ev.Key)
+		return decodeString("key", m, &ev.Key)
 	case "client":
-		return decodeString(name, raw, &ev.Client)
+		return decodeString("client", m, &ev.Client)
 	case "op":
 		var s string
-		if err := decodeString(name, raw, &s); err != nil {
+		if err := decodeString("op", m, &s); err != nil {
 			return err
 		}
 		ev.Op = Op(s)
@@ -126,12 +91,12 @@ func decodeField(ev *Event, name string, raw json.RawMessage) error {
 		return nil
 	case "occurred_at":
 		var s string
-		if err := decodeString(name, raw, &s); err != nil {
+		if err := decodeString("occurred_at", m, &s); err != nil {
 			return err
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return fieldErr(name, "%q is not an RFC 3339 timestamp", truncate(s))
+			return fieldErr("occurred_at", "%q is not an RFC 3339 timestamp", truncate(s))
 		}
 		ev.OccurredAt = t
 		return nil
@@ -139,27 +104,33 @@ func decodeField(ev *Event, name string, raw json.RawMessage) error {
 		if isNull(raw) {
 			return nil
 		}
-		if bytes.TrimSpace(raw)[0] != '{' {
-			return fieldErr(name, "must be a JSON object, got %s", jsonKind(raw))
+		if raw[0] != '{' {
+			return fieldErr("data", "must be a JSON object, got %s", jsonKind(raw))
 		}
 		if !utf8.Valid(raw) {
-			return fieldErr(name, "is not valid UTF-8")
+			return fieldErr("data", "is not valid UTF-8")
 		}
-		ev.Data = bytes.TrimSpace(raw)
+		// A copy: the caller may reuse the payload's buffer.
+		ev.Data = append(json.RawMessage(nil), raw...)
 		return nil
 	default:
-		return fieldErr(name, "unknown field")
+		return fieldErr(string(m.name), "unknown field")
 	}
 }
 
-func decodeString(name string, raw json.RawMessage, dst *string) error {
-	if len(raw) == 0 || raw[0] != '"' {
+func decodeString(name string, m member, dst *string) error {
+	raw := m.value
+	if raw[0] != '"' {
 		return fieldErr(name, "must be a string, got %s", jsonKind(raw))
 	}
 	// encoding/json would replace invalid bytes with U+FFFD, silently
 	// turning two different keys into one.
 	if !utf8.Valid(raw) {
 		return fieldErr(name, "is not valid UTF-8")
+	}
+	if !m.escaped {
+		*dst = string(raw[1 : len(raw)-1])
+		return nil
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		return fieldErr(name, "not a valid JSON string: %v", err)
@@ -168,7 +139,7 @@ func decodeString(name string, raw json.RawMessage, dst *string) error {
 }
 
 func decodeVersion(raw json.RawMessage) (int64, error) {
-	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+	if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
 		return 0, fieldErr("version", "must be an integer, got %s", jsonKind(raw))
 	}
 	v, err := strconv.ParseInt(string(raw), 10, 64)

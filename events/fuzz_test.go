@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -25,6 +26,10 @@ func FuzzDecode(f *testing.F) {
 		`{"id":"a\u0000b"}`,
 		"{\"id\":\"\xff\"}",
 		`{"id":"e"}{}`,
+		`{"i\u0064":"e\"q\\","type":"t","entity":"tasks","key":"\u00e9\/x","client":"c","op":"delete","occurred_at":"2026-01-02T03:04:05Z"}`,
+		`{"id":"e","data":{"a":[}}`,
+		`{"id":1e5,"version":01}`,
+		`{"version":-9223372036854775809}`,
 		`{`,
 		``,
 		`null`,
@@ -39,6 +44,9 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("rejection %T %v is not a *FieldError matching ErrInvalid", err, err)
 			}
 			return
+		}
+		if !json.Valid(payload) {
+			t.Fatalf("accepted %q, which is not valid JSON", payload)
 		}
 		again, err := events.Encode(ev)
 		if err != nil {
