@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/ops"
+	"github.com/switchyard/switchyard/stores"
+	_ "github.com/switchyard/switchyard/stores/all" // every store scheme
+	"github.com/switchyard/switchyard/subscriptions"
+	"github.com/switchyard/switchyard/workers"
+)
+
+func init() {
+	register(command{name: "worker", summary: "run one subscription's workers: apply events from a consumer to a store", run: runWorker})
+}
+
+const workerUsage = `worker --consumer NAME --sink DSN [flags]
+
+Pulls events from the durable consumer --consumer of --stream in batches,
+applies each batch to the store --sink in one transaction, and acknowledges
+it after the commit. Poison events go to the dead-letter stream. Run as many
+worker processes on one consumer as throughput needs.
+
+SIGTERM or SIGINT drains: no new batch is pulled, the batches in flight are
+finished and acknowledged, and the process exits within --grace.
+
+With --ensure the stream, its dead-letter stream and the consumer are
+created or updated at start (the subs ensure flags apply); without it they
+must exist. See docs/workers.md.`
+
+// workerFlags are the flags of the worker command.
+type workerFlags struct {
+	nats                        cli.NATSFlags
+	ensure                      ensureFlags
+	stream, consumer, sink      string
+	batchSize, concurrency      int
+	prefetch, maxEventBytes     int
+	deadLetterAfter             int
+	maxWait, grace              time.Duration
+	retryMin, retryMax          time.Duration
+	httpAddr                    string
+	logFormat, logLevel         string
+	doEnsure                    bool
+	ledgerRetention, ledgerTick time.Duration
+}
+
+func (f *workerFlags) register(fs *cli.FlagSet) {
+	f.nats.Register(fs)
+	f.ensure.register(fs)
+	fs.StringVar(&f.stream, "stream", "EVENTS", "event stream name")
+	fs.StringVar(&f.consumer, "consumer", "", "durable consumer to work on (required)")
+	fs.StringVar(&f.sink, "sink", "", "store DSN, such as sqlite:target.db or postgres://user:${env:PGPASSWORD}@host/db (required)")
+	fs.IntVar(&f.batchSize, "batch-size", workers.DefaultBatchSize, "most events applied in one transaction")
+	fs.IntVar(&f.concurrency, "concurrency", workers.DefaultConcurrency, "batches applied at the same time by this process")
+	fs.IntVar(&f.prefetch, "prefetch", 0, "events pulled ahead of the batches in work; 0 means --batch-size")
+	fs.IntVar(&f.maxEventBytes, "max-event-bytes", events.DefaultMaxEventBytes, "largest event payload; larger ones are dead-lettered")
+	fs.IntVar(&f.deadLetterAfter, "dead-letter-after", 0, "dead-letter an event delivered more than this many times; 0 means never")
+	fs.DurationVar(&f.maxWait, "max-wait", workers.DefaultMaxWait, "how long a batch waits to fill after its first event")
+	fs.DurationVar(&f.grace, "grace", workers.DefaultGrace, "drain deadline after SIGTERM")
+	fs.DurationVar(&f.retryMin, "retry-min", 200*time.Millisecond, "first delay after a failed batch")
+	fs.DurationVar(&f.retryMax, "retry-max", 10*time.Second, "longest delay after failed batches")
+	fs.StringVar(&f.httpAddr, "http", ":9090", "address of /metrics, /healthz and /readyz; empty disables")
+	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&f.doEnsure, "ensure", false, "create or update the stream, dead-letter stream and consumer at start")
+	fs.DurationVar(&f.ledgerRetention, "ledger-retention", 7*24*time.Hour, "how long the store remembers applied event ids; must outlast any producer retry; 0 disables pruning")
+	fs.DurationVar(&f.ledgerTick, "ledger-prune-interval", time.Hour, "how often the ledger is pruned")
+}
+
+// config validates the flags and returns the worker configuration.
+func (f *workerFlags) config() (workers.Config, error) {
+	known := map[string]bool{}
+	for _, scheme := range stores.Schemes() {
+		known[scheme] = true
+	}
+	positive := []struct {
+		flag  string
+		value int
+	}{{"--batch-size", f.batchSize}, {"--concurrency", f.concurrency}, {"--max-event-bytes", f.maxEventBytes}}
+	for _, p := range positive {
+		if p.value < 1 {
+			return workers.Config{}, cli.Usagef("%s %d must be positive", p.flag, p.value)
+		}
+	}
+	durations := []struct {
+		flag  string
+		value time.Duration
+	}{{"--max-wait", f.maxWait}, {"--grace", f.grace}, {"--retry-min", f.retryMin}, {"--retry-max", f.retryMax}, {"--ledger-prune-interval", f.ledgerTick}}
+	for _, d := range durations {
+		if d.value <= 0 {
+			return workers.Config{}, cli.Usagef("%s %v must be positive", d.flag, d.value)
+		}
+	}
+	switch {
+	case f.consumer == "":
+		return workers.Config{}, cli.Usagef("--consumer is required")
+	case f.sink == "":
+		return workers.Config{}, cli.Usagef("--sink is required (a store DSN; known schemes: %s)", strings.Join(stores.Schemes(), ", "))
+	case !known[stores.Scheme(f.sink)]:
+		return workers.Config{}, cli.Usagef("--sink %q: unknown or missing scheme (known: %s)", stores.Redact(f.sink), strings.Join(stores.Schemes(), ", "))
+	case f.prefetch < 0:
+		return workers.Config{}, cli.Usagef("--prefetch %d must not be negative (0 means --batch-size)", f.prefetch)
+	case f.deadLetterAfter < 0:
+		return workers.Config{}, cli.Usagef("--dead-letter-after %d must not be negative (0 means never)", f.deadLetterAfter)
+	case f.ledgerRetention < 0:
+		return workers.Config{}, cli.Usagef("--ledger-retention %v must not be negative (0 disables pruning)", f.ledgerRetention)
+	case f.retryMax < f.retryMin:
+		return workers.Config{}, cli.Usagef("--retry-max %v must be at least --retry-min %v", f.retryMax, f.retryMin)
+	}
+	source, err := events.ParseVersionSource(f.ensure.versionSource)
+	if err != nil {
+		return workers.Config{}, cli.Usagef("--version-source: %v", err)
+	}
+	cfg := workers.Config{
+		Stream:        f.stream,
+		Consumer:      f.consumer,
+		SubjectPrefix: f.ensure.prefix,
+		VersionSource: source,
+		BatchSize:     f.batchSize,
+		MaxWait:       f.maxWait,
+		Concurrency:   f.concurrency,
+		Prefetch:      f.prefetch,
+		MaxEventBytes: f.maxEventBytes,
+		MaxDeliveries: f.deadLetterAfter,
+		Backoff:       workers.Backoff{Min: f.retryMin, Max: f.retryMax},
+		Grace:         f.grace,
+	}.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return workers.Config{}, cli.Usagef("%v", err)
+	}
+	return cfg, nil
+}
+
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("worker", workerUsage, stderr)
+	var f workerFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fs.NoArgs(); err != nil {
+		return err
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	var streamSpec subscriptions.StreamSpec
+	var consumerSpec subscriptions.ConsumerSpec
+	if f.doEnsure {
+		if streamSpec, consumerSpec, err = f.ensure.specs(f.stream, f.consumer); err != nil {
+			return err
+		}
+	}
+	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	log = log.With("subscription", f.consumer)
+
+	// Phase 1: the ops server answers liveness at once; readiness waits for
+	// the connections made below.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var natsConn atomic.Pointer[nats.Conn]
+	var sinkStore atomic.Pointer[stores.Store]
+	srv, err := startOps(f.httpAddr, reg, log, &natsConn, &sinkStore)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("ops server shutdown", "err", err)
+		}
+	}()
+	stopDraining := context.AfterFunc(ctx, srv.SetDraining)
+	defer stopDraining()
+
+	// Phase 2: connect, retrying while NATS or the store is unreachable.
+	f.nats.Name = "switchyard worker " + f.consumer
+	nc, js, err := f.nats.Connect(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	natsConn.Store(nc)
+	if err := prepareSubscription(ctx, js, f.doEnsure, streamSpec, consumerSpec, f.stream, log); err != nil {
+		return err
+	}
+	store, err := openStoreWithRetry(ctx, f.sink, cfg.Backoff, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	sinkStore.Store(&store)
+
+	// Phase 3: run until the signal, then drain.
+	w, err := workers.New(js, store, cfg, log, workers.WithRegisterer(reg))
+	if err != nil {
+		return err
+	}
+	var background sync.WaitGroup
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	defer func() { stopPrune(); background.Wait() }()
+	if f.ledgerRetention > 0 {
+		background.Go(func() { workers.PruneLedger(pruneCtx, store, f.ledgerRetention, f.ledgerTick, log) })
+	}
+	log.Info("worker ready", "stream", f.stream, "sink", stores.Redact(f.sink), "http", srv.Addr())
+	runErr := w.Run(ctx)
+	st := w.Stats()
+	log.Info("worker exited", "applied", st.Applied, "skipped", st.Skipped, "duplicates", st.Duplicates,
+		"dead_lettered", st.DeadLettered, "failed_batches", st.FailedBatches)
+	return runErr
+}
+
+// startOps starts the ops server (or a server that is never started when
+// addr is empty) with the NATS and store readiness checks.
+func startOps(addr string, reg *prometheus.Registry, log *slog.Logger, nc *atomic.Pointer[nats.Conn], st *atomic.Pointer[stores.Store]) (*ops.Server, error) {
+	srv, err := ops.New(ops.Config{
+		Addr:     addr,
+		Gatherer: reg,
+		Log:      log,
+		Checks: []ops.Check{
+			{Name: "nats", Probe: func(ctx context.Context) error {
+				c := nc.Load()
+				if c == nil {
+					return errors.New("not connected yet")
+				}
+				return ops.NATSConnected("nats", c).Probe(ctx)
+			}},
+			{Name: "sink", Probe: func(ctx context.Context) error {
+				s := st.Load()
+				if s == nil {
+					return errors.New("not opened yet")
+				}
+				return (*s).Ping(ctx)
+			}},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if addr == "" {
+		return srv, nil
+	}
+	if err := srv.Start(); err != nil {
+		return nil, cli.Usagef("--http: %v", err)
+	}
+	return srv, nil
+}
+
+// prepareSubscription ensures the streams and consumer (with --ensure) or
+// checks that the dead-letter stream exists (the worker checks the
+// consumer itself).
+func prepareSubscription(ctx context.Context, js jetstream.JetStream, ensure bool, stream subscriptions.StreamSpec, consumer subscriptions.ConsumerSpec, streamName string, log *slog.Logger) error {
+	if ensure {
+		if _, err := subscriptions.EnsureStream(ctx, js, stream); err != nil {
+			return err
+		}
+		if _, err := subscriptions.EnsureDLQ(ctx, js, stream.Name); err != nil {
+			return err
+		}
+		if _, err := subscriptions.EnsureConsumer(ctx, js, consumer); err != nil {
+			return err
+		}
+		log.Info("ensured stream, dead-letter stream and consumer", "stream", stream.Name, "consumer", consumer.Name)
+		return nil
+	}
+	dlq := subscriptions.DLQStreamName(streamName)
+	if _, err := js.Stream(ctx, dlq); err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("dead-letter stream %s does not exist: run switchyard subs ensure, or pass --ensure: %w", dlq, subscriptions.ErrNotFound)
+		}
+		return fmt.Errorf("dead-letter stream %s: %w", dlq, err)
+	}
+	return nil
+}
+
+// openStoreWithRetry opens the store, retrying with backoff while it is
+// unreachable and logging what it waits for. An unknown scheme is a usage
+// error and is not retried.
+func openStoreWithRetry(ctx context.Context, dsn string, backoff workers.Backoff, log *slog.Logger) (stores.Store, error) {
+	for attempt := int64(1); ; attempt++ {
+		st, err := stores.Open(ctx, dsn)
+		if err == nil {
+			return st, nil
+		}
+		if errors.Is(err, stores.ErrUnknownScheme) {
+			return nil, cli.Usagef("--sink: %v", err)
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("store %s: %w (last error: %v)", stores.Redact(dsn), ctx.Err(), err)
+		}
+		delay := backoff.Delay(attempt)
+		log.Warn("waiting for the store", "sink", stores.Redact(dsn), "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("store %s: %w (last error: %v)", stores.Redact(dsn), ctx.Err(), err)
+		case <-time.After(delay):
+		}
+	}
+}
