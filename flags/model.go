@@ -252,8 +252,7 @@ type Resolution struct {
 type Snapshot struct {
 	config    Config
 	overrides map[string]Override
-	// Revision is the highest bucket revision the snapshot reflects.
-	Revision uint64
+	revision  uint64
 }
 
 // NewSnapshot builds a snapshot; overrides is taken over, not copied.
@@ -261,8 +260,11 @@ func NewSnapshot(cfg Config, overrides map[string]Override, revision uint64) *Sn
 	if overrides == nil {
 		overrides = map[string]Override{}
 	}
-	return &Snapshot{config: cfg, overrides: overrides, Revision: revision}
+	return &Snapshot{config: cfg, overrides: overrides, revision: revision}
 }
+
+// Revision returns the highest bucket revision the snapshot reflects.
+func (s *Snapshot) Revision() uint64 { return s.revision }
 
 // Config returns the default and rollout configuration.
 func (s *Snapshot) Config() Config { return s.config }

@@ -4,7 +4,9 @@ package flags
 type StoreSide string
 
 const (
+	// StoreLegacy is the store the application reads today.
 	StoreLegacy StoreSide = "legacy"
+	// StoreTarget is the store the migration moves reads to.
 	StoreTarget StoreSide = "target"
 )
 

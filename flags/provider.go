@@ -26,8 +26,7 @@ type ProviderConfig struct {
 	// Bucket is the flag bucket; default "switchyard_flags". It must exist
 	// (OpenStore creates it).
 	Bucket string
-	// InitTimeout bounds Init when the caller's context has no deadline;
-	// default 5 s.
+	// InitTimeout bounds Init (and each later reload attempt); default 5 s.
 	InitTimeout time.Duration
 	// RetryInterval is the longest wait between attempts to (re)open the
 	// watch after a failure; default 2 s.
@@ -106,8 +105,8 @@ func (p *Provider) Init(ec openfeature.EvaluationContext) error {
 }
 
 // InitWithContext loads the bucket and starts following it. It fails with an
-// error matching ErrUnavailable when the bucket cannot be read before ctx
-// (bounded by InitTimeout) ends; the provider then keeps retrying in the
+// error matching ErrUnavailable when the bucket cannot be read before ctx or
+// InitTimeout ends; the provider then keeps retrying in the
 // background and emits PROVIDER_READY when it gets through.
 func (p *Provider) InitWithContext(ctx context.Context, _ openfeature.EvaluationContext) error {
 	p.lifecycle.Lock()
@@ -115,11 +114,8 @@ func (p *Provider) InitWithContext(ctx context.Context, _ openfeature.Evaluation
 	if p.stop != nil {
 		return nil // already running
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.cfg.InitTimeout)
-		defer cancel()
-	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.InitTimeout)
+	defer cancel()
 	p.stop = make(chan struct{})
 	statuses := p.js.Conn().StatusChanged(nats.DISCONNECTED, nats.RECONNECTING, nats.CONNECTED, nats.CLOSED)
 	w, err := p.load(ctx)
@@ -225,7 +221,7 @@ func (p *Provider) run(stop <-chan struct{}, w jetstream.KeyWatcher, statuses ch
 			}
 			w, updates = nw, nw.Updates()
 			p.stale.Store(false)
-			p.emit(openfeature.ProviderReady, "flags loaded", p.snap.Load().Revision)
+			p.emit(openfeature.ProviderReady, "flags loaded", p.snap.Load().Revision())
 		}
 	}
 }
@@ -256,11 +252,11 @@ drain:
 		}
 	}
 	next := b.snapshot()
-	if next.Revision == cur.Revision {
+	if next.Revision() == cur.Revision() {
 		return
 	}
 	p.snap.Store(next)
-	p.emit(openfeature.ProviderConfigChange, "read stages changed", next.Revision)
+	p.emit(openfeature.ProviderConfigChange, "read stages changed", next.Revision())
 }
 
 func (p *Provider) markStale(msg string) {
@@ -268,7 +264,7 @@ func (p *Provider) markStale(msg string) {
 		return
 	}
 	p.log.Warn(msg, "bucket", p.cfg.Bucket)
-	p.emit(openfeature.ProviderStale, msg, p.snap.Load().Revision)
+	p.emit(openfeature.ProviderStale, msg, p.snap.Load().Revision())
 }
 
 func (p *Provider) emit(t openfeature.EventType, msg string, revision uint64) {

@@ -136,6 +136,29 @@ func TestProviderErrorWhenBucketUnreachableAtStart(t *testing.T) {
 	}, "provider becomes ready once the bucket exists")
 }
 
+func TestProviderErrorWhenNATSDownAtStart(t *testing.T) {
+	env := newStoreEnv(t)
+	if _, err := env.store.SetStage(testCtx(t), flags.Change{Client: "c", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	_, pjs := env.nats.Connect()
+	env.nats.Shutdown()
+	p, of, _, err := startProvider(t, pjs, flags.ProviderConfig{InitTimeout: 500 * time.Millisecond, RetryInterval: 200 * time.Millisecond})
+	if !errors.Is(err, flags.ErrUnavailable) || of.State() != openfeature.ErrorState || p.Snapshot() != nil {
+		t.Fatalf("init with NATS down: err %v, state %s", err, of.State())
+	}
+	// Evaluations answer the caller's default with an error, never a guess.
+	d, err := of.StringValueDetails(context.Background(), flags.FlagKey, "legacy", openfeature.NewEvaluationContext("c", nil))
+	if err == nil || d.Value != "legacy" {
+		t.Fatalf("evaluation before load: %+v, %v", d, err)
+	}
+	env.nats.Start()
+	testenv.Eventually(t, 15*time.Second, func() (bool, string) {
+		d, err := of.StringValueDetails(context.Background(), flags.FlagKey, "legacy", openfeature.NewEvaluationContext("c", nil))
+		return err == nil && d.Value == "shadow" && of.State() == openfeature.ReadyState, fmt.Sprintf("%s %v %s", d.Value, err, of.State())
+	}, "provider loads once NATS is back")
+}
+
 func TestProviderServesLastKnownValuesAndRecovers(t *testing.T) {
 	env := newStoreEnv(t)
 	ctx := testCtx(t)

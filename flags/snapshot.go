@@ -23,7 +23,7 @@ func newSnapshotBuilder() *snapshotBuilder {
 
 // from starts the next snapshot from the current one.
 func builderFrom(s *Snapshot) *snapshotBuilder {
-	return &snapshotBuilder{config: s.config, overrides: s.overrides, revision: s.Revision}
+	return &snapshotBuilder{config: s.config, overrides: s.overrides, revision: s.revision}
 }
 
 func (b *snapshotBuilder) own() {
