@@ -44,7 +44,7 @@ func New(deps Deps, opts Options) (*Console, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	v, err := loadViews()
+	v, err := loadViews(opts.Now)
 	if err != nil {
 		return nil, err
 	}

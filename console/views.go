@@ -30,7 +30,7 @@ type views struct {
 	files   fs.FS
 }
 
-func loadViews() (*views, error) {
+func loadViews(now func() time.Time) (*views, error) {
 	files, err := fs.Sub(assets, "assets/static")
 	if err != nil {
 		return nil, fmt.Errorf("console assets: %w", err)
@@ -55,7 +55,7 @@ func loadViews() (*views, error) {
 	funcs := template.FuncMap{
 		"asset":      func(name string) string { return "/static/" + name + "?v=" + v.version },
 		"timestamp":  formatTime,
-		"ago":        ago,
+		"ago":        func(t time.Time) string { return ago(now(), t) },
 		"percent":    percent,
 		"stageDesc":  func(s Stage) string { return s.Description() },
 		"pathEscape": url.PathEscape,
@@ -134,11 +134,12 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-func ago(t time.Time) string {
+// ago says how long before now t was, roughly.
+func ago(now, t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	d := time.Since(t)
+	d := now.Sub(t)
 	switch {
 	case d < time.Minute:
 		return "just now"
