@@ -13,9 +13,15 @@ import (
 
 // Audit scopes: what a change applied to.
 const (
-	ScopeClient  = "client"
+	// ScopeClient: a client's override was set or cleared.
+	ScopeClient = "client"
+	// ScopeDefault: the default stage changed.
 	ScopeDefault = "default"
+	// ScopeRollout: the rollout changed.
 	ScopeRollout = "rollout"
+	// ScopeShadowReset: a client's shadow counters were reset, so the
+	// shadow gate counts from zero again.
+	ScopeShadowReset = "shadow-reset"
 )
 
 // ActorAutoRollback is the actor of changes made by a Router's automatic
@@ -97,7 +103,9 @@ func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) 
 }
 
 func (a *AuditLog) subject(scope, client string) string {
-	if scope == ScopeClient {
+	// Every entry about one client shares its subject, so a client's
+	// audit trail is one filtered read.
+	if scope == ScopeClient || scope == ScopeShadowReset {
 		return a.cfg.Subject + ".client." + encodeClient(client)
 	}
 	return a.cfg.Subject + "." + scope
@@ -110,13 +118,13 @@ func (a *AuditLog) Append(ctx context.Context, e AuditEntry) (uint64, error) {
 		e.Time = time.Now().UTC()
 	}
 	switch e.Scope {
-	case ScopeClient:
+	case ScopeClient, ScopeShadowReset:
 		if err := ValidateClient(e.Client); err != nil {
 			return 0, err
 		}
 	case ScopeDefault, ScopeRollout:
 	default:
-		return 0, invalid("scope", "%q is not one of client, default, rollout", e.Scope)
+		return 0, invalid("scope", "%q is not one of client, default, rollout, shadow-reset", e.Scope)
 	}
 	b, err := json.Marshal(e)
 	if err != nil {

@@ -421,3 +421,37 @@ func sameRollout(a, b *Rollout) bool {
 	}
 	return a.Stage == b.Stage && a.BasisPoints >= b.BasisPoints
 }
+
+// ResetShadowStats forgets client's shadow counters in every router, so the
+// shadow gate counts from zero again (for instance after its mismatches
+// were repaired), and records who did it and why in the audit log. It
+// returns the audit sequence.
+func (s *Store) ResetShadowStats(ctx context.Context, client, reason, actor string) (uint64, error) {
+	if err := ValidateClient(client); err != nil {
+		return 0, err
+	}
+	if err := validateChange(reason, actor); err != nil {
+		return 0, err
+	}
+	if s.audit == nil {
+		return 0, fmt.Errorf("%w: no audit log configured; refusing an unrecorded change", ErrAudit)
+	}
+	if s.shadow == nil {
+		return 0, fmt.Errorf("resetting shadow counters: no shadow statistics configured: %w", ErrUnavailable)
+	}
+	before, err := s.shadow.ClientStats(ctx, client)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.shadow.Reset(ctx, client); err != nil {
+		return 0, err
+	}
+	seq, err := s.audit.Append(ctx, AuditEntry{
+		Scope: ScopeShadowReset, Client: client, Actor: actor, Reason: reason,
+		From: fmt.Sprintf("%d compared, %d mismatched", before.Compared(), before.Mismatches), To: "0 compared",
+	})
+	if err != nil {
+		return 0, fmt.Errorf("shadow counters of %s reset but not audited: %w", quoteClient(client), err)
+	}
+	return seq, nil
+}

@@ -42,6 +42,9 @@ type StoreConfig struct {
 	// Registry supplies clients seen by routers for ListClients and
 	// CountByStage; nil means only clients with an override are known.
 	Registry *Registry
+	// Shadow holds the shadow counters ResetShadowStats resets; nil makes
+	// it fail.
+	Shadow *ShadowStats
 	// OnLeaveLegacy, when set, runs after a change away from legacy.
 	OnLeaveLegacy PhaseAdvancer
 	Logger        *slog.Logger
@@ -55,6 +58,7 @@ type Store struct {
 	audit    *AuditLog
 	gates    *Gates
 	registry *Registry
+	shadow   *ShadowStats
 	advance  PhaseAdvancer
 	log      *slog.Logger
 }
@@ -87,7 +91,7 @@ func OpenStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig) (*S
 	if err != nil {
 		return nil, fmt.Errorf("flag bucket %s: %w: %w", cfg.Bucket, ErrUnavailable, err)
 	}
-	return &Store{kv: kv, audit: cfg.Audit, gates: cfg.Gates, registry: cfg.Registry, advance: cfg.OnLeaveLegacy, log: cfg.Logger}, nil
+	return &Store{kv: kv, audit: cfg.Audit, gates: cfg.Gates, registry: cfg.Registry, shadow: cfg.Shadow, advance: cfg.OnLeaveLegacy, log: cfg.Logger}, nil
 }
 
 // DefaultBucket is the flag bucket's default name.

@@ -246,3 +246,33 @@ func TestDefaultChangeGatedByBackfill(t *testing.T) {
 		t.Fatalf("config = %+v, %v", cfg, err)
 	}
 }
+
+func TestResetShadowStatsIsAudited(t *testing.T) {
+	env := newStoreEnv(t)
+	ctx := testCtx(t)
+	stats, err := flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{RouterID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := flags.OpenStore(ctx, env.js, flags.StoreConfig{Audit: env.audit, Shadow: stats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats.Record("c", flags.ShadowCounts{Matches: 5, Mismatches: 2})
+	if err := stats.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.ResetShadowStats(ctx, "c", "", "ann"); !errors.Is(err, flags.ErrInvalid) {
+		t.Fatalf("reset without reason: %v", err)
+	}
+	if _, err := store.ResetShadowStats(ctx, "c", "keys repaired", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := stats.ClientStats(ctx, "c"); err != nil || got.Compared() != 0 {
+		t.Fatalf("after reset: %+v %v", got, err)
+	}
+	entries, err := env.audit.List(ctx, flags.AuditQuery{Client: "c"})
+	if err != nil || len(entries) != 1 || entries[0].Scope != flags.ScopeShadowReset || entries[0].From != "7 compared, 2 mismatched" {
+		t.Fatalf("audit = %+v, %v", entries, err)
+	}
+}

@@ -32,6 +32,7 @@ const flagsUsage = `flags get [--client C] | list [--search Q] [--stage S]
        flags clear --client C --reason R [--force]
        flags default --stage S --reason R [--force]
        flags history [--client C] | audit [--client C] [--limit N] [--before SEQ]
+       flags reset-shadow --client C --reason R
 
 Reads and changes the read stages in the flag bucket. Stages: legacy,
 shadow, target-shadow, target. A client's stage comes from its override,
@@ -123,6 +124,7 @@ func (e *flagsEnv) openParts(ctx context.Context, f *flagsFlags) error {
 		Bucket:   f.bucket,
 		Audit:    e.audit,
 		Registry: e.registry,
+		Shadow:   e.shadow,
 		Gates: flags.NewGates(flags.GatesConfig{
 			Source:         migrationstatus.Gates{State: state},
 			Shadow:         e.shadow,
@@ -146,7 +148,7 @@ func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintln(stdout, "Usage: switchyard "+flagsUsage)
 			return nil
 		}
-		return cli.Usagef("flags: name a subcommand: get, list, set, clear, default, history or audit")
+		return cli.Usagef("flags: name a subcommand: get, list, set, clear, default, history, audit or reset-shadow")
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
@@ -164,8 +166,10 @@ func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return flagsHistory(ctx, rest, stdout, stderr)
 	case "audit":
 		return flagsAudit(ctx, rest, stdout, stderr)
+	case "reset-shadow":
+		return flagsResetShadow(ctx, rest, stdout, stderr)
 	}
-	return cli.Usagef("flags: unknown subcommand %q (get, list, set, clear, default, history, audit)", sub)
+	return cli.Usagef("flags: unknown subcommand %q (get, list, set, clear, default, history, audit, reset-shadow)", sub)
 }
 
 // changeFlags are the flags of every change.
@@ -608,4 +612,31 @@ func flagsAudit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Format(time.RFC3339), e.Actor, e.Scope, e.Client, e.From, e.To, forced, e.Reason)
 	}
 	return tw.Flush()
+}
+
+func flagsResetShadow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f := newFlagsFlagSet("flags reset-shadow", "flags reset-shadow --client C --reason R\n\nForgets a client's shadow read counters in every router, so the shadow gate counts from zero again (after its mismatches were repaired). Recorded in the audit log.", stderr)
+	client := fs.String("client", "", "client id (required)")
+	var ch changeFlags
+	ch.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := flags.ValidateClient(*client); err != nil {
+		return cli.Usagef("flags reset-shadow: --%v", err)
+	}
+	if err := ch.check("flags reset-shadow"); err != nil {
+		return err
+	}
+	env, err := f.open(ctx, "flags", stderr)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	seq, err := env.store.ResetShadowStats(ctx, *client, ch.reason, ch.actor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "client %s: shadow counters reset, audit #%d\n", *client, seq)
+	return nil
 }
