@@ -146,3 +146,43 @@ func TestBackfillResumesAfterInterrupts(t *testing.T) {
 		t.Fatalf("target holds %d rows (%v), want %d", len(recs), err, rows)
 	}
 }
+
+// TestRestartElsewhereStopsTheStaleProcess: a backfill restarted by another
+// process makes the one still working for the old run stop with
+// ErrRunMismatch instead of mixing the runs; the new run completes.
+func TestRestartElsewhereStopsTheStaleProcess(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.consumer(legacyName, "legacy", subscriptions.StartAll)
+	e.consumer(targetName, "target", subscriptions.StartNew)
+	src, _ := sqliteStore(t, "source")
+	dst, _ := sqliteStore(t, "target")
+	seed(t, src, "tasks", 3000)
+
+	stale := e.backfillConfig(src, dst, "tasks")
+	stale.MaxRate = 1000
+	errc := make(chan error, 1)
+	go func() { _, err := Backfill(ctx, stale); errc <- err }()
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+		p, _, err := e.state.EntityProgress(ctx, "tasks")
+		return err == nil && p.ChunksDone > 0, "no chunk done"
+	}, "the first run copies")
+
+	_, js := e.srv.Connect()
+	st, err := OpenState(ctx, js, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := e.backfillConfig(src, dst, "tasks")
+	fresh.JS, fresh.State, fresh.Restart, fresh.MaxRate = js, st, true, 1_000_000
+	rep, err := Backfill(ctx, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Joined || !rep.Complete || rep.Entities[0].Scanned != 3000 {
+		t.Fatalf("restarted run %+v", rep)
+	}
+	if err := <-errc; !errors.Is(err, ErrRunMismatch) {
+		t.Fatalf("the stale process returned %v, want ErrRunMismatch", err)
+	}
+}

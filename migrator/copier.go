@@ -79,9 +79,7 @@ func (c *copier) handle(stop, work context.Context, msg jetstream.Msg) error {
 		return nil
 	}
 	if task.Run != c.run.ID {
-		c.log.Info("discarding a chunk of another backfill run", "run", task.Run, "entity", task.Entity)
-		_ = msg.Term()
-		return nil
+		return c.foreignChunk(work, msg, task)
 	}
 	done, err := c.state.chunkFinished(work, task.Run, task.Entity, task.Chunk.Index)
 	if err == nil && done {
@@ -110,6 +108,25 @@ func (c *copier) handle(stop, work context.Context, msg jetstream.Msg) error {
 		c.log.Info("entity copied", "entity", task.Entity, "rows", p.Scanned, "inserted", p.Inserted, "skipped", p.Skipped, "tombstones", p.Tombstones)
 	}
 	return ackChunk(msg)
+}
+
+// foreignChunk handles a chunk of another run. If that run is the current
+// one, this process is the stale one (the backfill was restarted
+// elsewhere): it hands the chunk back and stops. Otherwise the chunk is
+// left over from an older run and is discarded.
+func (c *copier) foreignChunk(ctx context.Context, msg jetstream.Msg, task chunkTask) error {
+	current, found, err := c.state.BackfillRun(ctx)
+	if err != nil {
+		_ = msg.Nak()
+		return err
+	}
+	if found && current.ID == task.Run {
+		_ = msg.Nak()
+		return fmt.Errorf("the backfill was restarted elsewhere as run %s; this process worked for run %s: %w", current.ID, c.run.ID, ErrRunMismatch)
+	}
+	c.log.Info("discarding a chunk of an older backfill run", "run", task.Run, "entity", task.Entity)
+	_ = msg.Term()
+	return nil
 }
 
 // ackChunk acknowledges a chunk and waits for the server's confirmation;
