@@ -62,6 +62,12 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 		}
 	}
 	if err != nil {
+		if isMissingTable(err) {
+			// A table was dropped behind this process's back: forget what was
+			// checked, so the retry creates it again.
+			s.tables.forget(plan.Entities)
+			return stores.ApplyResult{}, stores.Transient(fmt.Errorf("apply %d writes: %w", len(writes), err))
+		}
 		return stores.ApplyResult{}, classify(fmt.Errorf("apply %d writes: %w", len(writes), err))
 	}
 	res := plan.Result

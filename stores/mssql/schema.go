@@ -97,6 +97,15 @@ type tableSet struct {
 	ready map[string]bool
 }
 
+// forget drops entities from the set, so the next Apply checks them again.
+func (t *tableSet) forget(entities []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range entities {
+		delete(t.ready, e)
+	}
+}
+
 // ensureEntity creates the entity's table and its projected columns if they
 // are missing and checks the shape of what exists. It fails with an error
 // matching stores.ErrSchemaMismatch naming the first wrong column, and with

@@ -596,3 +596,20 @@ WHERE t.[schema_id] = SCHEMA_ID(@schema) AND t.[name] <> N'switchyard_ledger'
 	}
 	checkMet(t, mock)
 }
+
+func TestApplyAfterTableDroppedRecreates(t *testing.T) {
+	st, mock := newTestStore(t, Config{})
+	statement := pinnedApplyHead + pinnedMerge("task", 0) + pinnedApplyTail
+	writes := []stores.Write{{Entity: "task", Key: "a", Client: "acme", Version: 1, Data: json.RawMessage(`{}`)}}
+	expectPlainEntity(mock, "task")
+	mock.ExpectQuery(statement).WillReturnError(mssqldb.Error{Number: 208, Message: "Invalid object name"})
+	expectPlainEntity(mock, "task") // checked again on the retry
+	mock.ExpectQuery(statement).WillReturnRows(sqlmock.NewRows([]string{"applied", "duplicates"}).AddRow(int64(1), int64(0)))
+	if _, err := st.Apply(context.Background(), writes); !stores.IsTransient(err) {
+		t.Fatalf("Apply on a dropped table = %v, want transient", err)
+	}
+	if res, err := st.Apply(context.Background(), writes); err != nil || res.Applied != 1 {
+		t.Fatalf("retry = %+v, %v", res, err)
+	}
+	checkMet(t, mock)
+}

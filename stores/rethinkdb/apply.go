@@ -61,6 +61,8 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 		}
 		res, err := s.write(ctx, s.applyTerm(entity, s.applyItems(ws)))
 		if err != nil {
+			// The table may have been dropped or moved: check it again next time.
+			s.tables.forget(entity)
 			return stores.ApplyResult{}, classify(fmt.Errorf("apply %d writes to %s: %w", len(ws), entity, err))
 		}
 		applied += res.Inserted + res.Replaced

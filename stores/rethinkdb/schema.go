@@ -24,6 +24,13 @@ type tableSet struct {
 	ready map[string]bool
 }
 
+// forget drops a table from the set, so the next use checks it again.
+func (t *tableSet) forget(table string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.ready, table)
+}
+
 // ensureDatabase creates the database when it is missing. Concurrent
 // creators are tolerated: when DBCreate fails, the database list decides.
 func (s *Store) ensureDatabase(ctx context.Context) error {
