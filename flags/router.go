@@ -229,10 +229,10 @@ func (r *Router) stores(st Stage) (primary, secondary stores.Reader, served, oth
 }
 
 // Get reads one record of client. A tombstone, a missing key or a key of
-// another client fails with an error matching stores.ErrNotFound; bad input with ErrInvalid. Errors of
-// the serving store are returned as they are; those of the shadow read
-// never are. The result names the stage and the store that answered, also
-// on error.
+// another client fails with an error matching stores.ErrNotFound; bad input
+// with ErrInvalid. Errors of the serving store are returned as they are;
+// those of the shadow read never are. The result names the stage and the
+// store that answered, also on error.
 func (r *Router) Get(ctx context.Context, client, entity, key string) (GetResult, error) {
 	if err := validateRead(client, entity); err != nil {
 		return GetResult{}, err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -113,6 +114,7 @@ type ShadowStats struct {
 
 	mu      sync.Mutex
 	pending map[string]ShadowCounts
+	dropped atomic.Int64
 
 	stop chan struct{}
 	done chan struct{}
@@ -158,11 +160,16 @@ func (s *ShadowStats) Record(client string, delta ShadowCounts) {
 	defer s.mu.Unlock()
 	c, ok := s.pending[client]
 	if !ok && len(s.pending) >= s.cfg.MaxPending {
+		s.dropped.Add(1)
 		return
 	}
 	c.Add(delta)
 	s.pending[client] = c
 }
+
+// Dropped returns how many recordings were dropped because MaxPending
+// clients were already waiting to be written.
+func (s *ShadowStats) Dropped() int64 { return s.dropped.Load() }
 
 // ObserveRead implements ClientObserver.
 func (s *ShadowStats) ObserveRead(client string, o ReadObservation) {
