@@ -37,10 +37,7 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) stores.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		schema := "sy_" + randomSuffix(t)
-		if _, err := admin.ExecContext(ctx, "EXEC(N'CREATE SCHEMA "+quote(schema)+"');"); err != nil {
-			t.Fatalf("create schema %s: %v", schema, err)
-		}
+		schema := "sy_" + randomSuffix(t) // Open creates it
 		t.Cleanup(func() { dropSchema(t, admin, schema) })
 		st, err := Open(ctx, withSchema(t, dsn, schema))
 		if err != nil {

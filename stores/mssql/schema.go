@@ -65,6 +65,15 @@ BEGIN
 END;`
 }
 
+// createSchemaStatement creates the configured schema when it is missing. It
+// runs under the ledger's application lock, which every process takes
+// before anything else, so concurrent creators do not race.
+const createSchemaStatement = `IF SCHEMA_ID(@schema) IS NULL
+BEGIN
+    DECLARE @create NVARCHAR(300) = N'CREATE SCHEMA ' + QUOTENAME(@schema);
+    EXEC sp_executesql @create;
+END;`
+
 func createLedgerStatement(schema string) string {
 	table := quote(schema) + "." + quote(ledgerTable)
 	return `IF OBJECT_ID(@object, N'U') IS NULL
@@ -137,11 +146,16 @@ func (s *Store) ensureEntity(ctx context.Context, entity string) error {
 	return nil
 }
 
-// ensureLedger creates the ledger table if it is missing and checks its
-// shape, with the same failure modes as ensureEntity.
+// ensureLedger creates the schema and the ledger table if they are missing
+// and checks the ledger's shape, with the same failure modes as
+// ensureEntity.
 func (s *Store) ensureLedger(ctx context.Context) error {
 	schema := s.cfg.schema()
-	return s.runDDL(ctx, schema, ledgerTable, []ddlStep{{createLedgerStatement(schema), nil}}, ledgerColumns, nil)
+	steps := []ddlStep{
+		{createSchemaStatement, []any{sql.Named("schema", schema)}},
+		{createLedgerStatement(schema), nil},
+	}
+	return s.runDDL(ctx, schema, ledgerTable, steps, ledgerColumns, nil)
 }
 
 type ddlStep struct {

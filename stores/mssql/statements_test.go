@@ -24,6 +24,12 @@ const pinnedLock = `DECLARE @rc INT;
 EXEC @rc = sp_getapplock @Resource = @resource, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 30000;
 IF @rc < 0 THROW 50001, N'switchyard: timed out waiting for the schema lock', 1;`
 
+const pinnedCreateSchema = `IF SCHEMA_ID(@schema) IS NULL
+BEGIN
+    DECLARE @create NVARCHAR(300) = N'CREATE SCHEMA ' + QUOTENAME(@schema);
+    EXEC sp_executesql @create;
+END;`
+
 const pinnedCreateLedger = `IF OBJECT_ID(@object, N'U') IS NULL
 BEGIN
     CREATE TABLE [dbo].[switchyard_ledger] (
@@ -122,6 +128,7 @@ func newMock(t *testing.T) (*sql.DB, sqlmock.Sqlmock) {
 func expectLedger(mock sqlmock.Sqlmock) {
 	mock.ExpectBegin()
 	mock.ExpectExec(pinnedLock).WithArgs(sql.Named("resource", "switchyard:schema:dbo.switchyard_ledger")).WillReturnResult(sqlmock.NewResult(0, 0))
+	mock.ExpectExec(pinnedCreateSchema).WithArgs(sql.Named("object", "[dbo].[switchyard_ledger]"), sql.Named("schema", "dbo")).WillReturnResult(sqlmock.NewResult(0, 0))
 	mock.ExpectExec(pinnedCreateLedger).WithArgs(sql.Named("object", "[dbo].[switchyard_ledger]")).WillReturnResult(sqlmock.NewResult(0, 0))
 	mock.ExpectQuery(pinnedShape).WithArgs(sql.Named("object", "[dbo].[switchyard_ledger]")).WillReturnRows(
 		sqlmock.NewRows(shapeColumns).
