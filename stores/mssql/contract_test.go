@@ -67,7 +67,8 @@ func withSchema(t *testing.T, dsn, schema string) string {
 	return u.String()
 }
 
-const dropSchemaStatement = `DECLARE @drop NVARCHAR(MAX) = N'';
+const dropSchemaStatement = `IF SCHEMA_ID(@schema) IS NULL RETURN;
+DECLARE @drop NVARCHAR(MAX) = N'';
 SELECT @drop += N'DROP TABLE ' + QUOTENAME(s.[name]) + N'.' + QUOTENAME(t.[name]) + N';'
 FROM sys.tables AS t JOIN sys.schemas AS s ON s.[schema_id] = t.[schema_id] WHERE s.[name] = @schema;
 SET @drop += N'DROP SCHEMA ' + QUOTENAME(@schema) + N';';
