@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/console/migrationstatus"
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
 )
 
@@ -61,12 +62,12 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&proxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For is trusted for login rate limiting (repeatable)")
 	fs.Var(&origins, "trusted-origin", "extra origin (scheme://host[:port]) allowed to post changes (repeatable)")
 	flagsBucket := fs.String("flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
-	auditStream := fs.String("audit-stream", "SWITCHYARD_AUDIT", "stream the changes are appended to")
-	shadowBucket := fs.String("shadow-bucket", "switchyard_shadow", "key-value bucket of the shadow read counters")
-	clientsBucket := fs.String("clients-bucket", "switchyard_clients", "key-value bucket of the clients read routers served")
+	auditStream := fs.String("audit-stream", controlplane.DefaultAuditStream, "stream the changes are appended to")
+	shadowBucket := fs.String("shadow-bucket", controlplane.DefaultShadowBucket, "key-value bucket of the shadow read counters")
+	clientsBucket := fs.String("clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
 	migrationBucket := fs.String("migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state")
 	stream := fs.String("stream", "EVENTS", "event stream whose subscriptions the migration page shows")
-	minShadowReads := fs.Int64("min-shadow-reads", 100, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
+	minShadowReads := fs.Int64("min-shadow-reads", controlplane.DefaultMinShadowReads, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long open requests may finish at shutdown")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -117,46 +118,21 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer nc.Close()
-	state, err := migrator.OpenState(ctx, js, *migrationBucket)
-	if err != nil {
-		return err
-	}
-	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: *auditStream})
-	if err != nil {
-		return err
-	}
-	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: *shadowBucket, Logger: log})
-	if err != nil {
-		return err
-	}
-	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: *clientsBucket, Logger: log})
-	if err != nil {
-		return err
-	}
-	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{
-		Bucket:   *flagsBucket,
-		Audit:    audit,
-		Registry: registry,
-		Gates: flags.NewGates(flags.GatesConfig{
-			Source:         migrationstatus.Gates{State: state},
-			Shadow:         shadow,
-			MinShadowReads: *minShadowReads,
-		}),
-		OnLeaveLegacy: func(ctx context.Context) error {
-			// A migration already past switching stays where it is.
-			if err := state.Advance(ctx, migrator.PhaseSwitching); err != nil && !errors.Is(err, migrator.ErrPhaseBackward) {
-				return err
-			}
-			return nil
-		},
-		Logger: log,
+	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+		MigrationBucket: *migrationBucket,
+		FlagsBucket:     *flagsBucket,
+		AuditStream:     *auditStream,
+		ShadowBucket:    *shadowBucket,
+		ClientsBucket:   *clientsBucket,
+		MinShadowReads:  *minShadowReads,
+		Log:             log,
 	})
 	if err != nil {
 		return err
 	}
 	handler, err := console.New(console.Deps{
-		Flags:  flagsadapter.New(store, shadow),
-		Status: &migrationstatus.Source{State: state, JS: js, Stream: *stream, Flags: store},
+		Flags:  flagsadapter.New(cp.Flags, cp.Shadow),
+		Status: &migrationstatus.Source{State: cp.State, JS: js, Stream: *stream, Flags: cp.Flags},
 		Users:  users,
 		Log:    log,
 	}, opts)
