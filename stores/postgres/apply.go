@@ -2,19 +2,23 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchyard/switchyard/stores"
 )
 
 // Apply applies writes in one transaction (see stores.Writer). Phases:
 // validate every write (a *stores.RejectError before anything is sent),
-// plan (one write per key, sorted by key), ensure the tables, then send one
-// statement per entity and kind (live, IfAbsent) in a single pipelined round
-// trip that the server runs as one implicit transaction. Each statement
-// records its event ids in the ledger and applies only the writes whose id
+// plan (one write per key, sorted by key), ensure the tables. A pure
+// backfill (IfAbsent writes without event ids) goes through COPY (see
+// applyByCopy). Anything else, or a backfill that met a concurrent writer,
+// is sent as one statement per entity and kind (live, IfAbsent) in a
+// single pipelined round trip that the server runs as one implicit
+// transaction. Each statement records its event ids in the ledger and applies only the writes whose id
 // was not there. Lost connections, deadlocks, serialization failures and
 // server restarts yield errors matching stores.ErrTransient; nothing of the
 // call is then committed, or (a connection lost during the commit) all of
@@ -30,6 +34,15 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 	for _, entity := range plan.Entities {
 		if err := s.ensureTable(ctx, entity); err != nil {
 			return stores.ApplyResult{}, err
+		}
+	}
+	if copyable(plan) {
+		result, err := s.applyByCopy(ctx, plan)
+		if !errors.Is(err, errCopyConflict) {
+			if err != nil {
+				return stores.ApplyResult{}, classify(fmt.Errorf("postgres: apply: %w", err))
+			}
+			return result, nil
 		}
 	}
 	result, err := s.applyPlan(ctx, plan)
@@ -63,21 +76,35 @@ func (s *Store) applyPlan(ctx context.Context, plan *stores.Plan) (stores.ApplyR
 				live = append(live, w)
 			}
 		}
-		if len(live) > 0 {
-			args, withID := columnArrays(live)
-			batch.Queue(s.applySQL(entity, upsertConflict), args...)
-			stmts = append(stmts, statement{entity, len(live), withID})
-		}
-		if len(absent) > 0 {
-			args, withID := columnArrays(absent)
-			batch.Queue(s.applySQL(entity, ifAbsentConflict), args...)
-			stmts = append(stmts, statement{entity, len(absent), withID})
+		for _, group := range []struct {
+			writes   []stores.Write
+			conflict string
+		}{{live, upsertConflict}, {absent, ifAbsentConflict}} {
+			if len(group.writes) == 0 {
+				continue
+			}
+			args, withID := columnArrays(group.writes)
+			if withID == 0 {
+				// No ledger work (the backfill): the plain statement.
+				batch.Queue(s.applyWithoutLedgerSQL(entity, group.conflict), args[:5]...)
+			} else {
+				batch.Queue(s.applySQL(entity, group.conflict), args...)
+			}
+			stmts = append(stmts, statement{entity, len(group.writes), withID})
 		}
 	}
 	br := s.pool.SendBatch(ctx, batch)
 	for _, st := range stmts {
 		var fresh, applied int
-		if err := br.QueryRow().Scan(&fresh, &applied); err != nil {
+		var err error
+		if st.withID == 0 {
+			var tag pgconn.CommandTag
+			tag, err = br.Exec()
+			applied = int(tag.RowsAffected())
+		} else {
+			err = br.QueryRow().Scan(&fresh, &applied)
+		}
+		if err != nil {
 			br.Close()
 			s.forgetOnMissingTable(err, st.entity)
 			return stores.ApplyResult{}, fmt.Errorf("entity %s: %w", st.entity, err)
@@ -156,4 +183,13 @@ func (s *Store) applySQL(entity, conflict string) string {
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM applied)`
+}
+
+// applyWithoutLedgerSQL is applySQL for writes without event ids: the rows
+// go straight from the arrays into the table.
+func (s *Store) applyWithoutLedgerSQL(entity, conflict string) string {
+	return `INSERT INTO ` + s.table(entity) + ` AS t (key, client, version, deleted, data, updated_at)
+SELECT k, c, v, d, j::jsonb, now()
+FROM unnest($1::text[], $2::text[], $3::int8[], $4::bool[], $5::text[]) AS u(k, c, v, d, j)
+` + conflict
 }

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -21,10 +22,16 @@ func BenchmarkApply(b *testing.B) {
 }
 
 // BenchmarkBackfillVsCopy measures, in the same run, backfill writes
-// through Apply (IfAbsent, batches of 500) and a raw COPY of the same rows
+// through Apply (IfAbsent, in batches) and one raw COPY of the same rows
 // into a table of the same shape, and reports both rates and their ratio.
 func BenchmarkBackfillVsCopy(b *testing.B) {
-	const rows, batch = 20_000, 500
+	for _, batch := range []int{500, 2000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchmarkBackfillVsCopy(b, batch) })
+	}
+}
+
+func benchmarkBackfillVsCopy(b *testing.B, batch int) {
+	const rows = 20_000
 	st, _ := openFresh(b)
 	ctx := context.Background()
 	if _, err := st.Pool().Exec(ctx, `CREATE TABLE copy_target (

@@ -318,3 +318,49 @@ func TestApplyIsAtomic(t *testing.T) {
 		t.Fatalf("Apply after the fix = %+v, %v; want both applied (no ledger entry left by the failed call)", res, err)
 	}
 }
+
+// TestBackfillFallsBackOnConflict makes the COPY path of a pure backfill meet
+// existing keys (as when a live write commits between the lookup and the
+// COPY): the call must still insert only into empty keys, through the
+// INSERT ... ON CONFLICT path.
+func TestBackfillFallsBackOnConflict(t *testing.T) {
+	st, _ := openFresh(t)
+	ctx := context.Background()
+	if _, err := st.Apply(ctx, []stores.Write{
+		{Entity: "t", Key: "b", Client: "c", Version: 5, Data: []byte(`{"live":true}`)},
+		{Entity: "t", Key: "d", Client: "c", Version: 6, Deleted: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	restore := postgres.SetLookupExisting(false)
+	defer restore()
+	var fill []stores.Write
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		fill = append(fill, stores.Write{Entity: "t", Key: k, Client: "c", Version: 9, Data: []byte(`{"backfill":true}`), IfAbsent: true})
+	}
+	res, err := st.Apply(ctx, fill)
+	if err != nil || res != (stores.ApplyResult{Applied: 3, Skipped: 2}) {
+		t.Fatalf("backfill meeting existing keys = %+v, %v; want 3 applied, 2 skipped", res, err)
+	}
+	recs, err := st.Scan(ctx, "t", stores.Range{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "backfill", "b": "live", "c": "backfill", "d": "tombstone", "e": "backfill"}
+	for _, r := range recs {
+		got := "backfill"
+		switch {
+		case r.Deleted:
+			got = "tombstone"
+		case strings.Contains(string(r.Data), "live"):
+			got = "live"
+		}
+		if want[r.Key] != got {
+			t.Fatalf("key %s holds %s, want %s", r.Key, got, want[r.Key])
+		}
+		delete(want, r.Key)
+	}
+	if len(want) != 0 {
+		t.Fatalf("keys missing: %v", want)
+	}
+}
