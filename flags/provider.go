@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/open-feature/go-sdk/openfeature"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ReasonStale is the OpenFeature reason of evaluations served from the last
@@ -447,4 +448,37 @@ func (p *Provider) StringValueDetails(ctx context.Context, flag string, defaultV
 	res = p.StringEvaluation(ctx, flag, defaultValue, openfeature.FlattenedContext{openfeature.TargetingKey: client})
 	out.ResolutionDetail = res.ResolutionDetail()
 	return out, res.Error()
+}
+
+// RegisterMetrics registers the provider's gauges on reg:
+// switchyard_flag_provider_stale (1 while serving last known values),
+// switchyard_flag_provider_loaded (1 once the bucket was read) and
+// switchyard_flag_snapshot_revision (the bucket revision evaluated from).
+func (p *Provider) RegisterMetrics(reg prometheus.Registerer) error {
+	gauges := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_flag_provider_stale", Help: "1 while the flag provider serves last known values because it lost the bucket."},
+			func() float64 { return boolGauge(p.Stale()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_flag_provider_loaded", Help: "1 once the flag provider has read the bucket."},
+			func() float64 { return boolGauge(p.Snapshot() != nil) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_flag_snapshot_revision", Help: "Flag bucket revision the provider evaluates from."},
+			func() float64 {
+				if s := p.Snapshot(); s != nil {
+					return float64(s.Revision())
+				}
+				return 0
+			}),
+	}
+	for _, g := range gauges {
+		if err := reg.Register(g); err != nil {
+			return fmt.Errorf("flag provider metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

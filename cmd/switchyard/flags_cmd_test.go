@@ -155,7 +155,7 @@ func TestReadAPICommand(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(metrics), `switchyard_flag_evaluations_total{stage="target"}`) {
+	if !strings.Contains(string(metrics), `switchyard_flag_evaluations_total{stage="target"}`) || !strings.Contains(string(metrics), "switchyard_flag_provider_stale 0") {
 		t.Fatalf("metrics lack evaluations:\n%.2000s", metrics)
 	}
 	stop()

@@ -110,7 +110,14 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer provider.Shutdown()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("runtime metrics: %w", err)
+		}
+	}
+	if err := provider.RegisterMetrics(reg); err != nil {
+		return err
+	}
 	env.shadow, err = flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{Bucket: f.shadowBucket, FlushInterval: *flush, Logger: log})
 	if err != nil {
 		return err
