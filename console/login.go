@@ -109,7 +109,9 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	c.log.Info("login", "user", usr.Name, "role", usr.Role, "ip", ip)
 	http.SetCookie(w, c.cookies.cookie(c.cookies.login, "", -1))
-	http.SetCookie(w, c.cookies.cookie(c.cookies.session, id, int(c.opts.SessionLifetime/time.Second)))
+	// No Max-Age: the browser forgets the cookie when it closes; the server
+	// ends the session after the idle timeout or lifetime anyway.
+	http.SetCookie(w, c.cookies.cookie(c.cookies.session, id, 0))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
