@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/subscriptions"
 )
 
 // collector pulls messages from the consumer through one bounded prefetch
@@ -56,7 +58,7 @@ func (c *collector) run(ctx, hard context.Context, free chan *Batch, out chan<- 
 		if err == nil || ctx.Err() != nil {
 			continue
 		}
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, jetstream.ErrConsumerDeleted) {
 			// The iterator ends when the connection is closed for good or
 			// the consumer was deleted: open a new one or give up.
 			iter.Stop()
@@ -91,7 +93,7 @@ func (c *collector) reopen(ctx context.Context) (jetstream.MessagesContext, erro
 		}
 		_, err := c.consumer.Info(ctx)
 		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
-			return nil, fmt.Errorf("consumer %s on %s is gone: %w", c.cfg.Consumer, c.cfg.Stream, err)
+			return nil, fmt.Errorf("consumer %s on %s is gone: %w: %w", c.cfg.Consumer, c.cfg.Stream, subscriptions.ErrNotFound, err)
 		}
 		if err == nil {
 			return c.open()
@@ -134,6 +136,9 @@ func (c *collector) fill(ctx context.Context, iter jetstream.MessagesContext, b 
 // release stops the iterator and negatively acknowledges the messages it
 // had buffered, so they are redelivered at once to other workers.
 func (c *collector) release(hard context.Context, iter jetstream.MessagesContext) {
+	if iter == nil {
+		return // reopening failed; the old iterator is already stopped
+	}
 	iter.Drain()
 	ctx, cancel := context.WithTimeout(hard, time.Second)
 	defer cancel()

@@ -1,0 +1,78 @@
+package workers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/subscriptions"
+	"github.com/switchyard/switchyard/workers"
+)
+
+// countingSink accepts every write and only counts: the benchmark measures
+// the runtime (pull, decode, ack), not a store.
+type countingSink struct{ writes atomic.Int64 }
+
+func (s *countingSink) Apply(_ context.Context, ws []stores.Write) (stores.ApplyResult, error) {
+	s.writes.Add(int64(len(ws)))
+	return stores.ApplyResult{Applied: len(ws)}, nil
+}
+
+// BenchmarkRuntime measures the worker runtime alone against a sink that
+// does nothing, with ~300-byte events: the per-event cost the runtime adds
+// on top of a store. It reports events/s.
+func BenchmarkRuntime(b *testing.B) {
+	srv := testenv.NATS(b)
+	_, js := srv.Connect()
+	ctx := context.Background()
+	if _, err := subscriptions.EnsureStream(ctx, js, subscriptions.StreamSpec{Name: testStream, Subjects: []string{"events.>"}}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := subscriptions.EnsureDLQ(ctx, js, testStream); err != nil {
+		b.Fatal(err)
+	}
+	n := max(b.N, 1000)
+	pub := events.NewPublisher(js, "")
+	pad := strings.Repeat("x", 180)
+	evs := make([]events.Event, 0, 1000)
+	for i := 0; i < n; i++ {
+		evs = append(evs, upsert(fmt.Sprintf("ev-%d", i), fmt.Sprintf("k%05d", i%50000), fmt.Sprintf(`{"title":"task %d","pad":"%s"}`, i, pad)))
+		if len(evs) == cap(evs) || i == n-1 {
+			if err := pub.PublishAll(ctx, evs); err != nil {
+				b.Fatal(err)
+			}
+			evs = evs[:0]
+		}
+	}
+	if _, err := subscriptions.EnsureConsumer(ctx, js, subscriptions.ConsumerSpec{Stream: testStream, Name: testConsumer}); err != nil {
+		b.Fatal(err)
+	}
+	sink := &countingSink{}
+	w, err := workers.New(js, sink, workers.Config{Stream: testStream, Consumer: testConsumer}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	b.ResetTimer()
+	start := time.Now()
+	go func() { done <- w.Run(runCtx) }()
+	for sink.writes.Load() < int64(n) {
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+	st := w.Stats()
+	b.ReportMetric(float64(n)/float64(max(st.Batches, 1)), "events/batch")
+}
