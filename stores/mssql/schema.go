@@ -15,7 +15,10 @@ import (
 // both find a table missing do not both try to create it.
 const schemaLockStatement = `DECLARE @rc INT;
 EXEC @rc = sp_getapplock @Resource = @resource, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 30000;
-IF @rc < 0 THROW 50001, N'switchyard: timed out waiting for the schema lock', 1;`
+IF @rc < 0
+BEGIN
+    THROW 50001, N'switchyard: timed out waiting for the schema lock', 1;
+END;`
 
 // shapeQuery lists a table's columns for the shape check.
 const shapeQuery = `SELECT c.[name], TYPE_NAME(c.[user_type_id]), c.[max_length], c.[is_computed], ISNULL(c.[collation_name], N'')

@@ -22,7 +22,10 @@ import (
 
 const pinnedLock = `DECLARE @rc INT;
 EXEC @rc = sp_getapplock @Resource = @resource, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 30000;
-IF @rc < 0 THROW 50001, N'switchyard: timed out waiting for the schema lock', 1;`
+IF @rc < 0
+BEGIN
+    THROW 50001, N'switchyard: timed out waiting for the schema lock', 1;
+END;`
 
 const pinnedCreateSchema = `IF SCHEMA_ID(@schema) IS NULL
 BEGIN
