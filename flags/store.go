@@ -385,3 +385,19 @@ func (s *Store) GateStatus(ctx context.Context, client string) (GateStatus, erro
 	}
 	return s.gates.Check(ctx, client)
 }
+
+// StagesWithoutOverride returns the stages a client without an override can
+// be in: the default, and the rollout's stage when a rollout is set. Clients
+// that follow them were maybe never served and so cannot be counted; the
+// migration's cleanup checks these stages instead.
+func (s *Store) StagesWithoutOverride(ctx context.Context) ([]string, error) {
+	cfg, _, err := s.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{string(cfg.Default)}
+	if r := cfg.Rollout; r != nil && r.BasisPoints > 0 && r.Stage != cfg.Default {
+		out = append(out, string(r.Stage))
+	}
+	return out, nil
+}

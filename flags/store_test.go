@@ -245,6 +245,9 @@ func TestDefaultChangeGatedByBackfill(t *testing.T) {
 	if err != nil || cfg.Rollout == nil || cfg.Rollout.BasisPoints != 2500 {
 		t.Fatalf("config = %+v, %v", cfg, err)
 	}
+	if st, err := env.store.StagesWithoutOverride(ctx); err != nil || len(st) != 2 || st[0] != "legacy" || st[1] != "shadow" {
+		t.Fatalf("stages without override = %v, %v", st, err)
+	}
 }
 
 func TestResetShadowStatsIsAudited(t *testing.T) {
