@@ -159,6 +159,8 @@ func (s MigrationStatus) WriteText(w io.Writer) error {
 		b := s.Backfill
 		state := "running"
 		switch {
+		case b.Complete && b.Control.Paused:
+			state = "complete, paused" // a later run would start paused
 		case b.Complete:
 			state = "complete"
 		case b.Control.Paused:
