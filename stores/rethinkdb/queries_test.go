@@ -268,6 +268,9 @@ func TestGetMapsDocuments(t *testing.T) {
 	if _, err := st.Get(ctx, "nope", "a"); !errors.Is(err, stores.ErrNoEntity) {
 		t.Fatalf("Get(nope) = %v, want ErrNoEntity", err)
 	}
+	if _, err := st.Get(ctx, "task", strings.Repeat("k", 128)); !errors.Is(err, stores.ErrNotFound) {
+		t.Fatalf("Get(long key) = %v, want ErrNotFound without a query", err)
+	}
 	if _, err := st.Get(ctx, "Bad Name", "a"); !errors.Is(err, stores.ErrNoEntity) {
 		t.Fatalf("Get(bad name) = %v, want ErrNoEntity", err)
 	}

@@ -20,6 +20,10 @@ func (s *Store) Get(ctx context.Context, entity, key string) (stores.Record, err
 	if !events.ValidEntity(entity) {
 		return stores.Record{}, fmt.Errorf("get %q: %w: not a valid entity name", entity, stores.ErrNoEntity)
 	}
+	if len(key) > maxKeyBytes {
+		// RethinkDB refuses such a key outright; no document can have it.
+		return stores.Record{}, fmt.Errorf("get %s/%s: %w (keys are at most %d bytes)", entity, key, stores.ErrNotFound, maxKeyBytes)
+	}
 	var doc any
 	err := s.readOne(ctx, r.DB(s.cfg.Database).Table(entity).Get(key), &doc)
 	switch {
