@@ -43,6 +43,8 @@ func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string,
 		"--batch-size", strconv.Itoa(cfg.BatchSize),
 		"--concurrency", strconv.Itoa(cfg.Concurrency),
 		"--version-source", "stream",
+		"--http", "",
+		"--log-level", "warn",
 	)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	begin := time.Now()
