@@ -2,6 +2,7 @@ package flags_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -75,6 +76,38 @@ func TestStoreOptimisticConcurrency(t *testing.T) {
 	}
 	if _, err := env.store.SetDefault(ctx, flags.ConfigChange{Stage: flags.StageShadow, Reason: "r", Actor: "a", ExpectedRevision: rev + 7}); !errors.Is(err, flags.ErrConflict) {
 		t.Fatalf("config with wrong revision: err = %v, want ErrConflict", err)
+	}
+}
+
+func TestStoreConcurrentWritersOneWins(t *testing.T) {
+	env := newStoreEnv(t)
+	ctx := testCtx(t)
+	v, err := env.store.Client(ctx, "race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers = 8
+	errs := make(chan error, writers)
+	for i := range writers {
+		go func() {
+			_, err := env.store.SetStage(ctx, flags.Change{Client: "race", Stage: flags.StageShadow, Reason: fmt.Sprint("writer ", i), Actor: "a", ExpectedRevision: v.Revision})
+			errs <- err
+		}()
+	}
+	wins := 0
+	for range writers {
+		switch err := <-errs; {
+		case err == nil:
+			wins++
+		case !errors.Is(err, flags.ErrConflict):
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d writers won, want exactly 1", wins)
+	}
+	if h, err := env.store.History(ctx, "race"); err != nil || len(h) != 1 {
+		t.Fatalf("history = %+v, %v", h, err)
 	}
 }
 
