@@ -122,8 +122,8 @@ func (s *State) HasVerifyCheckpoint(ctx context.Context, scope string) (bool, er
 // Progress is checkpointed per chunk: an interrupted verify (ctx ended)
 // returns ctx's error and resumes where it stopped on the next call with
 // the same scope. A completed verify stores its result in the state bucket
-// (per client when Client is set), drops the checkpoint and, when the
-// backfill is complete, advances the phase to verifying. Findings are
+// (per client when Client is set), drops the checkpoint and, for a whole
+// verify after a complete backfill, advances the phase to verifying. Findings are
 // written as they are confirmed.
 func Verify(ctx context.Context, cfg VerifyConfig) (VerifyResult, error) {
 	if err := cfg.defaults(); err != nil {
@@ -182,7 +182,9 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyResult, error) {
 	if err := cfg.State.dropVerifyCheckpoint(ctx, scope); err != nil {
 		return res, err
 	}
-	if ok, _, err := cfg.State.BackfillComplete(ctx); err == nil && ok {
+	// Only a whole verify (every client) moves the phase; a per-client one
+	// feeds that client's promotion gate.
+	if ok, _, err := cfg.State.BackfillComplete(ctx); err == nil && ok && cfg.Client == "" {
 		if err := cfg.State.Advance(ctx, PhaseVerifying); err != nil && !errors.Is(err, ErrPhaseBackward) {
 			return res, err
 		}
