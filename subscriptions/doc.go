@@ -7,4 +7,11 @@
 // position is resolved to an exact stream sequence when it is first created
 // and recorded in its metadata (MetaStartSeq); that is the watermark the
 // backfill waits for.
+//
+// Dead letters of a consumer live on their own subject of the dead-letter
+// stream. ListDeadLetters, GetDeadLetter and PurgeDeadLetters read and clear
+// them; Replay applies them, after a fix, directly to the consumer's store
+// with their original versions, so a stale event never overwrites newer
+// state and no other subscription sees them again. See
+// docs/subscriptions.md.
 package subscriptions
