@@ -59,7 +59,7 @@ func TestMetricsSeriesAreExported(t *testing.T) {
 	if _, err := workers.NewMetrics(reg); err != nil {
 		t.Fatalf("second NewMetrics on one registry: %v", err)
 	}
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	e.publish(manyUpserts(10, "a")...)
 	e.publish(manyUpserts(10, "a")...) // same ids: dropped by the stream's duplicate window
 	e.publish(manyUpserts(5, "b")...)  // same keys, new ids: applied over the older ones

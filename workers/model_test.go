@@ -59,7 +59,7 @@ func TestTwoWorkersShareOneConsumer(t *testing.T) {
 	e := newEnv(t)
 	st := openSQLite(t)
 	rng := rand.New(rand.NewPCG(1, 2))
-	const n, keys = 3000, 100
+	const n, keys = 1500, 100
 	model := map[string]modelRow{}
 	evs := make([]events.Event, n)
 	for i := range evs {
@@ -79,8 +79,8 @@ func TestTwoWorkersShareOneConsumer(t *testing.T) {
 	a, b := e.worker(st, cfg), e.worker(st, cfg)
 	e.run(a)
 	e.run(b)
-	for i := 0; i < n; i += 500 {
-		e.publish(evs[i:min(i+500, n)]...)
+	for i := 0; i < n; i += 300 {
+		e.publish(evs[i:min(i+300, n)]...)
 	}
 	e.waitAcked(n)
 	checkModel(t, st, model)

@@ -72,7 +72,7 @@ func TestPoisonGoesToTheDeadLetterStreamAndTheRestIsApplied(t *testing.T) {
 	publish(subject, data, nil)
 	goodCount++
 
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	sink.rejectKey = "reject-me"
 	cfg := testConfig()
 	cfg.MaxEventBytes = 2048
@@ -171,7 +171,7 @@ func TestDeadLetterStreamMissingRequeuesPoison(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.publishRaw("events.tasks.upsert", []byte(`not json`))
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	cfg := testConfig()
 	cfg.DeadLetterTimeout = 200 * time.Millisecond
 	w := e.worker(sink, cfg)

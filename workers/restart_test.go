@@ -39,7 +39,7 @@ func TestWorkerSurvivesABrokerRestart(t *testing.T) {
 
 func TestWorkerStopsWhenItsConsumerIsDeleted(t *testing.T) {
 	e := newEnv(t)
-	w := e.worker(newMemStore(), testConfig())
+	w := e.worker(newFaultStore(t), testConfig())
 	errc := make(chan error, 1)
 	go func() { errc <- w.Run(context.Background()) }()
 	e.publish(manyUpserts(5, "a")...)

@@ -259,7 +259,15 @@ func (w *Worker) process(pull, hard context.Context, b *Batch) {
 func (w *Worker) ack(b *Batch) {
 	var ackErr error
 	for i := range b.Messages {
-		if m := &b.Messages[i]; m.disposition == Pending {
+		m := &b.Messages[i]
+		switch {
+		case m.disposition != Pending:
+		case m.Poison != nil:
+			// Never acknowledge poison that was not dead-lettered (a chain
+			// without the dead-letter middleware): it must come back.
+			_ = m.Msg.NakWithDelay(w.cfg.Backoff.Max)
+			m.disposition = Requeued
+		default:
 			if err := m.Msg.Ack(); err != nil && ackErr == nil {
 				ackErr = err
 			}

@@ -15,7 +15,7 @@ import (
 
 func TestBatchIsAckedOnlyAfterCommit(t *testing.T) {
 	e := newEnv(t)
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	sink.entered = make(chan struct{}, 1)
 	sink.gate = make(chan struct{})
 	e.publish(manyUpserts(50, "a")...)
@@ -48,7 +48,7 @@ func TestBatchIsAckedOnlyAfterCommit(t *testing.T) {
 
 func TestTransientStoreFailureAcksNothingUntilRecovery(t *testing.T) {
 	e := newEnv(t)
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	sink.setFail(stores.Transient(errStoreDown))
 	e.publish(manyUpserts(30, "a")...)
 	w := e.worker(sink, testConfig())
@@ -79,7 +79,7 @@ func TestTransientStoreFailureAcksNothingUntilRecovery(t *testing.T) {
 
 func TestPermanentStoreErrorNaksInsteadOfLosing(t *testing.T) {
 	e := newEnv(t)
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	sink.setFail(errors.New("permission denied for table tasks"))
 	e.publish(manyUpserts(5, "a")...)
 	e.run(e.worker(sink, testConfig()))
@@ -95,7 +95,7 @@ func TestPermanentStoreErrorNaksInsteadOfLosing(t *testing.T) {
 
 func TestPanicInApplyIsRecovered(t *testing.T) {
 	e := newEnv(t)
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	sink.panics.Store(2)
 	e.publish(manyUpserts(20, "a")...)
 	w := e.worker(sink, testConfig())
@@ -111,7 +111,7 @@ func TestPanicInApplyIsRecovered(t *testing.T) {
 
 func TestDrainFinishesAndAcksTheBatchInFlight(t *testing.T) {
 	e := newEnv(t)
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	sink.entered = make(chan struct{}, 1)
 	sink.gate = make(chan struct{})
 	e.publish(manyUpserts(40, "a")...)
@@ -155,7 +155,7 @@ func TestDrainFinishesAndAcksTheBatchInFlight(t *testing.T) {
 
 func TestGraceExpiryLeavesTheBatchUnacked(t *testing.T) {
 	e := newEnv(t)
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	sink.entered = make(chan struct{}, 1)
 	sink.gate = make(chan struct{}) // never opened: Apply returns only on ctx
 	e.publish(manyUpserts(10, "a")...)
@@ -183,7 +183,7 @@ func TestRunRefusesMissingConsumerAndWrongVersionSource(t *testing.T) {
 	e := newEnv(t)
 	cfg := testConfig()
 	cfg.Consumer = "nobody"
-	w := e.worker(newMemStore(), cfg)
+	w := e.worker(newFaultStore(t), cfg)
 	if err := w.Run(context.Background()); !errors.Is(err, subscriptions.ErrNotFound) {
 		t.Fatalf("Run on a missing consumer: %v, want subscriptions.ErrNotFound", err)
 	}
@@ -194,7 +194,7 @@ func TestRunRefusesMissingConsumerAndWrongVersionSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Consumer = "versioned"
-	w = e.worker(newMemStore(), cfg) // stream versions by default
+	w = e.worker(newFaultStore(t), cfg) // stream versions by default
 	if err := w.Run(context.Background()); !errors.Is(err, workers.ErrVersionSourceMismatch) {
 		t.Fatalf("Run with a contradicting version source: %v, want ErrVersionSourceMismatch", err)
 	}
@@ -202,7 +202,7 @@ func TestRunRefusesMissingConsumerAndWrongVersionSource(t *testing.T) {
 
 func TestRunTwiceConcurrentlyIsRefused(t *testing.T) {
 	e := newEnv(t)
-	w := e.worker(newMemStore(), testConfig())
+	w := e.worker(newFaultStore(t), testConfig())
 	e.run(w)
 	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
 		return !w.Stats().LagAt.IsZero(), "no lag reading yet"
@@ -214,7 +214,7 @@ func TestRunTwiceConcurrentlyIsRefused(t *testing.T) {
 
 func TestStreamVersionsDropProducerRetriesThroughTheLedger(t *testing.T) {
 	e := newEnv(t)
-	sink := newMemStore()
+	sink := newFaultStore(t)
 	w := e.worker(sink, testConfig())
 	e.run(w)
 	e.publish(upsert("ev-1", "k1", `{"title":"first"}`))
