@@ -364,3 +364,26 @@ func TestBackfillFallsBackOnConflict(t *testing.T) {
 		t.Fatalf("keys missing: %v", want)
 	}
 }
+
+// TestEntitiesSkipsOtherTables keeps the ledger, application tables, views
+// and tables that merely share a few column names out of Entities.
+func TestEntitiesSkipsOtherTables(t *testing.T) {
+	st, _ := openFresh(t)
+	ctx := context.Background()
+	if _, err := st.Apply(ctx, []stores.Write{{Entity: "task", Key: "k", Client: "c", Version: 1, Data: []byte(`{}`), EventID: "e"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ddl := range []string{
+		`CREATE TABLE notes (id serial PRIMARY KEY, body text)`,
+		`CREATE TABLE half (key text PRIMARY KEY, client text, version bigint)`,
+		`CREATE VIEW task_view AS SELECT * FROM task`,
+	} {
+		if _, err := st.Pool().Exec(ctx, ddl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.Entities(ctx)
+	if err != nil || len(got) != 1 || got[0] != "task" {
+		t.Fatalf("Entities = %q, %v; want [task]", got, err)
+	}
+}

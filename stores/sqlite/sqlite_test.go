@@ -226,3 +226,25 @@ func TestBusyIsTransient(t *testing.T) {
 		t.Fatalf("Apply after the lock is released: %v", err)
 	}
 }
+
+// TestEntitiesSkipsOtherTables keeps the ledger, application tables and
+// tables that merely share a few column names out of Entities.
+func TestEntitiesSkipsOtherTables(t *testing.T) {
+	st, path := openTemp(t)
+	ctx := context.Background()
+	if _, err := st.Apply(ctx, []stores.Write{{Entity: "task", Key: "k", Client: "c", Version: 1, Data: []byte(`{}`), EventID: "e"}}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE half (key TEXT PRIMARY KEY, client TEXT, version INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Entities(ctx)
+	if err != nil || len(got) != 1 || got[0] != "task" {
+		t.Fatalf("Entities = %q, %v; want [task]", got, err)
+	}
+}
