@@ -18,28 +18,19 @@ import (
 
 // benchRows is the size of the benchmark data set (SWITCHYARD_BENCH_ROWS,
 // default one million).
-func benchRows(b *testing.B) int {
-	if s := os.Getenv("SWITCHYARD_BENCH_ROWS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			b.Fatalf("SWITCHYARD_BENCH_ROWS=%q is not a positive number", s)
-		}
-		return n
-	}
-	return 1_000_000
-}
+func benchRows(b *testing.B) int { return benchInt(b, "SWITCHYARD_BENCH_ROWS", 1_000_000) }
 
-// benchCopiers is the number of copier goroutines (SWITCHYARD_BENCH_COPIERS,
-// default 4: the copiers overlap source reads with target writes).
-func benchCopiers(b *testing.B) int {
-	if s := os.Getenv("SWITCHYARD_BENCH_COPIERS"); s != "" {
+// benchInt reads a positive number from the environment variable name, or
+// returns def.
+func benchInt(b *testing.B, name string, def int) int {
+	if s := os.Getenv(name); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			b.Fatalf("SWITCHYARD_BENCH_COPIERS=%q is not a positive number", s)
+			b.Fatalf("%s=%q is not a positive number", name, s)
 		}
 		return n
 	}
-	return 4
+	return def
 }
 
 // benchRow is row i of the data set, the same for the source seed and the
@@ -99,7 +90,7 @@ func BenchmarkBackfillPostgres(b *testing.B) {
 		rep, err := Backfill(ctx, BackfillConfig{
 			Source: source, Target: target, Entities: []string{"tasks"}, JS: js, State: state,
 			Stream: testStream, TargetConsumer: targetName, LegacyConsumer: legacyName,
-			ChunkRows: 10000, BatchRows: 1000, Copiers: benchCopiers(b), Restart: true, ProgressEvery: 100 * time.Millisecond,
+			ChunkRows: 10000, BatchRows: benchInt(b, "SWITCHYARD_BENCH_BATCH", 5000), Copiers: benchInt(b, "SWITCHYARD_BENCH_COPIERS", 4), Restart: true, ProgressEvery: 100 * time.Millisecond,
 		})
 		elapsed := time.Since(start)
 		b.StopTimer()

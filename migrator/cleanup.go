@@ -248,3 +248,24 @@ func Cleanup(ctx context.Context, cfg CleanupConfig) (CleanupRecord, error) {
 	}
 	return rec, nil
 }
+
+// CleanupRecord says when and how the legacy subscription was removed.
+type CleanupRecord struct {
+	Stream     string      `json:"stream"`
+	Consumer   string      `json:"consumer"`
+	At         time.Time   `json:"at"`
+	Forced     bool        `json:"forced"`
+	Reason     string      `json:"reason,omitempty"`
+	Operator   string      `json:"operator,omitempty"`
+	Conditions []Condition `json:"conditions"`
+}
+
+// Cleanup returns the cleanup record; found is false before cleanup.
+func (s *State) Cleanup(ctx context.Context) (CleanupRecord, bool, error) {
+	r, _, found, err := getJSON[CleanupRecord](ctx, s.kv, keyCleanup)
+	return r, found, err
+}
+
+func (s *State) saveCleanup(ctx context.Context, r CleanupRecord) error {
+	return putJSON(ctx, s.kv, keyCleanup, r)
+}
