@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/cli"
+)
+
+func init() {
+	register(command{name: "probe", summary: "check an HTTP health endpoint (for container healthchecks)", run: runProbe})
+}
+
+const probeUsage = `probe [--timeout 3s] URL
+
+Sends GET URL and exits 0 when the answer is 2xx, 1 otherwise. The runtime
+image has no shell or curl; container healthchecks call
+"switchyard probe http://127.0.0.1:9090/readyz" instead.`
+
+func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("probe", probeUsage, stderr)
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return cli.Usagef("probe: give exactly one URL")
+	}
+	u, err := url.Parse(fs.Arg(0))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return cli.Usagef("probe: %q is not an http(s) URL", fs.Arg(0))
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return cli.Usagef("probe: %v", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("probe %s: %s: %s", u.Redacted(), resp.Status, body)
+	}
+	_, err = fmt.Fprintf(stdout, "%s %s\n", u.Redacted(), resp.Status)
+	return err
+}
