@@ -197,16 +197,16 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f.nats.Name = "switchyard worker " + f.consumer
 	nc, js, err := f.nats.Connect(ctx, log)
 	if err != nil {
-		return err
+		return stoppedBeforeReady(ctx, err, log)
 	}
 	defer nc.Close()
 	natsConn.Store(nc)
 	if err := prepareSubscription(ctx, js, f.doEnsure, streamSpec, consumerSpec, f.stream, log); err != nil {
-		return err
+		return stoppedBeforeReady(ctx, err, log)
 	}
 	store, err := openStoreWithRetry(ctx, f.sink, cfg.Backoff, log)
 	if err != nil {
-		return err
+		return stoppedBeforeReady(ctx, err, log)
 	}
 	defer store.Close()
 	sinkStore.Store(&store)
@@ -228,6 +228,17 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	log.Info("worker exited", "applied", st.Applied, "skipped", st.Skipped, "duplicates", st.Duplicates,
 		"dead_lettered", st.DeadLettered, "failed_batches", st.FailedBatches)
 	return runErr
+}
+
+// stoppedBeforeReady turns a start-up error caused by SIGTERM into a clean
+// exit: a worker asked to stop while it still waited for NATS or the store
+// has nothing to drain.
+func stoppedBeforeReady(ctx context.Context, err error, log *slog.Logger) error {
+	if ctx.Err() != nil {
+		log.Info("stopped before the worker was ready", "reason", err)
+		return nil
+	}
+	return err
 }
 
 // startOps starts the ops server (or a server that is never started when
@@ -306,13 +317,13 @@ func openStoreWithRetry(ctx context.Context, dsn string, backoff workers.Backoff
 			return nil, cli.Usagef("--sink: %v", err)
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("store %s: %w (last error: %v)", stores.Redact(dsn), ctx.Err(), err)
+			return nil, fmt.Errorf("waiting for the store: %w (last error: %v)", ctx.Err(), err)
 		}
 		delay := backoff.Delay(attempt)
 		log.Warn("waiting for the store", "sink", stores.Redact(dsn), "err", err, "retry_in", delay)
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("store %s: %w (last error: %v)", stores.Redact(dsn), ctx.Err(), err)
+			return nil, fmt.Errorf("waiting for the store: %w (last error: %v)", ctx.Err(), err)
 		case <-time.After(delay):
 		}
 	}
