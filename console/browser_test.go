@@ -46,36 +46,69 @@ func requireChromium(t *testing.T) string {
 	return path
 }
 
-// headlessChrome starts one Chromium for the test with a fresh profile and
-// returns a context to open isolated tabs from (see tab).
+// sharedChrome is the one Chromium the browser tests of this package
+// share; each test works in its own browser context (see tab), so cookies
+// never leak between tests. TestMain stops it.
+var sharedChrome struct {
+	once    sync.Once
+	ctx     context.Context
+	err     error
+	stop    func()
+	dataDir string
+}
+
+// headlessChrome returns a context to open isolated tabs from (see tab),
+// starting the shared Chromium with a fresh profile on first use.
 func headlessChrome(t *testing.T) context.Context {
 	t.Helper()
 	path := requireChromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
+	sharedChrome.once.Do(func() {
+		dir, err := os.MkdirTemp("", "switchyard-console-chromium-")
+		if err != nil {
+			sharedChrome.err = err
+			return
+		}
+		sharedChrome.dataDir = dir
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.UserDataDir(dir),
+			chromedp.Flag("headless", true),
+			chromedp.Flag("no-sandbox", true),
+			chromedp.Flag("disable-gpu", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("no-first-run", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.WindowSize(1280, 900),
+		)
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+		sharedChrome.ctx = browserCtx
+		sharedChrome.stop = func() {
+			cancelBrowser()
+			cancelAlloc()
+		}
+		// Start the browser now, bound to a context without deadline, so
+		// tabs can end on their own without ending the browser.
+		sharedChrome.err = chromedp.Do(browserCtx)
 	})
-	// Start the browser now, bound to a context without deadline, so its
-	// start-up is not charged to a tab and tabs can end on their own.
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("start Chromium at %s: %v", path, err)
+	if sharedChrome.err != nil {
+		t.Fatalf("start Chromium at %s: %v", path, sharedChrome.err)
 	}
-	return browserCtx
+	return sharedChrome.ctx
+}
+
+// TestMain stops the shared Chromium after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedChrome.stop != nil {
+		sharedChrome.stop()
+	}
+	if sharedChrome.dataDir != "" {
+		_ = os.RemoveAll(sharedChrome.dataDir)
+	}
+	os.Exit(code)
 }
 
 // tab opens a tab in a new browser context (its own cookies), bounded to
