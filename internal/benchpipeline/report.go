@@ -3,7 +3,9 @@ package benchpipeline
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -14,6 +16,17 @@ type Measurement struct {
 	Elapsed time.Duration `json:"elapsed_ns"`
 	// PeakRSS is the worker process's VmHWM in bytes (worker runs only).
 	PeakRSS uint64 `json:"peak_rss_bytes,omitempty"`
+	// CPU is the worker process's user and system time (worker runs only):
+	// what the worker itself costs, apart from the database and the broker.
+	CPU time.Duration `json:"cpu_ns,omitempty"`
+}
+
+// CPUPerEvent is the worker's own CPU time per event.
+func (m Measurement) CPUPerEvent() time.Duration {
+	if m.Events == 0 {
+		return 0
+	}
+	return m.CPU / time.Duration(m.Events)
 }
 
 // PerSec is the rate of the run.
@@ -104,11 +117,26 @@ func (r Report) Print(w io.Writer) {
 		row(fmt.Sprintf("postgres: worker, %d backlog", r.BacklogDepth), r.Backlog, fmt.Sprintf("peak RSS %.0f MiB", r.PeakRSSMegabytes()),
 			fmt.Sprintf("<= %d MiB", TargetPeakRSSMegabytes), verdict(r.PeakRSSMegabytes() <= TargetPeakRSSMegabytes))
 	}
-	fmt.Fprintf(tw, "postgres: worker peak RSS (main run)\t\t\t\t%.0f MiB\t\t\n", float64(r.Postgres.PeakRSS)/(1<<20))
+	fmt.Fprintf(tw, "postgres: worker process (main run)\t\t\t\tpeak RSS %.0f MiB, CPU %v/event (%.0f%% of one core)\t\t\n",
+		float64(r.Postgres.PeakRSS)/(1<<20), r.Postgres.CPUPerEvent(), 100*ratio(r.Postgres.CPU.Seconds(), r.Postgres.Elapsed.Seconds()))
 	if r.SQLite.Events > 0 {
-		row("sqlite: worker (1 process)", r.SQLite, fmt.Sprintf("peak RSS %.0f MiB", float64(r.SQLite.PeakRSS)/(1<<20)), "", "")
+		row("sqlite: worker (1 process)", r.SQLite, fmt.Sprintf("peak RSS %.0f MiB, CPU %v/event", float64(r.SQLite.PeakRSS)/(1<<20), r.SQLite.CPUPerEvent()), "", "")
 		row("sqlite: raw ceiling (no NATS)", r.SQLiteRaw, fmt.Sprintf("worker %.2fx", r.SQLiteRawRatio()), "", "")
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nall targets met: %v\n", r.Met())
+	fmt.Fprintf(w, "\nload average at the end: %s\nall targets met: %v\n", loadAverage(), r.Met())
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages, so a reader can
+// tell a quiet machine from a busy one.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -84,7 +84,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		rep.SQLite = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS}
+		rep.SQLite = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU}
 		logf("sqlite: raw ceiling, %d events", cfg.Events)
 		elapsed, err := rawInto(ctx, cfg, "sqlite:"+filepath.Join(dir, "raw.db"))
 		if err != nil {
@@ -119,7 +119,7 @@ func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, tar
 			return err
 		}
 		run, err := runWorker(ctx, cfg, b, consumer, dsn, uint64(target), limit)
-		m = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS}
+		m = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU}
 		return err
 	})
 	return m, err

@@ -17,8 +17,9 @@ import (
 type workerRun struct {
 	Events   uint64
 	Elapsed  time.Duration
-	PeakRSS  uint64 // bytes, VmHWM
-	Finished bool   // reached the target before the time limit
+	PeakRSS  uint64        // bytes, VmHWM
+	CPU      time.Duration // user + system time of the worker process
+	Finished bool          // reached the target before the time limit
 }
 
 // EventsPerSec is the apply rate of the run.
@@ -79,6 +80,9 @@ func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string,
 		if rss, err := peakRSS(cmd.Process.Pid); err == nil {
 			run.PeakRSS = rss
 		}
+		if cpu, err := cpuTime(cmd.Process.Pid); err == nil {
+			run.CPU = cpu
+		}
 		floor, err := b.ackFloor(ctx, consumer)
 		if err != nil {
 			stop()
@@ -108,6 +112,33 @@ func peakRSS(pid int) (uint64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times; 100 on every
+// Linux architecture Go supports.
+const clockTicks = 100
+
+// cpuTime reads the user and system time a process has used so far from
+// /proc/<pid>/stat (fields 14 and 15, after the parenthesised command).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	end := bytes.LastIndexByte(b, ')')
+	if end < 0 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(string(b[end+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
+	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
 func lastLines(s string, n int) string {
