@@ -160,7 +160,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		})
 	}
-	col := &collector{consumer: consumer, conn: w.js.Conn(), cfg: w.cfg, log: w.log}
+	col := &collector{consumer: consumer, conn: w.js.Conn(), prep: w.prep, cfg: w.cfg, log: w.log}
 	pullErr := col.run(pull, hard, free, batches)
 	stopPull() // a fatal pull error drains like a cancellation
 	loops.Wait()
@@ -221,15 +221,13 @@ func (w *Worker) graceTimer(pull context.Context, done <-chan struct{}, stopHard
 	}
 }
 
-// process handles one batch through the middleware chain and settles it:
+// process handles one prepared batch through the middleware chain and
+// settles it:
 // acks after success, naks with the chosen delay after failure (then pauses
 // that long, unless draining). The batch is reset for reuse on return.
 func (w *Worker) process(pull, hard context.Context, b *Batch) {
 	defer b.reset()
 	start := time.Now()
-	for i := range b.Messages {
-		w.prep.prepare(&b.Messages[i])
-	}
 	err := w.handler(hard, b)
 	if err == nil {
 		w.ack(b)
