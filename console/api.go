@@ -141,6 +141,36 @@ func (c *Console) apiRollback(w http.ResponseWriter, r *http.Request) {
 	c.applyChange(w, r, change)
 }
 
+// apiClear removes a client's own stage so it follows the rollout or the
+// default again (operators only).
+func (c *Console) apiClear(w http.ResponseWriter, r *http.Request) {
+	id, err := clientIDFrom(r)
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	var req clearRequest
+	if err := decodeJSON(r, &req); err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	change := OverrideClear{ClientID: id, ExpectedRevision: req.ExpectedRevision, Force: req.Force, Actor: identityFrom(r.Context()).user}
+	if change.Reason, err = validateReason(req.Reason); err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	ctx, cancel := c.backend(r)
+	defer cancel()
+	d, err := c.flags.ClearOverride(ctx, change)
+	if err != nil {
+		c.log.Info("override clear refused", "client", id, "user", change.Actor, "force", change.Force, "err", err)
+		c.failErr(w, r, err)
+		return
+	}
+	c.log.Info("override cleared", "client", id, "stage", d.Stage, "user", change.Actor, "force", change.Force, "reason", change.Reason)
+	writeJSON(w, http.StatusOK, toClientJSON(d))
+}
+
 func (c *Console) applyChange(w http.ResponseWriter, r *http.Request, change StageChange) {
 	ctx, cancel := c.backend(r)
 	defer cancel()

@@ -57,6 +57,9 @@ type clientJSON struct {
 	SourceDetail string        `json:"source_detail,omitempty"`
 	Revision     uint64        `json:"revision"`
 	Override     *overrideJSON `json:"override,omitempty"`
+	// Fallback is the stage the client has without its override.
+	Fallback       Stage  `json:"fallback,omitempty"`
+	FallbackSource string `json:"fallback_source,omitempty"`
 	LastSeen     *time.Time    `json:"last_seen,omitempty"`
 	Shadow       shadowJSON    `json:"shadow"`
 	Gates        gatesJSON     `json:"gates"`
@@ -90,6 +93,13 @@ type setStageRequest struct {
 	Force            bool    `json:"force"`
 }
 
+// clearRequest is the body of POST /api/clients/{id}/clear.
+type clearRequest struct {
+	Reason           string  `json:"reason"`
+	ExpectedRevision *uint64 `json:"expected_revision"`
+	Force            bool    `json:"force"`
+}
+
 // rollbackRequest is the body of POST /api/clients/{id}/rollback.
 type rollbackRequest struct {
 	Reason           string  `json:"reason"`
@@ -118,6 +128,7 @@ func toClientJSON(d ClientDetail) clientJSON {
 	}
 	out := clientJSON{
 		ID: d.ID, Stage: d.Stage, Source: string(d.Source), SourceDetail: d.SourceDetail, Revision: d.Revision,
+		Fallback: d.Fallback, FallbackSource: string(d.FallbackSource),
 		Shadow: sh,
 		Gates:  gatesJSON{Passed: d.Gates.Passed, Conditions: gateConditionsJSON(d.Gates.Conditions), Unavailable: d.Gates.Unavailable},
 	}

@@ -433,6 +433,21 @@ func TestBrowserOperatorSwitchesAndRollsBack(t *testing.T) {
 		return got == "legacy", got
 	}, "provider picks up the rollback")
 
+	// The rollback pinned legacy for this client; return it to the default.
+	do(t, ctx, "follow the default again",
+		chromedp.Click(css("#clear-button")),
+		chromedp.WaitVisible(css("#confirm-reason")),
+		chromedp.SendKeys(css("#confirm-reason"), "incident closed"),
+		chromedp.Click(css("#confirm-submit")),
+		chromedp.WaitVisible(css("#flash")),
+	)
+	if src := textOf(t, ctx, "#stage-source"); !strings.Contains(src, "default") || strings.Contains(src, "set by") {
+		t.Fatalf("after clearing the override the source reads %q", src)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#clear-button").length`); n != 0 {
+		t.Fatalf("clear button still shown without an override")
+	}
+
 	do(t, ctx, "open the migration page",
 		chromedp.Click(css(`nav a[href="/migration"]`)),
 		chromedp.WaitVisible(css("#migration-phase")),

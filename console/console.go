@@ -99,6 +99,7 @@ func (c *Console) routes() http.Handler {
 	private.HandleFunc("GET /api/clients/{id}/history", c.apiHistory)
 	private.Handle("POST /api/clients/{id}/stage", c.requireOperator(http.HandlerFunc(c.apiSetStage)))
 	private.Handle("POST /api/clients/{id}/rollback", c.requireOperator(http.HandlerFunc(c.apiRollback)))
+	private.Handle("POST /api/clients/{id}/clear", c.requireOperator(http.HandlerFunc(c.apiClear)))
 	private.HandleFunc("GET /api/audit", c.apiAudit)
 	private.HandleFunc("GET /api/migration", c.apiMigration)
 	private.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -111,6 +111,26 @@ func (f *memFlags) SetStage(ctx context.Context, ch console.StageChange) (consol
 	return f.Client(ctx, ch.ClientID)
 }
 
+// ClearOverride returns the client to the default stage, legacy.
+func (f *memFlags) ClearOverride(ctx context.Context, ch console.OverrideClear) (console.ClientDetail, error) {
+	f.mu.Lock()
+	from, ok := f.stages[ch.ClientID]
+	if !ok {
+		f.mu.Unlock()
+		return console.ClientDetail{}, console.ErrClientNotFound
+	}
+	if ch.ExpectedRevision != nil && *ch.ExpectedRevision != f.revs[ch.ClientID] {
+		f.mu.Unlock()
+		return console.ClientDetail{}, console.ErrConflict
+	}
+	f.rev++
+	f.stages[ch.ClientID], f.revs[ch.ClientID] = console.StageLegacy, f.rev
+	f.audit = append(f.audit, console.AuditEntry{Seq: uint64(len(f.audit) + 1), At: time.Now(), Actor: ch.Actor, ClientID: ch.ClientID,
+		From: string(from), To: string(console.StageLegacy), Reason: ch.Reason})
+	f.mu.Unlock()
+	return f.Client(ctx, ch.ClientID)
+}
+
 func (f *memFlags) Audit(_ context.Context, q console.AuditQuery) ([]console.AuditEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -23,6 +23,12 @@ type Flags interface {
 	// store refuses, and with ErrAuditIncomplete when the change was
 	// applied but could not be recorded.
 	SetStage(ctx context.Context, change StageChange) (ClientDetail, error)
+	// ClearOverride removes the client's own stage so that it follows the
+	// rollout or the default again, and appends the change to the audit
+	// stream. Gates apply when that moves the client onto the target store.
+	// It fails with ErrInvalidChange when the client has no override, and
+	// otherwise like SetStage.
+	ClearOverride(ctx context.Context, change OverrideClear) (ClientDetail, error)
 	// Audit returns recorded changes, newest first, as selected by q.
 	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 }
@@ -111,6 +117,10 @@ type ClientDetail struct {
 	Revision uint64
 	// Override describes the per-client setting; nil without one.
 	Override *OverrideInfo
+	// Fallback is the stage the client would have without its override,
+	// and FallbackSource where that stage comes from (rollout or default).
+	Fallback       Stage
+	FallbackSource StageSource
 	// LastSeen is when a read router last served the client; zero if
 	// unknown.
 	LastSeen time.Time
@@ -176,6 +186,18 @@ type StageChange struct {
 	Reason           string
 	// Actor is the console user making the change.
 	Actor string
+	// Force overrides failing promotion gates; the reason is recorded.
+	Force bool
+}
+
+// OverrideClear is a request to remove a client's own stage.
+type OverrideClear struct {
+	ClientID string
+	// ExpectedRevision, when set, must equal the current revision of the
+	// client's override.
+	ExpectedRevision *uint64
+	Reason           string
+	Actor            string
 	// Force overrides failing promotion gates; the reason is recorded.
 	Force bool
 }

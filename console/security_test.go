@@ -26,6 +26,7 @@ var privateRoutes = []struct{ method, path string }{
 	{"GET", "/api/clients/acme/history"},
 	{"POST", "/api/clients/acme/stage"},
 	{"POST", "/api/clients/acme/rollback"},
+	{"POST", "/api/clients/acme/clear"},
 	{"GET", "/api/audit"},
 	{"GET", "/api/migration"},
 	{"GET", "/api/no-such-endpoint"},
@@ -131,6 +132,10 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 	if r.status != http.StatusForbidden {
 		t.Fatalf("viewer rollback: status %d, want 403", r.status)
 	}
+	r = b.postJSON("/api/clients/acme/clear", csrf, map[string]any{"reason": "viewer tries"})
+	if r.status != http.StatusForbidden {
+		t.Fatalf("viewer clear: status %d, want 403", r.status)
+	}
 	if flags.stage("acme") != console.StageLegacy || flags.auditLen() != 0 {
 		t.Fatalf("viewer changed the stage: %s, %d audit entries", flags.stage("acme"), flags.auditLen())
 	}
@@ -162,6 +167,17 @@ func TestOperatorSwitchesAndRollsBack(t *testing.T) {
 	r = b.postJSON("/api/clients/acme/rollback", csrf, map[string]any{"reason": "customer reported stale data"})
 	if r.status != http.StatusOK || flags.stage("acme") != console.StageLegacy {
 		t.Fatalf("rollback: %d %s; stage %s", r.status, r.body, flags.stage("acme"))
+	}
+	r = b.postJSON("/api/clients/acme/stage", csrf, map[string]any{"to": "shadow", "reason": "again"})
+	if r.status != http.StatusOK {
+		t.Fatalf("switch again: %d %s", r.status, r.body)
+	}
+	r = b.postJSON("/api/clients/acme/clear", csrf, map[string]any{"reason": "follow the rollout"})
+	if r.status != http.StatusOK || flags.stage("acme") != console.StageLegacy {
+		t.Fatalf("clear: %d %s; stage %s", r.status, r.body, flags.stage("acme"))
+	}
+	if r := b.postJSON("/api/clients/acme/clear", csrf, map[string]any{}); r.status != http.StatusBadRequest {
+		t.Fatalf("clear without reason: %d", r.status)
 	}
 	audit := b.get("/api/audit")
 	if !strings.Contains(audit.body, `"reason":"customer reported stale data"`) || !strings.Contains(audit.body, `"actor":"olivia"`) {

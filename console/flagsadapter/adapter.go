@@ -81,9 +81,15 @@ func (a *Adapter) Client(ctx context.Context, id string) (console.ClientDetail, 
 		d.Override = &console.OverrideInfo{Actor: o.Actor, At: o.UpdatedAt, Reason: o.Reason, Forced: o.Forced}
 		d.SourceDetail = "set for this client"
 	}
-	switch v.Source {
-	case flags.SourceRollout, flags.SourceDefault:
-		d.SourceDetail = a.describeConfig(ctx, v.Source)
+	if cfg, _, err := a.store.Config(ctx); err != nil {
+		if v.Source != flags.SourceOverride {
+			d.SourceDetail = "configuration unavailable: " + err.Error()
+		}
+	} else {
+		d.Fallback, d.FallbackSource = fallback(&cfg, id)
+		if v.Source != flags.SourceOverride {
+			d.SourceDetail = describeConfig(&cfg, v.Source)
+		}
 	}
 	if gs, err := a.store.GateStatus(ctx, id); err != nil {
 		d.Gates.Unavailable = err.Error()
@@ -98,11 +104,18 @@ func (a *Adapter) Client(ctx context.Context, id string) (console.ClientDetail, 
 	return d, nil
 }
 
-func (a *Adapter) describeConfig(ctx context.Context, src flags.Source) string {
-	cfg, _, err := a.store.Config(ctx)
-	if err != nil {
-		return "configuration unavailable: " + err.Error()
+// fallback is the stage client has without an override.
+func fallback(cfg *flags.Config, client string) (console.Stage, console.StageSource) {
+	if cfg.InRollout(client) {
+		return console.Stage(cfg.Rollout.Stage), console.SourceRollout
 	}
+	if cfg.Default == "" {
+		return console.StageLegacy, console.SourceDefault
+	}
+	return console.Stage(cfg.Default), console.SourceDefault
+}
+
+func describeConfig(cfg *flags.Config, src flags.Source) string {
 	if src == flags.SourceRollout && cfg.Rollout != nil {
 		return fmt.Sprintf("inside the rollout of %g%% of the clients to %s", cfg.Rollout.Percentage(), cfg.Rollout.Stage)
 	}
@@ -180,6 +193,30 @@ func (a *Adapter) SetStage(ctx context.Context, ch console.StageChange) (console
 		ExpectedRevision: rev,
 		Force:            ch.Force,
 	})
+	if err != nil {
+		return console.ClientDetail{}, translate(err)
+	}
+	return a.Client(ctx, ch.ClientID)
+}
+
+// ClearOverride removes the client's override. Without an expected
+// revision it uses the revision it reads first, so a concurrent change
+// still fails with console.ErrConflict.
+func (a *Adapter) ClearOverride(ctx context.Context, ch console.OverrideClear) (console.ClientDetail, error) {
+	var rev uint64
+	if ch.ExpectedRevision != nil {
+		rev = *ch.ExpectedRevision
+	} else {
+		v, err := a.store.Client(ctx, ch.ClientID)
+		if err != nil {
+			return console.ClientDetail{}, translate(err)
+		}
+		rev = v.Revision
+	}
+	_, err := a.store.ClearOverride(ctx, flags.Clear{Client: ch.ClientID, Reason: ch.Reason, Actor: ch.Actor, ExpectedRevision: rev, Force: ch.Force})
+	if errors.Is(err, flags.ErrNotFound) {
+		return console.ClientDetail{}, fmt.Errorf("%w: client %q has no stage of its own to clear", console.ErrInvalidChange, ch.ClientID)
+	}
 	if err != nil {
 		return console.ClientDetail{}, translate(err)
 	}

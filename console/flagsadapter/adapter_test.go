@@ -183,3 +183,33 @@ func TestChangesNeedTheAuditLog(t *testing.T) {
 		t.Fatalf("audit without log: %v", err)
 	}
 }
+
+func TestClearOverrideFollowsTheRollout(t *testing.T) {
+	store, shadow, _ := open(t, true)
+	a := flagsadapter.New(store, shadow)
+	ctx := context.Background()
+	if _, err := a.SetStage(ctx, console.StageChange{ClientID: "acme", To: console.StageLegacy, Reason: "hold back", Actor: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SetRollout(ctx, flags.ConfigChange{Stage: flags.StageShadow, Reason: "everyone shadows", Actor: "ann", ExpectedRevision: flags.AnyRevision}, 10000); err != nil {
+		t.Fatal(err)
+	}
+	d, err := a.Client(ctx, "acme")
+	if err != nil || d.Stage != console.StageLegacy || d.Fallback != console.StageShadow || d.FallbackSource != console.SourceRollout {
+		t.Fatalf("before clearing: %+v %v", d, err)
+	}
+	if _, err := a.ClearOverride(ctx, console.OverrideClear{ClientID: "acme", ExpectedRevision: rev(d.Revision + 1), Reason: "r", Actor: "ann"}); !errors.Is(err, console.ErrConflict) {
+		t.Fatalf("stale revision: %v", err)
+	}
+	d, err = a.ClearOverride(ctx, console.OverrideClear{ClientID: "acme", Reason: "follow the rollout", Actor: "ann"})
+	if err != nil || d.Stage != console.StageShadow || d.Source != console.SourceRollout || d.Override != nil || !strings.Contains(d.SourceDetail, "rollout") {
+		t.Fatalf("after clearing: %+v %v", d, err)
+	}
+	if _, err := a.ClearOverride(ctx, console.OverrideClear{ClientID: "acme", Reason: "again", Actor: "ann"}); !errors.Is(err, console.ErrInvalidChange) {
+		t.Fatalf("clearing twice: %v", err)
+	}
+	es, err := a.Audit(ctx, console.AuditQuery{ClientID: "acme", Limit: 5})
+	if err != nil || len(es) != 2 || es[0].Reason != "follow the rollout" || es[0].From != "legacy" || es[0].To != "shadow" {
+		t.Fatalf("audit of the clear: %+v %v", es, err)
+	}
+}

@@ -24,7 +24,7 @@
   const force = el("confirm-force");
   const errorBox = el("confirm-error");
   const submit = el("confirm-submit");
-  let pending = null; // {to, rollback}
+  let pending = null; // {to, mode: "switch" | "rollback" | "clear"}
 
   const servesTarget = (s) => s === "target" || s === "target-shadow";
 
@@ -57,22 +57,41 @@
     forceRow.hidden = false;
   }
 
-  function open(to, rollback) {
-    pending = { to, rollback };
-    summary.replaceChildren(
-      document.createTextNode((rollback ? "Roll back " : "Switch ") + "client "),
+  const verbs = { switch: "Switch ", rollback: "Roll back ", clear: "Return " };
+
+  function submitLabel() {
+    if (pending.mode === "rollback") {
+      return "Roll back to legacy";
+    }
+    const verb = force.checked ? "Force " : "";
+    if (pending.mode === "clear") {
+      return verb + (verb ? "return" : "Return") + " to the " + pending.source;
+    }
+    return verb + (verb ? "switch" : "Switch") + " to " + pending.to;
+  }
+
+  function open(to, mode, source) {
+    pending = { to, mode, source };
+    const parts = [
+      document.createTextNode(verbs[mode] + "client "),
       Object.assign(document.createElement("strong"), { className: "mono", textContent: id }),
       document.createTextNode(" from "), stageBadge(current),
-      document.createTextNode(" to "), stageBadge(to), document.createTextNode("."));
+      document.createTextNode(" to "), stageBadge(to)];
+    if (mode === "clear") {
+      parts.push(document.createTextNode(" by removing its own stage; it then follows the " + source + "."));
+    } else {
+      parts.push(document.createTextNode("."));
+    }
+    summary.replaceChildren(...parts);
     gatesBox.hidden = true;
     forceRow.hidden = true;
     force.checked = false;
     errorBox.hidden = true;
-    if (!rollback && servesTarget(to) && !gatesPassed) {
+    if (mode !== "rollback" && servesTarget(to) && !servesTarget(current) && !gatesPassed) {
       showGates(failingConditions(), "Promotion gates do not pass:");
     }
-    submit.textContent = rollback ? "Roll back to legacy" : "Switch to " + to;
-    submit.className = rollback ? "danger" : "primary";
+    submit.textContent = submitLabel();
+    submit.className = mode === "rollback" ? "danger" : "primary";
     dialog.showModal();
     reason.focus();
   }
@@ -89,19 +108,24 @@
       el("switch-to").focus();
       return;
     }
-    open(to, false);
+    open(to, "switch");
   });
   const rollbackButton = el("rollback-button");
   if (rollbackButton) {
-    rollbackButton.addEventListener("click", () => open("legacy", true));
+    rollbackButton.addEventListener("click", () => open("legacy", "rollback"));
+  }
+  const clearButton = el("clear-button");
+  if (clearButton) {
+    clearButton.addEventListener("click", () =>
+      open(clearButton.dataset.fallback, "clear", clearButton.dataset.fallbackSource));
   }
   el("confirm-cancel").addEventListener("click", () => dialog.close());
   reason.addEventListener("input", () => {
     errorBox.hidden = true;
   });
   force.addEventListener("change", () => {
-    if (pending && !pending.rollback) {
-      submit.textContent = (force.checked ? "Force switch to " : "Switch to ") + pending.to;
+    if (pending) {
+      submit.textContent = submitLabel();
     }
   });
 
@@ -117,10 +141,21 @@
       return;
     }
     const base = "/api/clients/" + encodeURIComponent(id);
-    const url = pending.rollback ? base + "/rollback" : base + "/stage";
-    const body = pending.rollback
-      ? { reason: text, expected_stage: current, expected_revision: revision }
-      : { to: pending.to, reason: text, expected_stage: current, expected_revision: revision, force: force.checked };
+    let url;
+    let body;
+    switch (pending.mode) {
+      case "rollback":
+        url = base + "/rollback";
+        body = { reason: text, expected_stage: current, expected_revision: revision };
+        break;
+      case "clear":
+        url = base + "/clear";
+        body = { reason: text, expected_revision: revision, force: force.checked };
+        break;
+      default:
+        url = base + "/stage";
+        body = { to: pending.to, reason: text, expected_stage: current, expected_revision: revision, force: force.checked };
+    }
     submit.disabled = true;
     errorBox.hidden = true;
     try {
@@ -150,7 +185,7 @@
         if (data.error.code === "gate_refused") {
           showGates((data.error.conditions || []).map((c) => c.name + (c.detail ? " (" + c.detail + ")" : "")),
             "Refused by the promotion gates:");
-          msg = "The promotion gates refused the switch. Tick the override to force it; the reason is recorded.";
+          msg = "The promotion gates refused the change. Tick the override to force it; the reason is recorded.";
         }
       }
       showError(msg);
