@@ -7,9 +7,10 @@
 //  1. Collect: one collector per Worker pulls from a bounded prefetch buffer
 //     and fills a batch until it holds Config.BatchSize messages or
 //     Config.MaxWait has passed since its first message.
-//  2. Prepare: every message is decoded strictly, its subject checked and
-//     its version resolved; a message that fails becomes poison and is never
-//     applied.
+//  2. Prepare: the collector decodes every message strictly as it arrives,
+//     checks its subject and resolves its version; a message that fails
+//     becomes poison and is never applied. Decoding thus overlaps the store
+//     round trips of the apply loops.
 //  3. Handle: the batch runs through the middleware chain (metrics, retry,
 //     panic recovery, dead-lettering) into the apply handler, which sends
 //     every live write to the store in one Apply call.
