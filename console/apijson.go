@@ -58,11 +58,11 @@ type clientJSON struct {
 	Revision     uint64        `json:"revision"`
 	Override     *overrideJSON `json:"override,omitempty"`
 	// Fallback is the stage the client has without its override.
-	Fallback       Stage  `json:"fallback,omitempty"`
-	FallbackSource string `json:"fallback_source,omitempty"`
-	LastSeen     *time.Time    `json:"last_seen,omitempty"`
-	Shadow       shadowJSON    `json:"shadow"`
-	Gates        gatesJSON     `json:"gates"`
+	Fallback       Stage      `json:"fallback,omitempty"`
+	FallbackSource string     `json:"fallback_source,omitempty"`
+	LastSeen       *time.Time `json:"last_seen,omitempty"`
+	Shadow         shadowJSON `json:"shadow"`
+	Gates          gatesJSON  `json:"gates"`
 }
 
 type auditJSON struct {
