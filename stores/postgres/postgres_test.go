@@ -100,6 +100,7 @@ func TestSchemaMismatch(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			st, _ := openFresh(t)
 			ctx := context.Background()
 			if _, err := st.Pool().Exec(ctx, c.ddl); err != nil {

@@ -10,8 +10,8 @@ import (
 // be closed when the subtest ends.
 type Opener func(t *testing.T) stores.Store
 
-// Run runs the whole conformance suite, each case as a subtest on a store
-// of its own.
+// Run runs the whole conformance suite, each case as a parallel subtest on
+// a store of its own, so open must be safe to call from several goroutines.
 func Run(t *testing.T, open Opener) {
 	cases := []struct {
 		name string
@@ -34,6 +34,9 @@ func Run(t *testing.T, open Opener) {
 		{"Model", testModel},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.fn(t, open)
+		})
 	}
 }
