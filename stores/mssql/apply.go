@@ -23,11 +23,12 @@ const maxJSONDepth = 128
 // Apply applies writes in one transaction, sent as one batch. See
 // stores.Writer for the semantics. Before anything is sent it rejects, with
 // a *stores.RejectError, the writes stores.Validate refuses and those SQL
-// Server cannot hold: text that is not valid UTF-8, event ids over 255
-// bytes, documents nested deeper than 128 levels, and the entity name of
-// the ledger table. A deadlocked batch is re-run up to the configured bound
-// and then fails with an error matching stores.ErrTransient, as do
-// connection errors; a wrong table shape fails with stores.ErrSchemaMismatch.
+// Server cannot hold: text that is not valid UTF-8, keys, clients and event
+// ids over 255 bytes of UTF-8, documents nested deeper than 128 levels, and
+// the entity name of the ledger table. A deadlocked batch is re-run up to
+// the configured bound and then fails with an error matching
+// stores.ErrTransient, as do connection errors; a wrong table shape fails
+// with stores.ErrSchemaMismatch.
 func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyResult, error) {
 	if len(writes) == 0 {
 		return stores.ApplyResult{}, nil
@@ -86,8 +87,12 @@ func checkWrites(writes []stores.Write) error {
 			return stores.Reject(i, w, "entity name %q is reserved for the ledger table", ledgerTable)
 		case !utf8.ValidString(w.Key):
 			return stores.Reject(i, w, "key is not valid UTF-8")
+		case len(w.Key) > keyColumnBytes:
+			return stores.Reject(i, w, "key is %d bytes of UTF-8; the [key] column holds at most %d", len(w.Key), keyColumnBytes)
 		case !utf8.ValidString(w.Client):
 			return stores.Reject(i, w, "client is not valid UTF-8")
+		case len(w.Client) > keyColumnBytes:
+			return stores.Reject(i, w, "client is %d bytes of UTF-8; the [client] column holds at most %d", len(w.Client), keyColumnBytes)
 		case len(w.EventID) > events.MaxIDBytes:
 			return stores.Reject(i, w, "event id is %d bytes, above the limit of %d", len(w.EventID), events.MaxIDBytes)
 		case !utf8.ValidString(w.EventID):
@@ -191,15 +196,20 @@ func batchPayload(plan *stores.Plan) (string, error) {
 //     (the plan already collapsed them), joins on the key only, and keeps
 //     the version fence and the IfAbsent rule in WHEN MATCHED AND, never in
 //     ON, as SQL Server's documentation requires;
-//   - keys are compared under the key column's binary collation.
+//   - keys and clients are read from the JSON as NVARCHAR and converted to
+//     the columns' VARCHAR UTF-8 type and collation in the source, so the
+//     MERGE joins on matching types and the conversion loses nothing (the
+//     OPENJSON WITH clause takes no COLLATE, and a VARCHAR column there
+//     would be encoded in the database's default code page);
+//   - ledger ids are compared under the ledger's binary collation.
 func applyStatement(schema string, entities []string) string {
 	var sb strings.Builder
 	ledger := quote(schema) + "." + quote(ledgerTable)
 	sb.WriteString(`SET XACT_ABORT ON;
 SET NOCOUNT ON;
 DECLARE @applied BIGINT = 0, @duplicates BIGINT = 0;
-DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL PRIMARY KEY);
-DECLARE @seen TABLE ([id] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL PRIMARY KEY);
+DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL PRIMARY KEY);
+DECLARE @seen TABLE ([id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL PRIMARY KEY);
 INSERT INTO @ids ([id]) SELECT CAST(j.[value] AS NVARCHAR(255)) FROM OPENJSON(@batch, N'$.ids') AS j;
 BEGIN TRANSACTION;
 INSERT INTO @seen ([id]) SELECT l.[id] FROM ` + ledger + ` AS l WITH (UPDLOCK, HOLDLOCK) JOIN @ids AS i ON l.[id] = i.[id];
@@ -209,9 +219,9 @@ INSERT INTO ` + ledger + ` ([id], [recorded_at]) SELECT i.[id], SYSUTCDATETIME()
 	for i, entity := range entities {
 		sb.WriteString(`MERGE ` + quote(schema) + "." + quote(entity) + ` WITH (HOLDLOCK) AS t
 USING (
-    SELECT s.[k] COLLATE ` + keyCollation + ` AS [k], s.[c], s.[v], s.[d], s.[x], s.[a]
+    SELECT ` + keyColumn("s.[k]") + ` AS [k], ` + keyColumn("s.[c]") + ` AS [c], s.[v], s.[d], s.[x], s.[a]
     FROM OPENJSON(@batch, N'$.e[` + strconv.Itoa(i) + `]') WITH ([k] NVARCHAR(255) N'$.k', [c] NVARCHAR(255) N'$.c', [v] BIGINT N'$.v', [d] BIT N'$.d', [x] NVARCHAR(MAX) N'$.x', [i] NVARCHAR(255) N'$.i', [a] BIT N'$.a') AS s
-    WHERE s.[i] IS NULL OR NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = s.[i] COLLATE ` + keyCollation + `)
+    WHERE s.[i] IS NULL OR NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = s.[i] COLLATE ` + ledgerCollation + `)
 ) AS s
 ON t.[key] = s.[k]
 WHEN MATCHED AND s.[a] = 0 AND s.[v] > t.[version] THEN

@@ -7,15 +7,18 @@
 //
 // Every entity is one table in the configured schema:
 //
-//	[key]        NVARCHAR(255) COLLATE Latin1_General_100_BIN2 PRIMARY KEY
-//	[client]     NVARCHAR(255) COLLATE Latin1_General_100_BIN2, indexed with [key]
+//	[key]        VARCHAR(255) COLLATE Latin1_General_100_BIN2_UTF8 PRIMARY KEY
+//	[client]     VARCHAR(255) COLLATE Latin1_General_100_BIN2_UTF8, indexed with [key]
 //	[version]    BIGINT
 //	[deleted]    BIT
 //	[data]       NVARCHAR(MAX), CHECK ([data] IS NULL OR ISJSON([data]) = 1)
 //	[updated_at] DATETIME2
 //
 // plus optional persisted computed columns projected from JSON fields of
-// [data]. Tables, and the switchyard_ledger table, are created on demand
+// [data]. Keys and clients are UTF-8 under a binary collation, so they
+// compare as byte strings (code point order) as in every other store; UTF-8
+// collations need SQL Server 2019 or later. Parameters compared with them
+// are converted to that type and collation, so lookups and ranges seek. Tables, and the switchyard_ledger table, are created on demand
 // under an application lock, so many workers may start at once.
 //
 // Apply sends one batch per call: all rows travel in a single NVARCHAR(MAX)

@@ -16,10 +16,35 @@ var identifierPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 // ledgerTable is the table that records applied event ids.
 const ledgerTable = "switchyard_ledger"
 
-// keyCollation orders and compares keys by UTF-16 code unit, case- and
-// accent-sensitive, so keys behave like the byte strings of the other stores
-// (with the one difference described in docs/stores.md).
-const keyCollation = "Latin1_General_100_BIN2"
+// keyCollation is the collation of the [key] and [client] columns: a binary
+// collation over UTF-8 bytes (SQL Server 2019 or later), so keys compare as
+// byte strings, which is code point order, as in every other store.
+const keyCollation = "Latin1_General_100_BIN2_UTF8"
+
+// keyType is the type of the [key] and [client] columns: 255 bytes of UTF-8,
+// the envelope's limit for both (events.MaxKeyBytes, events.MaxClientBytes).
+const keyType = "VARCHAR(255)"
+
+// keyColumnBytes is the size of the [key] and [client] columns in bytes.
+const keyColumnBytes = 255
+
+// ledgerCollation is the collation of the ledger's [id] column. Event ids
+// are only ever compared for equality, which a binary collation decides
+// exactly in any encoding, so [id] is NVARCHAR like the text it comes from.
+const ledgerCollation = "Latin1_General_100_BIN2"
+
+// keyParam is the T-SQL for a string parameter compared with [key] or
+// [client]. The driver sends Go strings as NVARCHAR, which outranks VARCHAR:
+// left alone, SQL Server would convert the column and scan instead of seek.
+// The collation is applied before the conversion, so the conversion encodes
+// UTF-8 whatever the database's default collation is, and loses nothing.
+func keyParam(name string) string { return keyColumn("@" + name) }
+
+// keyColumn converts an NVARCHAR expression to the type and collation of the
+// [key] and [client] columns, collation first, as keyParam does.
+func keyColumn(expr string) string {
+	return "CONVERT(" + keyType + ", " + expr + " COLLATE " + keyCollation + ")"
+}
 
 // quote bracket-quotes an identifier. Callers validate names first; the
 // escaping of ']' is a second line of defence, not the first.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/stores"
@@ -16,11 +17,19 @@ import (
 const recordColumns = "[key], [client], [version], [deleted], [data], [updated_at]"
 
 func getStatement(table string) string {
-	return "SELECT " + recordColumns + " FROM " + table + " WHERE [key] = @key;"
+	return "SELECT " + recordColumns + " FROM " + table + " WHERE [key] = " + keyParam("key") + ";"
+}
+
+// storable reports whether s could be a stored key or client: valid UTF-8 of
+// at most 255 bytes. Other values match no row, and converted to the
+// column's type they would be truncated or replaced, and could match one.
+func storable(s string) bool {
+	return len(s) <= keyColumnBytes && utf8.ValidString(s)
 }
 
 // rangeStatement selects the rows of r in key order. The bounds and the
-// client filter are parameters; only their presence shapes the text.
+// client filter are parameters converted to the key columns' type (see
+// keyParam); only their presence shapes the text.
 func rangeStatement(columns, table string, r stores.Range, liveOnly bool) (string, []any) {
 	var sb strings.Builder
 	args := []any{sql.Named("after", r.After)}
@@ -29,13 +38,13 @@ func rangeStatement(columns, table string, r stores.Range, liveOnly bool) (strin
 		sb.WriteString("TOP (@limit) ")
 		args = append(args, sql.Named("limit", int64(r.Limit)))
 	}
-	sb.WriteString(columns + " FROM " + table + " WHERE [key] > @after")
+	sb.WriteString(columns + " FROM " + table + " WHERE [key] > " + keyParam("after"))
 	if r.Through != "" {
-		sb.WriteString(" AND [key] <= @through")
+		sb.WriteString(" AND [key] <= " + keyParam("through"))
 		args = append(args, sql.Named("through", r.Through))
 	}
 	if r.Client != "" {
-		sb.WriteString(" AND [client] = @client")
+		sb.WriteString(" AND [client] = " + keyParam("client"))
 		args = append(args, sql.Named("client", r.Client))
 	}
 	if liveOnly {
@@ -52,11 +61,15 @@ WHERE t.[schema_id] = SCHEMA_ID(@schema) AND t.[name] <> N'switchyard_ledger'
 // Get returns the row of key, tombstone included. It fails with an error
 // matching stores.ErrNotFound when the key has no row, stores.ErrNoEntity
 // when the entity has no table (or is not a valid entity name), and a
-// classified driver error otherwise.
+// classified driver error otherwise. A key no write could store (over 255
+// bytes, or not valid UTF-8) is not found without asking the server.
 func (s *Store) Get(ctx context.Context, entity, key string) (stores.Record, error) {
 	table, err := tableName(s.cfg.schema(), entity)
 	if err != nil {
 		return stores.Record{}, fmt.Errorf("%w: %v", stores.ErrNoEntity, err)
+	}
+	if !storable(key) {
+		return stores.Record{}, fmt.Errorf("get %s/%q: %w", entity, key, stores.ErrNotFound)
 	}
 	rows, err := s.db.QueryContext(ctx, getStatement(table), sql.Named("key", key))
 	if err != nil {
@@ -95,11 +108,14 @@ func scanRecord(rows *sql.Rows) (stores.Record, error) {
 
 // Scan returns the rows of a range in key order, tombstones included, in one
 // query. An entity without a table scans empty. Keys are ordered by the key
-// column's binary collation (UTF-16 code units; see docs/stores.md).
+// column's binary UTF-8 collation: byte order, which is code point order.
 func (s *Store) Scan(ctx context.Context, entity string, r stores.Range) ([]stores.Record, error) {
 	table, err := tableName(s.cfg.schema(), entity)
 	if err != nil {
 		return nil, err
+	}
+	if !storable(r.Client) {
+		return nil, nil // no row has this client
 	}
 	statement, args := rangeStatement(recordColumns, table, r, false)
 	rows, err := s.db.QueryContext(ctx, statement, args...)
@@ -126,11 +142,15 @@ func (s *Store) Scan(ctx context.Context, entity string, r stores.Range) ([]stor
 
 // Checksum streams the live rows of a range into a stores.Summer in one
 // query; rows are never held in memory together. An entity without a table
-// sums to the zero Checksum.
+// sums to the zero Checksum, as does a client no row can have.
 func (s *Store) Checksum(ctx context.Context, entity string, r stores.Range) (stores.Checksum, error) {
 	table, err := tableName(s.cfg.schema(), entity)
 	if err != nil {
 		return stores.Checksum{}, err
+	}
+	if !storable(r.Client) {
+		var empty stores.Summer
+		return empty.Checksum(), nil
 	}
 	statement, args := rangeStatement("[key], [client], [data]", table, r, true)
 	rows, err := s.db.QueryContext(ctx, statement, args...)

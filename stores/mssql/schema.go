@@ -28,26 +28,32 @@ ORDER BY c.[column_id];`
 
 // column is one column a table must have. maxLength is in bytes as
 // sys.columns reports it (-1 for MAX, 0 to accept any); collation "" accepts
-// any collation.
+// any collation. decl, when set, is the column's declaration: a mismatch in
+// type, length or collation then reports what exists and the whole of what
+// is expected.
 type column struct {
 	name      string
 	typ       string
 	maxLength int
 	collation string
+	decl      string
 }
 
+// keyDecl is the declaration of the [key] and [client] columns.
+const keyDecl = keyType + " COLLATE " + keyCollation
+
 var entityColumns = []column{
-	{"key", "nvarchar", 510, keyCollation},
-	{"client", "nvarchar", 510, ""},
-	{"version", "bigint", 0, ""},
-	{"deleted", "bit", 0, ""},
-	{"data", "nvarchar", -1, ""},
-	{"updated_at", "datetime2", 0, ""},
+	{"key", "varchar", keyColumnBytes, keyCollation, keyDecl},
+	{"client", "varchar", keyColumnBytes, keyCollation, keyDecl},
+	{"version", "bigint", 0, "", ""},
+	{"deleted", "bit", 0, "", ""},
+	{"data", "nvarchar", -1, "", ""},
+	{"updated_at", "datetime2", 0, "", ""},
 }
 
 var ledgerColumns = []column{
-	{"id", "nvarchar", 510, keyCollation},
-	{"recorded_at", "datetime2", 0, ""},
+	{"id", "nvarchar", 510, ledgerCollation, "NVARCHAR(255) COLLATE " + ledgerCollation},
+	{"recorded_at", "datetime2", 0, "", ""},
 }
 
 func createEntityStatement(schema, entity string) string {
@@ -55,8 +61,8 @@ func createEntityStatement(schema, entity string) string {
 	return `IF OBJECT_ID(@object, N'U') IS NULL
 BEGIN
     CREATE TABLE ` + table + ` (
-        [key] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL,
-        [client] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL,
+        [key] ` + keyDecl + ` NOT NULL,
+        [client] ` + keyDecl + ` NOT NULL,
         [version] BIGINT NOT NULL,
         [deleted] BIT NOT NULL,
         [data] NVARCHAR(MAX) NULL,
@@ -82,7 +88,7 @@ func createLedgerStatement(schema string) string {
 	return `IF OBJECT_ID(@object, N'U') IS NULL
 BEGIN
     CREATE TABLE ` + table + ` (
-        [id] NVARCHAR(255) COLLATE ` + keyCollation + ` NOT NULL,
+        [id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL,
         [recorded_at] DATETIME2(7) NOT NULL,
         CONSTRAINT ` + quote("pk_"+ledgerTable) + ` PRIMARY KEY CLUSTERED ([id])
     );
@@ -231,14 +237,16 @@ func checkShape(ctx context.Context, tx *sql.Tx, object string, want []column, c
 		switch {
 		case !ok:
 			return fmt.Errorf("%w: %s has no column [%s]", stores.ErrSchemaMismatch, object, c.name)
+		case got.computed:
+			return fmt.Errorf("%w: %s column [%s] is a computed column", stores.ErrSchemaMismatch, object, c.name)
+		case c.decl != "" && !sameColumn(got, c):
+			return fmt.Errorf("%w: %s column [%s] is %s, want %s%s", stores.ErrSchemaMismatch, object, c.name, describeColumn(got), c.decl, layoutHint(c))
 		case !strings.EqualFold(got.typ, c.typ):
 			return fmt.Errorf("%w: %s column [%s] is %s, want %s", stores.ErrSchemaMismatch, object, c.name, got.typ, c.typ)
 		case c.maxLength != 0 && got.maxLength != c.maxLength:
 			return fmt.Errorf("%w: %s column [%s] is %s of %s, want %s", stores.ErrSchemaMismatch, object, c.name, c.typ, describeLength(got.maxLength), describeLength(c.maxLength))
 		case c.collation != "" && !strings.EqualFold(got.collation, c.collation):
 			return fmt.Errorf("%w: %s column [%s] has collation %q, want %s", stores.ErrSchemaMismatch, object, c.name, got.collation, c.collation)
-		case got.computed:
-			return fmt.Errorf("%w: %s column [%s] is a computed column", stores.ErrSchemaMismatch, object, c.name)
 		}
 	}
 	for _, name := range computed {
@@ -258,4 +266,44 @@ func describeLength(bytes int) string {
 		return "MAX"
 	}
 	return fmt.Sprintf("%d characters", bytes/2)
+}
+
+// sameColumn reports whether got has c's type, length and collation.
+func sameColumn(got columnInfo, c column) bool {
+	return strings.EqualFold(got.typ, c.typ) &&
+		(c.maxLength == 0 || got.maxLength == c.maxLength) &&
+		(c.collation == "" || strings.EqualFold(got.collation, c.collation))
+}
+
+// describeColumn renders a column as T-SQL declares it, for example
+// NVARCHAR(255) COLLATE Latin1_General_100_BIN2. sys.columns reports the
+// length of NCHAR and NVARCHAR in bytes, two per character.
+func describeColumn(got columnInfo) string {
+	typ := strings.ToUpper(got.typ)
+	var out string
+	switch {
+	case got.maxLength < 0:
+		out = typ + "(MAX)"
+	case typ == "NVARCHAR" || typ == "NCHAR":
+		out = fmt.Sprintf("%s(%d)", typ, got.maxLength/2)
+	case typ == "VARCHAR" || typ == "CHAR" || typ == "VARBINARY" || typ == "BINARY":
+		out = fmt.Sprintf("%s(%d)", typ, got.maxLength)
+	default:
+		out = typ
+	}
+	if got.collation != "" {
+		out += " COLLATE " + got.collation
+	}
+	return out
+}
+
+// layoutHint explains a key or client column of another layout: tables
+// whose keys are NVARCHAR order supplementary characters by UTF-16 code
+// unit, not by code point, and are never altered in place.
+func layoutHint(c column) string {
+	if c.decl != keyDecl {
+		return ""
+	}
+	return " (UTF-8 under a binary collation, so keys compare as byte strings, in code point order; " +
+		"needs SQL Server 2019 or later; an existing table is never altered: recreate it or convert the column)"
 }

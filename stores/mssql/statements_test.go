@@ -46,8 +46,8 @@ END;`
 const pinnedCreateTask = `IF OBJECT_ID(@object, N'U') IS NULL
 BEGIN
     CREATE TABLE [dbo].[task] (
-        [key] NVARCHAR(255) COLLATE Latin1_General_100_BIN2 NOT NULL,
-        [client] NVARCHAR(255) COLLATE Latin1_General_100_BIN2 NOT NULL,
+        [key] VARCHAR(255) COLLATE Latin1_General_100_BIN2_UTF8 NOT NULL,
+        [client] VARCHAR(255) COLLATE Latin1_General_100_BIN2_UTF8 NOT NULL,
         [version] BIGINT NOT NULL,
         [deleted] BIT NOT NULL,
         [data] NVARCHAR(MAX) NULL,
@@ -86,7 +86,7 @@ INSERT INTO [dbo].[switchyard_ledger] ([id], [recorded_at]) SELECT i.[id], SYSUT
 
 const pinnedMergeTask = `MERGE [dbo].[task] WITH (HOLDLOCK) AS t
 USING (
-    SELECT s.[k] COLLATE Latin1_General_100_BIN2 AS [k], s.[c], s.[v], s.[d], s.[x], s.[a]
+    SELECT CONVERT(VARCHAR(255), s.[k] COLLATE Latin1_General_100_BIN2_UTF8) AS [k], CONVERT(VARCHAR(255), s.[c] COLLATE Latin1_General_100_BIN2_UTF8) AS [c], s.[v], s.[d], s.[x], s.[a]
     FROM OPENJSON(@batch, N'$.e[%d]') WITH ([k] NVARCHAR(255) N'$.k', [c] NVARCHAR(255) N'$.c', [v] BIGINT N'$.v', [d] BIT N'$.d', [x] NVARCHAR(MAX) N'$.x', [i] NVARCHAR(255) N'$.i', [a] BIT N'$.a') AS s
     WHERE s.[i] IS NULL OR NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = s.[i] COLLATE Latin1_General_100_BIN2)
 ) AS s
@@ -109,8 +109,8 @@ var shapeColumns = []string{"name", "type", "max_length", "is_computed", "collat
 
 func entityShape() *sqlmock.Rows {
 	return sqlmock.NewRows(shapeColumns).
-		AddRow("key", "nvarchar", 510, false, "Latin1_General_100_BIN2").
-		AddRow("client", "nvarchar", 510, false, "Latin1_General_100_BIN2").
+		AddRow("key", "varchar", 255, false, "Latin1_General_100_BIN2_UTF8").
+		AddRow("client", "varchar", 255, false, "Latin1_General_100_BIN2_UTF8").
 		AddRow("version", "bigint", 8, false, "").
 		AddRow("deleted", "bit", 1, false, "").
 		AddRow("data", "nvarchar", -1, false, "SQL_Latin1_General_CP1_CI_AS").
@@ -221,20 +221,34 @@ func TestSchemaMismatchNamesTheColumn(t *testing.T) {
 		rows *sqlmock.Rows
 		want string
 	}{
+		{"NVARCHAR keys", sqlmock.NewRows(shapeColumns).
+			AddRow("key", "nvarchar", 510, false, "Latin1_General_100_BIN2"),
+			"column [key] is NVARCHAR(255) COLLATE Latin1_General_100_BIN2, want VARCHAR(255) COLLATE Latin1_General_100_BIN2_UTF8 (UTF-8 under a binary collation"},
+		{"NVARCHAR clients", sqlmock.NewRows(shapeColumns).
+			AddRow("key", "varchar", 255, false, "Latin1_General_100_BIN2_UTF8").
+			AddRow("client", "nvarchar", 510, false, "Latin1_General_100_BIN2"),
+			"column [client] is NVARCHAR(255) COLLATE Latin1_General_100_BIN2, want VARCHAR(255) COLLATE Latin1_General_100_BIN2_UTF8"},
+		{"code page keys", sqlmock.NewRows(shapeColumns).
+			AddRow("key", "varchar", 255, false, "Latin1_General_100_BIN2"),
+			"column [key] is VARCHAR(255) COLLATE Latin1_General_100_BIN2, want VARCHAR(255) COLLATE Latin1_General_100_BIN2_UTF8"},
 		{"case-insensitive keys", sqlmock.NewRows(shapeColumns).
-			AddRow("key", "nvarchar", 510, false, "SQL_Latin1_General_CP1_CI_AS"), "column [key] has collation"},
+			AddRow("key", "varchar", 255, false, "Latin1_General_100_CI_AS_SC_UTF8"),
+			"column [key] is VARCHAR(255) COLLATE Latin1_General_100_CI_AS_SC_UTF8, want"},
+		{"short keys", sqlmock.NewRows(shapeColumns).
+			AddRow("key", "varchar", 100, false, "Latin1_General_100_BIN2_UTF8"),
+			"column [key] is VARCHAR(100) COLLATE Latin1_General_100_BIN2_UTF8, want VARCHAR(255)"},
 		{"missing version", sqlmock.NewRows(shapeColumns).
-			AddRow("key", "nvarchar", 510, false, "Latin1_General_100_BIN2").
-			AddRow("client", "nvarchar", 510, false, ""), "has no column [version]"},
+			AddRow("key", "varchar", 255, false, "Latin1_General_100_BIN2_UTF8").
+			AddRow("client", "varchar", 255, false, "Latin1_General_100_BIN2_UTF8"), "has no column [version]"},
 		{"short data", sqlmock.NewRows(shapeColumns).
-			AddRow("key", "nvarchar", 510, false, "Latin1_General_100_BIN2").
-			AddRow("client", "nvarchar", 510, false, "").
+			AddRow("key", "varchar", 255, false, "Latin1_General_100_BIN2_UTF8").
+			AddRow("client", "varchar", 255, false, "Latin1_General_100_BIN2_UTF8").
 			AddRow("version", "bigint", 8, false, "").
 			AddRow("deleted", "bit", 1, false, "").
 			AddRow("data", "nvarchar", 8000, false, ""), "column [data] is nvarchar of 4000 characters, want MAX"},
 		{"int version", sqlmock.NewRows(shapeColumns).
-			AddRow("key", "nvarchar", 510, false, "Latin1_General_100_BIN2").
-			AddRow("client", "nvarchar", 510, false, "").
+			AddRow("key", "varchar", 255, false, "Latin1_General_100_BIN2_UTF8").
+			AddRow("client", "varchar", 255, false, "Latin1_General_100_BIN2_UTF8").
 			AddRow("version", "int", 4, false, ""), "column [version] is int, want bigint"},
 	}
 	for _, tc := range cases {
@@ -487,7 +501,7 @@ func (*netError) Error() string   { return "connection refused" }
 func (*netError) Timeout() bool   { return false }
 func (*netError) Temporary() bool { return false }
 
-const pinnedGet = `SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] = @key;`
+const pinnedGet = `SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] = CONVERT(VARCHAR(255), @key COLLATE Latin1_General_100_BIN2_UTF8);`
 
 var recordRows = []string{"key", "client", "version", "deleted", "data", "updated_at"}
 
@@ -525,15 +539,15 @@ func TestGet(t *testing.T) {
 func TestScan(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	mock.ExpectQuery(`SELECT TOP (@limit) [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] > @after AND [key] <= @through AND [client] = @client ORDER BY [key];`).
+	mock.ExpectQuery(`SELECT TOP (@limit) [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) AND [key] <= CONVERT(VARCHAR(255), @through COLLATE Latin1_General_100_BIN2_UTF8) AND [client] = CONVERT(VARCHAR(255), @client COLLATE Latin1_General_100_BIN2_UTF8) ORDER BY [key];`).
 		WithArgs(sql.Named("after", "a"), sql.Named("limit", int64(2)), sql.Named("through", "z"), sql.Named("client", "acme")).
 		WillReturnRows(sqlmock.NewRows(recordRows).
 			AddRow("b", "acme", int64(1), false, `{"n":1}`, at).
 			AddRow("c", "acme", int64(2), true, nil, at))
-	mock.ExpectQuery(`SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] > @after ORDER BY [key];`).
+	mock.ExpectQuery(`SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) ORDER BY [key];`).
 		WithArgs(sql.Named("after", "")).
 		WillReturnError(mssqldb.Error{Number: 208})
-	mock.ExpectQuery(`SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] > @after ORDER BY [key];`).
+	mock.ExpectQuery(`SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) ORDER BY [key];`).
 		WithArgs(sql.Named("after", "")).
 		WillReturnError(&netError{})
 
@@ -554,12 +568,12 @@ func TestScan(t *testing.T) {
 
 func TestChecksumStreamsLiveRows(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
-	mock.ExpectQuery(`SELECT TOP (@limit) [key], [client], [data] FROM [dbo].[task] WHERE [key] > @after AND [deleted] = 0 ORDER BY [key];`).
+	mock.ExpectQuery(`SELECT TOP (@limit) [key], [client], [data] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) AND [deleted] = 0 ORDER BY [key];`).
 		WithArgs(sql.Named("after", ""), sql.Named("limit", int64(2))).
 		WillReturnRows(sqlmock.NewRows([]string{"key", "client", "data"}).
 			AddRow("a", "acme", `{"b":1, "a":[1.0]}`).
 			AddRow("b", "beta", `{"x":"y"}`))
-	mock.ExpectQuery(`SELECT [key], [client], [data] FROM [dbo].[task] WHERE [key] > @after AND [deleted] = 0 ORDER BY [key];`).
+	mock.ExpectQuery(`SELECT [key], [client], [data] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) AND [deleted] = 0 ORDER BY [key];`).
 		WithArgs(sql.Named("after", "")).
 		WillReturnError(mssqldb.Error{Number: 208})
 

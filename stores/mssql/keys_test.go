@@ -1,0 +1,138 @@
+package mssql
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/DATA-DOG/go-sqlmock"
+
+	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/stores"
+)
+
+// TestScanConvertsParameters pins the conversion of every range parameter
+// to the key columns' type: compared as NVARCHAR, the parameter would
+// outrank the VARCHAR column, which would then be converted row by row
+// instead of sought in the index.
+func TestScanConvertsParameters(t *testing.T) {
+	st, mock := newTestStore(t, Config{})
+	mock.ExpectQuery(`SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task]`+
+		` WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8)`+
+		` AND [key] <= CONVERT(VARCHAR(255), @through COLLATE Latin1_General_100_BIN2_UTF8)`+
+		` AND [client] = CONVERT(VARCHAR(255), @client COLLATE Latin1_General_100_BIN2_UTF8)`+
+		` ORDER BY [key];`).
+		WithArgs(sql.Named("after", "\uff21"), sql.Named("through", "\U0001F600x"), sql.Named("client", "clïent")).
+		WillReturnRows(sqlmock.NewRows(recordRows))
+	mock.ExpectQuery(`SELECT [key], [client], [data] FROM [dbo].[task]`+
+		` WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8)`+
+		` AND [key] <= CONVERT(VARCHAR(255), @through COLLATE Latin1_General_100_BIN2_UTF8)`+
+		` AND [client] = CONVERT(VARCHAR(255), @client COLLATE Latin1_General_100_BIN2_UTF8)`+
+		` AND [deleted] = 0 ORDER BY [key];`).
+		WithArgs(sql.Named("after", "a"), sql.Named("through", "b"), sql.Named("client", "acme")).
+		WillReturnRows(sqlmock.NewRows([]string{"key", "client", "data"}))
+
+	ctx := context.Background()
+	if recs, err := st.Scan(ctx, "task", stores.Range{After: "\uff21", Through: "\U0001F600x", Client: "clïent"}); err != nil || len(recs) != 0 {
+		t.Fatalf("Scan = %+v, %v", recs, err)
+	}
+	if sum, err := st.Checksum(ctx, "task", stores.Range{After: "a", Through: "b", Client: "acme"}); err != nil || sum.Count != 0 {
+		t.Fatalf("Checksum = %+v, %v", sum, err)
+	}
+	checkMet(t, mock)
+
+	// No statement compares a key column with an unconverted parameter.
+	full, _ := rangeStatement(recordColumns, "[dbo].[task]", stores.Range{After: "a", Through: "b", Client: "c", Limit: 1}, true)
+	for _, statement := range []string{full, getStatement("[dbo].[task]"), applyStatement("dbo", []string{"task"})} {
+		for _, bare := range []string{"] = @", "] > @", "] <= @", "] >= @", "] < @"} {
+			if strings.Contains(statement, bare) {
+				t.Errorf("statement compares a column with a bare parameter (%q):\n%s", bare, statement)
+			}
+		}
+	}
+}
+
+// TestUnstorableValuesMatchNothing: a key or client that no write could
+// store is answered without a statement, since converted to VARCHAR(255) it
+// would be truncated and could match another row.
+func TestUnstorableValuesMatchNothing(t *testing.T) {
+	st, mock := newTestStore(t, Config{})
+	ctx := context.Background()
+	long := strings.Repeat("日", 85) + "a" // 256 bytes
+	for _, key := range []string{long, "a\xff"} {
+		if _, err := st.Get(ctx, "task", key); !errors.Is(err, stores.ErrNotFound) {
+			t.Errorf("Get(%q) = %v, want ErrNotFound", key, err)
+		}
+		if recs, err := st.Scan(ctx, "task", stores.Range{Client: key}); err != nil || recs != nil {
+			t.Errorf("Scan with client %q = %v, %v", key, recs, err)
+		}
+		var zero stores.Summer
+		if sum, err := st.Checksum(ctx, "task", stores.Range{Client: key}); err != nil || !sum.Equal(zero.Checksum()) {
+			t.Errorf("Checksum with client %q = %+v, %v", key, sum, err)
+		}
+	}
+	if _, err := st.Get(ctx, "Bad Entity", long); !errors.Is(err, stores.ErrNoEntity) {
+		t.Errorf("Get with a bad entity = %v, want ErrNoEntity", err)
+	}
+	checkMet(t, mock) // nothing was sent
+}
+
+// TestKeyLimitIsBytesOfUTF8: the key and client columns hold 255 bytes of
+// UTF-8, the envelope's limit, whatever the characters' width.
+func TestKeyLimitIsBytesOfUTF8(t *testing.T) {
+	column, maxKey, maxClient := keyColumnBytes, events.MaxKeyBytes, events.MaxClientBytes
+	if column != maxKey || column != maxClient || keyType != fmt.Sprintf("VARCHAR(%d)", column) {
+		t.Fatalf("key columns are %s of %d bytes; the envelope allows keys of %d and clients of %d", keyType, column, maxKey, maxClient)
+	}
+	fits := []string{
+		strings.Repeat("日", 85),                  // 255 bytes, 85 UTF-16 units
+		strings.Repeat("\U0001F600", 63) + "abc", // 255 bytes, 129 UTF-16 units
+		strings.Repeat("é", 127) + "x",           // 255 bytes
+		strings.Repeat("a", 255),
+	}
+	for _, key := range fits {
+		if len(key) != 255 {
+			t.Fatalf("test key is %d bytes", len(key))
+		}
+		w := []stores.Write{{Entity: "task", Key: key, Client: key, Version: 1, Data: json.RawMessage(`{}`)}}
+		if err := stores.Validate(w); err != nil {
+			t.Errorf("stores.Validate refuses a 255-byte key: %v", err)
+		}
+		if err := checkWrites(w); err != nil {
+			t.Errorf("checkWrites refuses a 255-byte key: %v", err)
+		}
+		w[0].Key += "a"
+		var rej *stores.RejectError
+		if err := checkWrites(w); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "key is 256 bytes of UTF-8") {
+			t.Errorf("checkWrites on a 256-byte key = %v", err)
+		}
+		w[0].Key = "k"
+		w[0].Client += "a"
+		if err := checkWrites(w); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "client is 256 bytes of UTF-8") {
+			t.Errorf("checkWrites on a 256-byte client = %v", err)
+		}
+	}
+
+	// The whole path: a 255-byte key of three-byte characters is sent, one
+	// byte more is refused before anything is sent.
+	st, mock := newTestStore(t, Config{})
+	expectPlainEntity(mock, "task")
+	key := fits[0]
+	mock.ExpectQuery(pinnedApplyHead + pinnedMerge("task", 0) + pinnedApplyTail).
+		WithArgs(payloadArg{t, batch{EventIDs: []string{}, Entities: [][]batchRow{{{Key: key, Client: "acme", Version: 1, Data: ptr(`{}`)}}}}}).
+		WillReturnRows(sqlmock.NewRows([]string{"applied", "duplicates"}).AddRow(int64(1), int64(0)))
+	res, err := st.Apply(context.Background(), []stores.Write{{Entity: "task", Key: key, Client: "acme", Version: 1, Data: json.RawMessage(`{}`)}})
+	if err != nil || res.Applied != 1 {
+		t.Fatalf("Apply of a 255-byte key = %+v, %v", res, err)
+	}
+	_, err = st.Apply(context.Background(), []stores.Write{{Entity: "task", Key: key + "a", Client: "acme", Version: 1, Data: json.RawMessage(`{}`)}})
+	var rej *stores.RejectError
+	if !errors.As(err, &rej) || rej.Index != 0 {
+		t.Fatalf("Apply of a 256-byte key = %v, want a RejectError", err)
+	}
+	checkMet(t, mock)
+}
