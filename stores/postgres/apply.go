@@ -18,8 +18,8 @@ import (
 // applyByCopy). Anything else, or a backfill that met a concurrent writer,
 // is sent as one statement per entity and kind (live, IfAbsent) in a
 // single pipelined round trip that the server runs as one implicit
-// transaction. Each statement records its event ids in the ledger and applies only the writes whose id
-// was not there. Lost connections, deadlocks, serialization failures and
+// transaction. Each statement records its event ids in the ledger and
+// applies only the writes whose id was not there. Lost connections, deadlocks, serialization failures and
 // server restarts yield errors matching stores.ErrTransient; nothing of the
 // call is then committed, or (a connection lost during the commit) all of
 // it, and a retry is harmless: the ledger and the fence skip what applied.
@@ -52,8 +52,8 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 	return result, nil
 }
 
-// statement is one set-based statement of an Apply: an entity's live or
-// IfAbsent writes as column arrays.
+// statement describes one queued statement of an Apply, for reading its
+// result: the entity, how many writes it sent and how many had an event id.
 type statement struct {
 	entity string
 	count  int // writes sent
