@@ -171,6 +171,11 @@ func (s MigrationStatus) WriteText(w io.Writer) error {
 			rate = fmt.Sprintf("max %d rows/s per process", b.Control.MaxRate)
 		}
 		ew.printf("  run %s, %s, watermark %d, %s\n", b.Run.ID, state, b.Run.Watermark, rate)
+		if !b.Complete {
+			if rate, eta := averageRate(b.Entities); rate > 0 {
+				ew.printf("  %.0f rows/s on average since the start, about %s left\n", rate, eta)
+			}
+		}
 		if b.Run.WatermarkSkipped {
 			ew.printf("  WARNING: started without waiting for the watermark\n")
 		}
@@ -235,6 +240,29 @@ func (s MigrationStatus) WriteText(w io.Writer) error {
 		ew.printf("\nproblem: %s\n", p)
 	}
 	return ew.err
+}
+
+// averageRate is the rows per second of a backfill since its entities
+// started, and the time the rest of the estimate takes at that rate.
+func averageRate(entities []EntityProgress) (float64, time.Duration) {
+	var scanned, total int64
+	var first, last time.Time
+	for _, p := range entities {
+		scanned += p.Scanned
+		total += max(p.Estimate, p.Scanned)
+		if !p.StartedAt.IsZero() && (first.IsZero() || p.StartedAt.Before(first)) {
+			first = p.StartedAt
+		}
+		if p.UpdatedAt.After(last) {
+			last = p.UpdatedAt
+		}
+	}
+	secs := last.Sub(first).Seconds()
+	if scanned == 0 || secs <= 0 {
+		return 0, 0
+	}
+	rate := float64(scanned) / secs
+	return rate, time.Duration(float64(total-scanned) / rate * float64(time.Second)).Round(time.Second)
 }
 
 func phaseLine(p Phase) string {

@@ -85,3 +85,17 @@ func TestProgressBarAndETA(t *testing.T) {
 		t.Fatalf("a non-terminal must not get a bar: %q", lines.String())
 	}
 }
+
+func TestAverageRate(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rate, eta := averageRate([]EntityProgress{
+		{Scanned: 1000, Estimate: 1000, StartedAt: t0, UpdatedAt: t0.Add(5 * time.Second), Done: true},
+		{Scanned: 1000, Estimate: 4000, StartedAt: t0.Add(time.Second), UpdatedAt: t0.Add(10 * time.Second)},
+	})
+	if rate != 200 || eta != 15*time.Second {
+		t.Fatalf("rate %v eta %v, want 200 rows/s and 15s", rate, eta)
+	}
+	if rate, _ := averageRate(nil); rate != 0 {
+		t.Fatalf("no progress gave rate %v", rate)
+	}
+}
