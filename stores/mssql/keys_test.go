@@ -136,3 +136,78 @@ func TestKeyLimitIsBytesOfUTF8(t *testing.T) {
 	}
 	checkMet(t, mock)
 }
+
+// TestKeyFloorKeepsRanges: replacing a bound by keyFloor selects the same
+// storable keys, and the replacement reaches the server unchanged.
+func TestKeyFloorKeepsRanges(t *testing.T) {
+	pad := strings.Repeat("a", 250)
+	bounds := []string{
+		"", "a", "\uff21", "\U0001F600",
+		strings.Repeat("日", 85) + "a",             // 256 bytes
+		pad + "bcd\U0001F600",                     // a 4-byte character across the limit
+		pad + "bcde\u65e5",                        // 3 bytes, 1 left
+		pad + "bc\u65e5",                          // 3 bytes, 3 left
+		pad + "b\U0001F600",                       // 4 bytes, 4 left
+		pad + "bcd\u00e9",                         // 2 bytes, 1 left
+		strings.Repeat("z", 300),                  // ASCII only
+		strings.Repeat("\U0010FFFF", 70),          // the greatest characters
+		"a\xff", "a\x80b", "\xe6\x97", "\xc0\xaf", // not UTF-8
+		"a\xed\xa0\x80", "ab\xf4\x90\x80\x80", // a surrogate, above U+10FFFF
+		pad + "abcd\xff", pad + "abcde\xff",
+	}
+	for _, bound := range bounds {
+		floor := keyFloor(bound)
+		if !storable(floor) || floor > bound || (floor == "") != (bound == "") {
+			t.Errorf("keyFloor(%q) = %q: not storable, above the bound, or empty", bound, floor)
+			continue
+		}
+		if storable(bound) && floor != bound {
+			t.Errorf("keyFloor(%q) = %q, want the bound itself", bound, floor)
+		}
+		for _, key := range keysAround(bound, floor) {
+			if !storable(key) || key == "" {
+				continue
+			}
+			if (key > bound) != (key > floor) || (key <= bound) != (key <= floor) {
+				t.Errorf("key %q: bound %q and keyFloor %q disagree", key, bound, floor)
+			}
+		}
+	}
+}
+
+// keysAround returns storable strings on both sides of bound and floor:
+// their prefixes, each followed by characters of every width near the
+// bytes that follow.
+func keysAround(bound, floor string) []string {
+	chars := []string{"\x00", "a", "\x7f", "\u0080", "\u00e9", "\u07ff", "\u0800", "\u65e5", "\ud7ff", "\ue000", "\uff21", "\uffff",
+		"\U00010000", "\U0001F600", "\U0010FFFF"}
+	var out []string
+	for _, s := range []string{bound, floor} {
+		for j := max(0, len(s)-12); j <= len(s) && j <= keyColumnBytes; j++ {
+			prefix := s[:j]
+			out = append(out, prefix)
+			for _, c := range chars {
+				out = append(out, prefix+c, prefix+c+"a", prefix+c+"\U0010FFFF")
+			}
+		}
+	}
+	return out
+}
+
+// TestScanBoundsBeyondTheColumn: bounds no key could equal are sent as
+// their floor, so the conversion never truncates them.
+func TestScanBoundsBeyondTheColumn(t *testing.T) {
+	st, mock := newTestStore(t, Config{})
+	long := strings.Repeat("a", 254) + "\u65e5" // 257 bytes
+	want := strings.Repeat("a", 254) + "\x7f"
+	mock.ExpectQuery(`SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task]`+
+		` WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8)`+
+		` AND [key] <= CONVERT(VARCHAR(255), @through COLLATE Latin1_General_100_BIN2_UTF8)`+
+		` ORDER BY [key];`).
+		WithArgs(sql.Named("after", want), sql.Named("through", "b"+strings.Repeat("\U0010FFFF", 63)+"\u07ff")).
+		WillReturnRows(sqlmock.NewRows(recordRows))
+	if _, err := st.Scan(context.Background(), "task", stores.Range{After: long, Through: "b\xff"}); err != nil {
+		t.Fatal(err)
+	}
+	checkMet(t, mock)
+}

@@ -27,12 +27,61 @@ func storable(s string) bool {
 	return len(s) <= keyColumnBytes && utf8.ValidString(s)
 }
 
+// keyFloor returns the greatest storable string (see storable) that is not
+// above bound in byte order. For every storable k, k > bound exactly when
+// k > keyFloor(bound), and k <= bound exactly when k <= keyFloor(bound): a
+// range bound no key could equal becomes one that reaches the server
+// unchanged, where the conversion to VARCHAR(255) would truncate it, or the
+// driver would replace its invalid bytes. It is "" only for "".
+func keyFloor(bound string) string {
+	if storable(bound) {
+		return bound
+	}
+	// The longest prefix of whole, valid characters that fits the column.
+	j := 0
+	for j < len(bound) {
+		r, size := utf8.DecodeRuneInString(bound[j:])
+		if (r == utf8.RuneError && size <= 1) || j+size > keyColumnBytes {
+			break
+		}
+		j += size
+	}
+	room, rest := keyColumnBytes-j, bound[j:]
+	// The greatest character that fits the room left and sorts below rest,
+	// found by bisection: UTF-8 keeps code point order, and rest does not
+	// start with a character that fits, so nothing storable lies between.
+	codePoint := func(i int) rune {
+		if i >= 0xD800 {
+			return rune(i + 0x800) // skip the surrogates
+		}
+		return rune(i)
+	}
+	n := sort.Search(utf8.MaxRune+1-0x800, func(i int) bool {
+		c := codePoint(i)
+		return utf8.RuneLen(c) > room || string(c) >= rest
+	})
+	if n == 0 {
+		return bound[:j]
+	}
+	c := codePoint(n - 1)
+	var sb strings.Builder
+	sb.WriteString(bound[:j])
+	sb.WriteRune(c)
+	// Then the greatest characters that fill the room left.
+	for room -= utf8.RuneLen(c); room >= 4; room -= 4 {
+		sb.WriteRune(utf8.MaxRune)
+	}
+	sb.WriteString([]string{"", "\x7f", "\u07ff", "\uffff"}[room])
+	return sb.String()
+}
+
 // rangeStatement selects the rows of r in key order. The bounds and the
 // client filter are parameters converted to the key columns' type (see
-// keyParam); only their presence shapes the text.
+// keyParam), bounds first brought within it (see keyFloor); only their
+// presence shapes the text.
 func rangeStatement(columns, table string, r stores.Range, liveOnly bool) (string, []any) {
 	var sb strings.Builder
-	args := []any{sql.Named("after", r.After)}
+	args := []any{sql.Named("after", keyFloor(r.After))}
 	sb.WriteString("SELECT ")
 	if r.Limit > 0 {
 		sb.WriteString("TOP (@limit) ")
@@ -41,7 +90,7 @@ func rangeStatement(columns, table string, r stores.Range, liveOnly bool) (strin
 	sb.WriteString(columns + " FROM " + table + " WHERE [key] > " + keyParam("after"))
 	if r.Through != "" {
 		sb.WriteString(" AND [key] <= " + keyParam("through"))
-		args = append(args, sql.Named("through", r.Through))
+		args = append(args, sql.Named("through", keyFloor(r.Through)))
 	}
 	if r.Client != "" {
 		sb.WriteString(" AND [client] = " + keyParam("client"))
