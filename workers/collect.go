@@ -66,7 +66,7 @@ func (c *collector) run(ctx, hard context.Context, free chan *Batch, out chan<- 
 			// the consumer was deleted: open a new one or give up.
 			iter.Stop()
 			if iter, err = c.reopen(ctx); err != nil {
-				return err
+				return ignoreCancel(ctx, err)
 			}
 			continue
 		}

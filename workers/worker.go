@@ -222,9 +222,9 @@ func (w *Worker) graceTimer(pull context.Context, done <-chan struct{}, stopHard
 }
 
 // process handles one prepared batch through the middleware chain and
-// settles it:
-// acks after success, naks with the chosen delay after failure (then pauses
-// that long, unless draining). The batch is reset for reuse on return.
+// settles it: acks after success, naks with the chosen delay after failure
+// (then pauses that long, unless draining). The batch is reset for reuse on
+// return.
 func (w *Worker) process(pull, hard context.Context, b *Batch) {
 	defer b.reset()
 	start := time.Now()
