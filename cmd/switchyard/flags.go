@@ -16,9 +16,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/switchyard/switchyard/console/migrationstatus"
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
 )
 
@@ -59,6 +59,9 @@ type flagsFlags struct {
 	json            bool
 	logFormat       string
 	logLevel        string
+	// flushInterval is how often the read API writes shadow counters and
+	// seen clients; zero means the default.
+	flushInterval time.Duration
 }
 
 func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
@@ -85,8 +88,8 @@ type flagsEnv struct {
 
 func (e *flagsEnv) close() { e.nc.Close() }
 
-// open connects and opens the buckets, the audit stream and the gates'
-// migration state.
+// open connects and opens the control plane: the buckets, the audit stream
+// and the gates' migration state.
 func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*flagsEnv, error) {
 	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
 	if err != nil {
@@ -97,49 +100,21 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	env := &flagsEnv{nc: nc, js: js, log: log}
-	if err := env.openParts(ctx, f); err != nil {
+	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+		MigrationBucket: f.migrationBucket,
+		FlagsBucket:     f.bucket,
+		AuditStream:     f.auditStream,
+		ShadowBucket:    f.shadowBucket,
+		ClientsBucket:   f.clientsBucket,
+		MinShadowReads:  f.minShadowReads,
+		FlushInterval:   f.flushInterval,
+		Log:             log,
+	})
+	if err != nil {
 		nc.Close()
 		return nil, err
 	}
-	return env, nil
-}
-
-func (e *flagsEnv) openParts(ctx context.Context, f *flagsFlags) error {
-	var err error
-	if e.audit, err = flags.OpenAuditLog(ctx, e.js, flags.AuditConfig{Stream: f.auditStream}); err != nil {
-		return err
-	}
-	if e.shadow, err = flags.OpenShadowStats(ctx, e.js, flags.ShadowStatsConfig{Bucket: f.shadowBucket, Logger: e.log}); err != nil {
-		return err
-	}
-	if e.registry, err = flags.OpenRegistry(ctx, e.js, flags.RegistryConfig{Bucket: f.clientsBucket, Logger: e.log}); err != nil {
-		return err
-	}
-	state, err := migrator.OpenState(ctx, e.js, f.migrationBucket)
-	if err != nil {
-		return err
-	}
-	e.store, err = flags.OpenStore(ctx, e.js, flags.StoreConfig{
-		Bucket:   f.bucket,
-		Audit:    e.audit,
-		Registry: e.registry,
-		Shadow:   e.shadow,
-		Gates: flags.NewGates(flags.GatesConfig{
-			Source:         migrationstatus.Gates{State: state},
-			Shadow:         e.shadow,
-			MinShadowReads: f.minShadowReads,
-		}),
-		OnLeaveLegacy: func(ctx context.Context) error {
-			// A migration already past switching stays where it is.
-			if err := state.Advance(ctx, migrator.PhaseSwitching); err != nil && !errors.Is(err, migrator.ErrPhaseBackward) {
-				return err
-			}
-			return nil
-		},
-		Logger: e.log,
-	})
-	return err
+	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, registry: cp.Registry}, nil
 }
 
 func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -94,6 +94,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer target.Close()
 
+	f.flushInterval = *flush
 	env, err := f.open(ctx, "read-api", stderr)
 	if err != nil {
 		return err
@@ -116,14 +117,6 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	if err := provider.RegisterMetrics(reg); err != nil {
-		return err
-	}
-	env.shadow, err = flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{Bucket: f.shadowBucket, FlushInterval: *flush, Logger: log})
-	if err != nil {
-		return err
-	}
-	env.registry, err = flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{Bucket: f.clientsBucket, FlushInterval: *flush, Logger: log})
-	if err != nil {
 		return err
 	}
 	cfg := flags.RouterConfig{

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -35,7 +36,10 @@ type Config struct {
 	// client needs before it may move to target; negative disables the
 	// shadow gate. Default 100.
 	MinShadowReads int64
-	Log            *slog.Logger
+	// FlushInterval is how often shadow counters and seen clients are
+	// written to NATS by this process; default 5 s.
+	FlushInterval time.Duration
+	Log           *slog.Logger
 }
 
 // Defaults.
@@ -70,11 +74,11 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlan
 	if err != nil {
 		return nil, err
 	}
-	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: cfg.ShadowBucket, Logger: cfg.Log})
+	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: cfg.ShadowBucket, FlushInterval: cfg.FlushInterval, Logger: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
-	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: cfg.ClientsBucket, Logger: cfg.Log})
+	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: cfg.ClientsBucket, FlushInterval: cfg.FlushInterval, Logger: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +86,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlan
 		Bucket:   cfg.FlagsBucket,
 		Audit:    audit,
 		Registry: registry,
+		Shadow:   shadow,
 		Gates: flags.NewGates(flags.GatesConfig{
 			Source:         migrationstatus.Gates{State: state},
 			Shadow:         shadow,
