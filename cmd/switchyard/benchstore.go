@@ -16,11 +16,11 @@ func init() {
 	register(command{name: "bench-store", summary: "measure a store's apply, backfill, scan and checksum rates", run: runBenchStore})
 }
 
-const benchStoreUsage = `bench-store --dsn DSN [--rows 100000 --batch 500 --entity NAME]
+const benchStoreUsage = `bench-store --dsn DSN [--rows 100000 --batch 500 --concurrency 1 --entity NAME]
 
 Measures any store given by DSN (sqlite:, postgres://, sqlserver://,
-rethinkdb://) through the store contract, in one process, one call at a
-time: batched live writes (inserts, version-fenced updates, redeliveries the
+rethinkdb://) through the store contract, in one process (--concurrency
+Apply calls in flight, one call at a time otherwise): batched live writes (inserts, version-fenced updates, redeliveries the
 ledger drops), backfill (insert-if-absent) writes, keyset scans and chunk
 checksums, in rows/s. It writes into two new tables, ENTITY and ENTITY_fill,
 and leaves them in place; it refuses tables that already hold rows. See
@@ -35,6 +35,7 @@ func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&cfg.Entity, "entity", "", "entity (table) to write; default bench_<UTC start time>")
 	fs.IntVar(&cfg.ScanChunk, "scan-chunk", 1000, "rows per Scan call")
 	fs.IntVar(&cfg.ChecksumChunk, "checksum-chunk", 10_000, "rows per Checksum call")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 1, "Apply calls in flight in the write phases (like workers sharing a consumer)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -49,8 +50,8 @@ func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return cli.Usagef("bench-store: --rows must be at least 1")
 	case cfg.Batch < 1:
 		return cli.Usagef("bench-store: --batch must be at least 1")
-	case cfg.ScanChunk < 1 || cfg.ChecksumChunk < 1:
-		return cli.Usagef("bench-store: --scan-chunk and --checksum-chunk must be at least 1")
+	case cfg.ScanChunk < 1 || cfg.ChecksumChunk < 1 || cfg.Concurrency < 1:
+		return cli.Usagef("bench-store: --scan-chunk, --checksum-chunk and --concurrency must be at least 1")
 	case cfg.Entity != "" && (len(cfg.Entity) > 58 || stores.Validate([]stores.Write{{Entity: cfg.Entity + "_fill", Key: "k", Data: []byte(`{}`)}}) != nil):
 		return cli.Usagef("bench-store: --entity %q must match ^[a-z][a-z0-9_]{0,57}$", cfg.Entity)
 	}
@@ -73,11 +74,12 @@ func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer)
 			RowsPerSecond float64 `json:"rows_per_second"`
 		}
 		out := struct {
-			Store  string  `json:"store"`
-			Entity string  `json:"entity"`
-			Batch  int     `json:"batch"`
-			Phases []phase `json:"phases"`
-		}{Store: stores.Redact(*dsn), Entity: rep.Config.Entity, Batch: rep.Config.Batch}
+			Store       string  `json:"store"`
+			Entity      string  `json:"entity"`
+			Batch       int     `json:"batch"`
+			Concurrency int     `json:"concurrency"`
+			Phases      []phase `json:"phases"`
+		}{Store: stores.Redact(*dsn), Entity: rep.Config.Entity, Batch: rep.Config.Batch, Concurrency: rep.Config.Concurrency}
 		for _, p := range rep.Phases {
 			out.Phases = append(out.Phases, phase{p.Name, p.Rows, p.Calls, p.Elapsed.Seconds(), p.RowsPerSecond()})
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard/stores"
@@ -24,6 +25,9 @@ type Config struct {
 	ScanChunk int
 	// ChecksumChunk is the Limit of each Checksum call (default 10,000).
 	ChecksumChunk int
+	// Concurrency is the number of Apply calls in flight in the write phases,
+	// like several workers sharing a consumer (default 1).
+	Concurrency int
 }
 
 func (c Config) withDefaults(now time.Time) Config {
@@ -41,6 +45,9 @@ func (c Config) withDefaults(now time.Time) Config {
 	}
 	if c.ChecksumChunk <= 0 {
 		c.ChecksumChunk = 10_000
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 1
 	}
 	return c
 }
@@ -73,8 +80,8 @@ type Report struct {
 
 // Print writes the report as an aligned table.
 func (r Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "entity %s, %d rows, batches of %d, scan chunks of %d, checksum chunks of %d\n",
-		r.Config.Entity, r.Config.Rows, r.Config.Batch, r.Config.ScanChunk, r.Config.ChecksumChunk)
+	fmt.Fprintf(w, "entity %s, %d rows, batches of %d (%d in flight), scan chunks of %d, checksum chunks of %d\n",
+		r.Config.Entity, r.Config.Rows, r.Config.Batch, r.Config.Concurrency, r.Config.ScanChunk, r.Config.ChecksumChunk)
 	fmt.Fprintf(w, "%-22s %10s %8s %10s %12s\n", "phase", "rows", "calls", "seconds", "rows/s")
 	for _, p := range r.Phases {
 		fmt.Fprintf(w, "%-22s %10d %8d %10.2f %12.0f\n", p.Name, p.Rows, p.Calls, p.Elapsed.Seconds(), p.RowsPerSecond())
@@ -83,7 +90,8 @@ func (r Report) Print(w io.Writer) {
 
 // Run measures a store, phase by phase:
 //
-//   - apply insert: Rows new keys as live writes with event ids, Batch per call;
+//   - apply insert: Rows new keys as live writes with event ids, Batch per
+//     call, Concurrency calls in flight;
 //   - apply update: the same keys at a higher version (the fence lets all pass);
 //   - apply redelivered: the same writes again (the ledger drops all);
 //   - backfill: Rows IfAbsent writes into Entity+"_fill";
@@ -108,20 +116,9 @@ func Run(ctx context.Context, st stores.Store, cfg Config) (Report, error) {
 		}
 	}
 	applyPhase := func(name, entity string, version int64, ids, ifAbsent bool, want stores.ApplyResult) error {
-		p := Phase{Name: name}
-		var got stores.ApplyResult
-		for from := 0; from < cfg.Rows; from += cfg.Batch {
-			n := min(cfg.Batch, cfg.Rows-from)
-			writes := Writes(entity, from, n, version, ids, ifAbsent)
-			start := time.Now()
-			res, err := st.Apply(ctx, writes)
-			p.Elapsed += time.Since(start)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			got.Add(res)
-			p.Rows += n
-			p.Calls++
+		p, got, err := applyConcurrently(ctx, st, cfg, name, entity, version, ids, ifAbsent)
+		if err != nil {
+			return err
 		}
 		if got != want {
 			return fmt.Errorf("%s: store reported %+v, want %+v", name, got, want)
@@ -183,4 +180,54 @@ func Run(ctx context.Context, st stores.Store, cfg Config) (Report, error) {
 	}
 	rep.Phases = append(rep.Phases, sum)
 	return rep, nil
+}
+
+// applyConcurrently applies Rows writes of one phase in batches, with
+// cfg.Concurrency calls in flight, and measures the wall time of the phase.
+// The writes are generated before the clock starts.
+func applyConcurrently(ctx context.Context, st stores.Store, cfg Config, name, entity string, version int64, ids, ifAbsent bool) (Phase, stores.ApplyResult, error) {
+	p := Phase{Name: name}
+	var batches [][]stores.Write
+	for from := 0; from < cfg.Rows; from += cfg.Batch {
+		batches = append(batches, Writes(entity, from, min(cfg.Batch, cfg.Rows-from), version, ids, ifAbsent))
+	}
+	next := make(chan []stores.Write)
+	results := make(chan stores.ApplyResult, len(batches))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range cfg.Concurrency {
+		wg.Go(func() {
+			for writes := range next {
+				res, err := st.Apply(ctx, writes)
+				if err != nil {
+					cancel(fmt.Errorf("%s: %w", name, err))
+					return
+				}
+				results <- res
+			}
+		})
+	}
+feed:
+	for _, b := range batches {
+		select {
+		case next <- b:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	p.Elapsed = time.Since(start)
+	if err := context.Cause(ctx); err != nil {
+		return p, stores.ApplyResult{}, err
+	}
+	close(results)
+	var total stores.ApplyResult
+	for res := range results {
+		total.Add(res)
+	}
+	p.Rows, p.Calls = cfg.Rows, len(batches)
+	return p, total, nil
 }

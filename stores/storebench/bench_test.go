@@ -20,7 +20,7 @@ func TestRunOnSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cfg := storebench.Config{Rows: 1234, Batch: 100, Entity: "bench", ScanChunk: 100, ChecksumChunk: 500}
+	cfg := storebench.Config{Rows: 1234, Batch: 100, Entity: "bench", ScanChunk: 100, ChecksumChunk: 500, Concurrency: 3}
 	rep, err := storebench.Run(ctx, st, cfg)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
