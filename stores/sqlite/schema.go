@@ -133,6 +133,11 @@ func checkShape(ctx context.Context, db *sql.DB, entity string) (bool, error) {
 	if err := rows.Err(); err != nil {
 		return false, classify(fmt.Errorf("sqlite: inspect table %s: %w", entity, err))
 	}
+	// Release the connection before the next query: the writer pool has
+	// exactly one.
+	if err := rows.Close(); err != nil {
+		return false, classify(fmt.Errorf("sqlite: inspect table %s: %w", entity, err))
+	}
 	if len(have) == 0 {
 		return false, nil
 	}
