@@ -11,6 +11,7 @@ import (
 // keeps publishing. The workers must reconnect on their own and nothing may
 // be lost.
 func TestBrokerRestart(t *testing.T) {
+	t.Parallel()
 	forEachSink(t, func(t *testing.T, dsn string) {
 		p := newPipeline(t, 0)
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

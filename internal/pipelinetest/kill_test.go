@@ -13,6 +13,7 @@ import (
 // but not acknowledged is redelivered and fenced, a batch not committed is
 // redelivered and applied.
 func TestKillWorker(t *testing.T) {
+	t.Parallel()
 	forEachSink(t, func(t *testing.T, dsn string) {
 		p := newPipeline(t, 0)
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -17,6 +17,7 @@ import (
 // Without the ledger it would overwrite the newer state with the old one;
 // with it the retry is dropped.
 func TestLateProducerRetry(t *testing.T) {
+	t.Parallel()
 	forEachSink(t, func(t *testing.T, dsn string) {
 		p := newPipeline(t, 100*time.Millisecond)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -15,6 +15,7 @@ import (
 // floor stays where it was although the worker keeps retrying); after it,
 // everything is applied and nothing is lost or dead-lettered.
 func TestSinkOutage(t *testing.T) {
+	t.Parallel()
 	direct := testenv.Postgres(t)
 	u, err := url.Parse(direct)
 	if err != nil {

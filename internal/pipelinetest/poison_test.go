@@ -51,6 +51,7 @@ func poisonCases() []poisonCase {
 // oversized events, except that the one older than its row changes nothing;
 // the events that are still wrong stay in the dead-letter stream.
 func TestPoison(t *testing.T) {
+	t.Parallel()
 	forEachSink(t, func(t *testing.T, dsn string) {
 		p := newPipeline(t, 0)
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
