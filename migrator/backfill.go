@@ -344,7 +344,9 @@ func runCopy(ctx context.Context, cfg BackfillConfig, run BackfillRun, queue *wo
 	}
 	g.Go(func() error { throttle.Follow(stop, changes); return nil })
 
-	pl := &planner{source: cfg.Source, state: cfg.State, queue: queue, run: run, chunkRows: cfg.ChunkRows, log: cfg.Log}
+	// Up to two chunks per copier wait in memory for a local copier.
+	cache := newPageCache(2 * cfg.Copiers)
+	pl := &planner{source: cfg.Source, state: cfg.State, queue: queue, run: run, chunkRows: cfg.ChunkRows, cache: cache, log: cfg.Log}
 	g.Go(func() error {
 		for _, e := range run.Entities {
 			if err := pl.plan(stop, e); err != nil {
@@ -358,7 +360,7 @@ func runCopy(ctx context.Context, cfg BackfillConfig, run BackfillRun, queue *wo
 	})
 	for i := range cfg.Copiers {
 		cp := &copier{source: cfg.Source, target: cfg.Target, state: cfg.State, queue: queue, throttle: throttle,
-			run: run, batchRows: cfg.BatchRows, log: cfg.Log.With("copier", i), copied: copied}
+			run: run, batchRows: cfg.BatchRows, cache: cache, log: cfg.Log.With("copier", i), copied: copied}
 		g.Go(func() error { return cp.loop(stop, work) })
 	}
 

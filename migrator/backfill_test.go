@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,9 +30,15 @@ func TestBackfillNeverClobbersTheLiveStream(t *testing.T) {
 		stores.Write{Entity: "tasks", Key: "k999999", Client: "c0", Version: 22, Data: doc("new", 22)},
 	)
 
-	rep, err := Backfill(context.Background(), e.backfillConfig(src, dst, "tasks", "notes"))
+	counted := &rowCounter{Store: src}
+	rep, err := Backfill(context.Background(), e.backfillConfig(counted, dst, "tasks", "notes"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Planning reads every row once; the bounded chunks are copied from the
+	// rows the planner read, so only the final chunks are read again.
+	if n := counted.rows.Load(); n > 1510+2*200 {
+		t.Fatalf("%d source rows read for 1510 rows: the planner's pages were not reused", n)
 	}
 	if !rep.Complete || rep.Joined {
 		t.Fatalf("report %+v: want a complete new run", rep)
@@ -79,6 +86,18 @@ func TestBackfillNeverClobbersTheLiveStream(t *testing.T) {
 	if err != nil || !rep2.Joined || !rep2.Complete || rep2.RowsThisProcess != 0 {
 		t.Fatalf("second run: %+v, %v", rep2, err)
 	}
+}
+
+// rowCounter counts the rows a store's scans return.
+type rowCounter struct {
+	stores.Store
+	rows atomic.Int64
+}
+
+func (c *rowCounter) Scan(ctx context.Context, entity string, r stores.Range) ([]stores.Record, error) {
+	recs, err := c.Store.Scan(ctx, entity, r)
+	c.rows.Add(int64(len(recs)))
+	return recs, err
 }
 
 func TestBackfillRequiresTargetSubscription(t *testing.T) {

@@ -32,7 +32,9 @@ type copier struct {
 	throttle  *Throttle
 	run       BackfillRun
 	batchRows int
-	log       *slog.Logger
+	// cache holds rows this process's planner already read (may be nil).
+	cache *pageCache
+	log   *slog.Logger
 	// copied counts rows this process wrote or skipped, for its own rate.
 	copied *atomic.Int64
 }
@@ -138,20 +140,32 @@ func ackChunk(msg jetstream.Msg) error {
 	return nil
 }
 
-// copyChunk copies one chunk range page by page.
+// copyChunk copies one chunk range page by page: from the rows the local
+// planner read, when it cached them, or by scanning the source.
 func (c *copier) copyChunk(stop, work context.Context, task chunkTask) (chunkStats, error) {
 	var st chunkStats
 	after := task.Chunk.After
 	writes := make([]stores.Write, 0, c.batchRows)
+	var cached []stores.Record
+	fromCache := false
+	if c.cache != nil {
+		cached, fromCache = c.cache.take(chunkID{run: task.Run, entity: task.Entity, index: task.Chunk.Index})
+	}
 	for {
 		if stop.Err() != nil {
 			return st, errStopped
 		}
-		page, err := retryTransient(work, c.log, "scan source "+task.Entity, func() ([]stores.Record, error) {
-			return c.source.Scan(work, task.Entity, stores.Range{After: after, Through: task.Chunk.Through, Limit: c.batchRows})
-		})
-		if err != nil {
-			return st, fmt.Errorf("scan source: %w", err)
+		var page []stores.Record
+		if fromCache {
+			page, cached = cached[:min(len(cached), c.batchRows)], cached[min(len(cached), c.batchRows):]
+		} else {
+			var err error
+			page, err = retryTransient(work, c.log, "scan source "+task.Entity, func() ([]stores.Record, error) {
+				return c.source.Scan(work, task.Entity, stores.Range{After: after, Through: task.Chunk.Through, Limit: c.batchRows})
+			})
+			if err != nil {
+				return st, fmt.Errorf("scan source: %w", err)
+			}
 		}
 		if len(page) == 0 {
 			return st, nil
@@ -177,7 +191,7 @@ func (c *copier) copyChunk(stop, work context.Context, task chunkTask) (chunkSta
 		st.LastKey = page[len(page)-1].Key
 		c.copied.Add(int64(len(page)))
 		after = st.LastKey
-		if len(page) < c.batchRows {
+		if (fromCache && len(cached) == 0) || (!fromCache && len(page) < c.batchRows) {
 			return st, nil
 		}
 	}

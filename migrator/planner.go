@@ -20,7 +20,10 @@ type planner struct {
 	queue     *workQueue
 	run       BackfillRun
 	chunkRows int
-	log       *slog.Logger
+	// cache, when set, keeps the rows read to bound each chunk for a local
+	// copier (see pageCache).
+	cache *pageCache
+	log   *slog.Logger
 }
 
 // plan plans the entity to its end. It first republishes the last chunk
@@ -67,6 +70,14 @@ func (pl *planner) plan(ctx context.Context, entity string) error {
 			return err
 		}
 		if recorded {
+			// The final chunk is unbounded and is always scanned by its
+			// copier; a bounded chunk's rows are exactly the page.
+			if pl.cache != nil && !last {
+				id := chunkID{run: pl.run.ID, entity: entity, index: chunk.Index}
+				if err := pl.cache.put(ctx, id, page, pl.finishedElsewhere); err != nil {
+					return err
+				}
+			}
 			if err := pl.publish(ctx, chunkTask{Run: pl.run.ID, Entity: entity, Chunk: chunk}); err != nil {
 				return err
 			}
@@ -90,4 +101,24 @@ func (pl *planner) progress(ctx context.Context, entity string) (EntityProgress,
 		p, _, err := pl.state.EntityProgress(ctx, entity)
 		return p, err
 	})
+}
+
+// finishedElsewhere returns the cached chunks another process finished.
+func (pl *planner) finishedElsewhere(ctx context.Context, ids []chunkID) []chunkID {
+	var done []chunkID
+	progress := map[string]EntityProgress{}
+	for _, id := range ids {
+		p, ok := progress[id.entity]
+		if !ok {
+			cur, found, err := pl.state.EntityProgress(ctx, id.entity)
+			if err != nil || !found {
+				continue
+			}
+			p, progress[id.entity] = cur, cur
+		}
+		if p.RunID == id.run && p.chunkDone(id.index) {
+			done = append(done, id)
+		}
+	}
+	return done
 }
