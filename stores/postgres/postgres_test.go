@@ -271,7 +271,8 @@ func TestServerErrorIsTransient(t *testing.T) {
 	}
 	w.Version = 2
 	var lastErr error
-	for range 3 {
+	// Every pooled connection may be dead: each failed attempt discards one.
+	for range 10 {
 		_, lastErr = st.Apply(ctx, []stores.Write{w})
 		if lastErr == nil {
 			break
