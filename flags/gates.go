@@ -147,12 +147,18 @@ func (g *Gates) shadowCondition(ctx context.Context, client string) Condition {
 	if err != nil {
 		return Condition{Name: GateShadow, Detail: "unknown: " + err.Error()}
 	}
-	compared := c.Matches + c.Mismatches
+	// Unsettled reads (keys that kept changing) are neither: they count
+	// for nothing and are only mentioned.
+	compared := c.Compared()
+	var note string
+	if c.Unsettled > 0 {
+		note = fmt.Sprintf(" (%d unsettled, not counted)", c.Unsettled)
+	}
 	switch {
 	case c.Mismatches > 0:
-		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d of %d shadow reads mismatched", c.Mismatches, compared)}
+		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d of %d shadow reads mismatched", c.Mismatches, compared) + note}
 	case compared < g.minReads:
-		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d shadow reads compared, %d needed", compared, g.minReads)}
+		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d shadow reads compared, %d needed", compared, g.minReads) + note}
 	}
-	return Condition{Name: GateShadow, OK: true, Detail: fmt.Sprintf("%d shadow reads, all matching", compared)}
+	return Condition{Name: GateShadow, OK: true, Detail: fmt.Sprintf("%d shadow reads, all matching", compared) + note}
 }

@@ -12,6 +12,7 @@ type routerMetrics struct {
 	evaluations *prometheus.CounterVec   // stage
 	evalErrors  prometheus.Counter       //
 	shadow      *prometheus.CounterVec   // result
+	settled     prometheus.Counter       //
 	readSeconds *prometheus.HistogramVec // store
 	readErrors  *prometheus.CounterVec   // store
 	repairs     *prometheus.CounterVec   // result
@@ -27,8 +28,11 @@ func newRouterMetrics(reg prometheus.Registerer) (*routerMetrics, error) {
 			Name: "switchyard_flag_evaluation_errors_total", Help: "Read-stage evaluations that failed and used the fallback stage.",
 		}),
 		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchyard_shadow_reads_total", Help: "Shadow comparisons by result: match, mismatch, error, dropped.",
+			Name: "switchyard_shadow_reads_total", Help: "Shadow comparisons by result: match, mismatch, unsettled, error, dropped.",
 		}, []string{"result"}),
+		settled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchyard_shadow_settled_total", Help: "Shadow comparisons that differed at first and matched when re-read (also counted as match).",
+		}),
 		readSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "switchyard_store_read_seconds", Help: "Latency of reads by the read router, by store (legacy, target).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
@@ -50,6 +54,7 @@ func newRouterMetrics(reg prometheus.Registerer) (*routerMetrics, error) {
 	m.evaluations = register(reg, m.evaluations, &err)
 	m.evalErrors = register(reg, m.evalErrors, &err)
 	m.shadow = register(reg, m.shadow, &err)
+	m.settled = register(reg, m.settled, &err)
 	m.readSeconds = register(reg, m.readSeconds, &err)
 	m.readErrors = register(reg, m.readErrors, &err)
 	m.repairs = register(reg, m.repairs, &err)

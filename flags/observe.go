@@ -16,10 +16,16 @@ type ShadowResult string
 const (
 	// ShadowNone: the stage is not shadowed.
 	ShadowNone ShadowResult = ""
-	// ShadowMatch: both stores gave the same normalized answer.
+	// ShadowMatch: both stores gave the same normalized answer, at once or
+	// when the differing keys were read again (ReadObservation.Settled).
 	ShadowMatch ShadowResult = "match"
-	// ShadowMismatch: the answers differ.
+	// ShadowMismatch: the answers differ, and re-reading the differing keys
+	// showed a real divergence rather than an event in flight.
 	ShadowMismatch ShadowResult = "mismatch"
+	// ShadowUnsettled: a differing key kept changing until the re-checks or
+	// the budget ran out, so the comparison tells nothing. It is neither a
+	// match nor a mismatch and does not count towards the shadow gate.
+	ShadowUnsettled ShadowResult = "unsettled"
 	// ShadowError: the secondary read failed or ran past its budget.
 	ShadowError ShadowResult = "error"
 	// ShadowDropped: too many comparisons were running; skipped.
@@ -38,6 +44,9 @@ type ReadObservation struct {
 	ServedErr bool
 	// Shadow is the comparison outcome, empty for the primary's answer.
 	Shadow ShadowResult
+	// Settled is true for a match found only when the keys that differed at
+	// first were read again: events that were in flight.
+	Settled bool
 }
 
 // ClientObserver is told about every routed read. It must not block:

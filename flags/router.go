@@ -56,11 +56,23 @@ type RouterConfig struct {
 	// FallbackStage serves a client whose stage cannot be evaluated;
 	// default legacy.
 	FallbackStage Stage
-	// ShadowBudget bounds a secondary read and its comparison, which run in
-	// the background: the primary's answer never waits for them. A secondary
-	// read still running after the budget is abandoned and counted as an
-	// error. Default 2 s.
+	// ShadowBudget bounds a secondary read, its comparison and the
+	// re-checks of differing keys, which run in the background: the
+	// primary's answer never waits for them. A secondary read still running
+	// after the budget is abandoned and counted as an error. Default 2 s.
 	ShadowBudget time.Duration
+	// SettleDelay is how long a shadow read waits before it reads a
+	// differing key again from both stores, so that an event one
+	// subscription applied and the other not yet does not count as a
+	// mismatch; it should exceed the subscriptions' usual lag. Default
+	// 250 ms.
+	SettleDelay time.Duration
+	// SettleChecks is how many times a key that keeps changing is read
+	// again, within ShadowBudget, before it counts as unsettled; default 3.
+	SettleChecks int
+	// SettleKeys bounds the differing keys of one read that are read again;
+	// further keys count as unsettled. Default 32.
+	SettleKeys int
 	// MaxShadowInFlight bounds concurrent secondary reads; a shadow read
 	// finding every slot taken is skipped and counted as dropped. Default 64.
 	MaxShadowInFlight int
@@ -113,6 +125,9 @@ type Router struct {
 	legacy, target stores.Reader
 	fallback       Stage
 	budget         time.Duration
+	settleDelay    time.Duration
+	settleChecks   int
+	settleKeys     int
 	repair         RepairFunc
 	repairTimeout  time.Duration
 	observers      []ClientObserver
@@ -154,6 +169,15 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if cfg.ShadowBudget <= 0 {
 		cfg.ShadowBudget = 2 * time.Second
 	}
+	if cfg.SettleDelay <= 0 {
+		cfg.SettleDelay = 250 * time.Millisecond
+	}
+	if cfg.SettleChecks <= 0 {
+		cfg.SettleChecks = 3
+	}
+	if cfg.SettleKeys <= 0 {
+		cfg.SettleKeys = 32
+	}
 	if cfg.MaxShadowInFlight <= 0 {
 		cfg.MaxShadowInFlight = 64
 	}
@@ -172,7 +196,8 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}
 	r := &Router{
 		flags: cfg.Flags, legacy: cfg.Legacy, target: cfg.Target, fallback: cfg.FallbackStage,
-		budget: cfg.ShadowBudget, repair: cfg.Repair, repairTimeout: cfg.RepairTimeout,
+		budget: cfg.ShadowBudget, settleDelay: cfg.SettleDelay, settleChecks: cfg.SettleChecks, settleKeys: cfg.SettleKeys,
+		repair: cfg.Repair, repairTimeout: cfg.RepairTimeout,
 		observers: cfg.Observers, metrics: m, samples: newMismatchRing(cfg.MismatchSamples),
 		log: cfg.Logger, slots: make(chan struct{}, cfg.MaxShadowInFlight),
 	}
@@ -250,10 +275,11 @@ func (r *Router) Get(ctx context.Context, client, entity, key string) (GetResult
 	primary, secondary, served, other := r.stores(st)
 	var shadow *shadowRead[getOutcome]
 	if st.Shadowed() {
-		shadow = startShadow(r, client, st, func(ctx context.Context) getOutcome {
+		task := shadowTask{client: client, stage: st, entity: entity, primary: primary, secondary: secondary, served: served, other: other}
+		shadow = startShadow(r, task, func(ctx context.Context) getOutcome {
 			rec, err := r.timedGet(ctx, secondary, other, entity, key)
 			return getOutcome{rec: rec, err: err}
-		}, func(p, s getOutcome) (ShadowResult, []mismatch) { return compareGet(entity, key, p, s, served) })
+		}, func(p, s getOutcome) (ShadowResult, []keyDiff) { return compareGet(key, p, s) })
 	}
 	rec, err := r.timedGet(ctx, primary, served, entity, key)
 	if shadow != nil {
@@ -304,10 +330,11 @@ func (r *Router) List(ctx context.Context, client, entity, after string, limit i
 	rng := stores.Range{After: after, Limit: limit, Client: client}
 	var shadow *shadowRead[listOutcome]
 	if st.Shadowed() {
-		shadow = startShadow(r, client, st, func(ctx context.Context) listOutcome {
+		task := shadowTask{client: client, stage: st, entity: entity, owner: client, primary: primary, secondary: secondary, served: served, other: other}
+		shadow = startShadow(r, task, func(ctx context.Context) listOutcome {
 			recs, err := r.timedScan(ctx, secondary, other, entity, rng)
 			return listOutcome{recs: recs, err: err}
-		}, func(p, s listOutcome) (ShadowResult, []mismatch) { return compareList(entity, limit, p, s, served) })
+		}, func(p, s listOutcome) (ShadowResult, []keyDiff) { return compareList(limit, p, s) })
 	}
 	recs, err := r.timedScan(ctx, primary, served, entity, rng)
 	if shadow != nil {

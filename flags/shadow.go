@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +37,19 @@ type MismatchSample struct {
 
 type mismatch struct{ entity, key, kind string }
 
+// shadowTask is what a shadow read's background work needs besides the
+// two outcomes.
+type shadowTask struct {
+	client string
+	stage  Stage
+	entity string
+	// owner, when set, is the client whose rows the read covers: a re-read
+	// row of another client counts as absent, as it would on a page.
+	owner              string
+	primary, secondary stores.Reader
+	served, other      StoreSide
+}
+
 // shadowRead is one secondary read running in the background; it compares
 // once the primary's outcome arrives.
 type shadowRead[T any] struct {
@@ -42,12 +57,14 @@ type shadowRead[T any] struct {
 }
 
 // startShadow starts the secondary read in a background slot, or counts a
-// dropped shadow read when every slot is taken. It returns nil then.
-func startShadow[T any](r *Router, client string, st Stage, read func(context.Context) T, compare func(p, s T) (ShadowResult, []mismatch)) *shadowRead[T] {
+// dropped shadow read when every slot is taken. It returns nil then. The
+// secondary read, the comparison and the re-checks of differing keys share
+// the router's ShadowBudget, counted from the start.
+func startShadow[T any](r *Router, t shadowTask, read func(context.Context) T, compare func(p, s T) (ShadowResult, []keyDiff)) *shadowRead[T] {
 	select {
 	case r.slots <- struct{}{}:
 	default:
-		r.recordShadow(client, st, ShadowDropped)
+		r.recordShadow(t.client, t.stage, ShadowDropped, false)
 		return nil
 	}
 	if !r.track() {
@@ -58,23 +75,33 @@ func startShadow[T any](r *Router, client string, st Stage, read func(context.Co
 	go func() {
 		defer r.wg.Done()
 		defer func() { <-r.slots }()
-		ctx, cancel := context.WithTimeout(r.base, r.budget)
+		deadline := time.Now().Add(r.budget)
+		ctx, cancel := context.WithDeadline(r.base, deadline)
+		defer cancel()
 		secondary := read(ctx)
-		cancel()
 		var primary T
 		select {
 		case primary = <-sr.primary:
 		case <-r.base.Done():
 			return
 		}
-		res, keys := compare(primary, secondary)
-		r.recordShadow(client, st, res)
+		res, diffs := compare(primary, secondary)
+		settled := false
+		var keys []mismatch
+		if len(diffs) > 0 {
+			var open bool
+			res, settled, keys, open = r.settle(ctx, deadline, &t, diffs)
+			if !open {
+				return // the router closed meanwhile: nothing to record
+			}
+		}
+		r.recordShadow(t.client, t.stage, res, settled)
 		if res != ShadowMismatch {
 			return
 		}
-		entity := r.sampleMismatches(client, st, keys)
+		r.sampleMismatches(t.client, t.stage, keys)
 		if r.repair != nil && len(keys) > 0 {
-			r.repairKeys(entity, keys)
+			r.repairKeys(t.entity, keys)
 		}
 	}()
 	return sr
@@ -84,23 +111,22 @@ func startShadow[T any](r *Router, client string, st Stage, read func(context.Co
 // blocks.
 func (sr *shadowRead[T]) primaryDone(v T) { sr.primary <- v }
 
-func (r *Router) recordShadow(client string, st Stage, res ShadowResult) {
+func (r *Router) recordShadow(client string, st Stage, res ShadowResult, settled bool) {
 	r.metrics.shadow.WithLabelValues(string(res)).Inc()
+	if settled {
+		r.metrics.settled.Inc()
+	}
 	for _, obs := range r.observers {
-		obs.ObserveRead(client, ReadObservation{Stage: st, Shadow: res})
+		obs.ObserveRead(client, ReadObservation{Stage: st, Shadow: res, Settled: settled})
 	}
 }
 
-// sampleMismatches keeps the keys in the ring and returns their entity
-// (one read names one entity).
-func (r *Router) sampleMismatches(client string, st Stage, keys []mismatch) string {
+// sampleMismatches keeps the keys in the ring.
+func (r *Router) sampleMismatches(client string, st Stage, keys []mismatch) {
 	now := time.Now().UTC()
-	var entity string
 	for _, m := range keys {
-		entity = m.entity
 		r.samples.add(MismatchSample{Time: now, Client: client, Entity: m.entity, Key: m.key, Stage: st, Kind: m.kind})
 	}
-	return entity
 }
 
 func (r *Router) repairKeys(entity string, ms []mismatch) {
@@ -128,9 +154,47 @@ type listOutcome struct {
 	err  error
 }
 
-// normalized is a read's answer reduced to what the comparison cares about:
-// a tombstone and a missing key are both absent; documents compare in
-// canonical form.
+// view is one store's answer for one key, reduced to what the comparison
+// cares about: a tombstone and a missing key are both not live; documents
+// compare in canonical form. ver is the row's version (a tombstone's too),
+// -1 without a row; 0 when the store keeps no versions.
+type view struct {
+	live bool
+	doc  []byte
+	ver  int64
+}
+
+var noRow = view{ver: -1}
+
+func (v view) equal(o view) bool { return v.live == o.live && (!v.live || bytes.Equal(v.doc, o.doc)) }
+
+// keyDiff is one key whose two answers differ: p from the primary, s from
+// the secondary.
+type keyDiff struct {
+	key  string
+	p, s view
+}
+
+// diverged reports a real divergence that no event in flight explains: both
+// stores hold the same version of the key with different content. Version 0
+// tells nothing (a store without versions).
+func (d keyDiff) diverged() bool { return d.p.ver > 0 && d.p.ver == d.s.ver && !d.p.equal(d.s) }
+
+// moved reports whether either store changed the key between prev and d.
+// Versions tell progress; content tells it too for stores without them.
+func (d keyDiff) moved(prev keyDiff) bool {
+	return d.p.ver != prev.p.ver || d.s.ver != prev.s.ver || !d.p.equal(prev.p) || !d.s.equal(prev.s)
+}
+
+func (d keyDiff) mismatch(entity string, served StoreSide) mismatch {
+	if d.p.live != d.s.live {
+		return mismatch{entity, d.key, missingKind(served, d.p.live)}
+	}
+	return mismatch{entity, d.key, MismatchDiffers}
+}
+
+// normalize reduces a record to its canonical document; a tombstone is not
+// live.
 func normalize(rec stores.Record) ([]byte, bool, error) {
 	if rec.Deleted {
 		return nil, false, nil
@@ -140,6 +204,28 @@ func normalize(rec stores.Record) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("key %q: %w", rec.Key, err)
 	}
 	return doc, true, nil
+}
+
+func viewOf(rec stores.Record) (view, error) {
+	doc, live, err := normalize(rec)
+	if err != nil {
+		return view{}, err
+	}
+	return view{live: live, doc: doc, ver: rec.Version}, nil
+}
+
+// readView turns a Get's answer into a view; rows of another client than
+// owner (when set) count as absent.
+func readView(rec stores.Record, err error, owner string) (view, error) {
+	switch {
+	case absentErr(err):
+		return noRow, nil
+	case err != nil:
+		return view{}, err
+	case owner != "" && rec.Client != owner:
+		return noRow, nil
+	}
+	return viewOf(rec)
 }
 
 func absentErr(err error) bool {
@@ -158,43 +244,28 @@ func missingKind(primarySide StoreSide, primaryHas bool) string {
 	return MismatchMissingLegacy
 }
 
-func compareGet(entity, key string, p, s getOutcome, served StoreSide) (ShadowResult, []mismatch) {
-	var pDoc, sDoc []byte
-	var pHas, sHas bool
-	var err error
-	switch {
-	case absentErr(p.err):
-	case p.err != nil:
+// compareGet compares the two answers of a Get: a match, an error, or one
+// differing key to settle.
+func compareGet(key string, p, s getOutcome) (ShadowResult, []keyDiff) {
+	pv, err := readView(p.rec, p.err, "")
+	if err != nil {
 		return ShadowError, nil
-	default:
-		if pDoc, pHas, err = normalize(p.rec); err != nil {
-			return ShadowError, nil
-		}
 	}
-	switch {
-	case absentErr(s.err):
-	case s.err != nil:
+	sv, err := readView(s.rec, s.err, "")
+	if err != nil {
 		return ShadowError, nil
-	default:
-		if sDoc, sHas, err = normalize(s.rec); err != nil {
-			return ShadowError, nil
-		}
 	}
-	switch {
-	case !pHas && !sHas:
+	if pv.equal(sv) {
 		return ShadowMatch, nil
-	case pHas != sHas:
-		return ShadowMismatch, []mismatch{{entity, key, missingKind(served, pHas)}}
-	case !bytes.Equal(pDoc, sDoc):
-		return ShadowMismatch, []mismatch{{entity, key, MismatchDiffers}}
 	}
-	return ShadowMatch, nil
+	return ShadowMismatch, []keyDiff{{key: key, p: pv, s: sv}}
 }
 
-// compareList compares two pages read with the same range. Tombstones can
-// make the pages cover different key spans, so only keys up to the smaller
-// last key of a full page are compared.
-func compareList(entity string, limit int, p, s listOutcome, served StoreSide) (ShadowResult, []mismatch) {
+// compareList compares two pages read with the same range: a match, an
+// error, or the differing keys to settle, in key order. Tombstones can make
+// the pages cover different key spans, so only keys up to the smaller last
+// key of a full page are compared.
+func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff) {
 	if absentErr(p.err) {
 		p.err = nil
 	}
@@ -213,59 +284,146 @@ func compareList(entity string, limit int, p, s listOutcome, served StoreSide) (
 		}
 	}
 	within := func(k string) bool { return bound == "" || k <= bound }
-	pDocs, err := liveDocs(p.recs, within)
+	pViews, err := pageViews(p.recs, within)
 	if err != nil {
 		return ShadowError, nil
 	}
-	sDocs, err := liveDocs(s.recs, within)
+	sViews, err := pageViews(s.recs, within)
 	if err != nil {
 		return ShadowError, nil
 	}
-	var out []mismatch
-	add := func(key, kind string) {
-		if len(out) < maxMismatchKeysPerRead {
-			out = append(out, mismatch{entity, key, kind})
+	var diffs []keyDiff
+	for k, pv := range pViews {
+		sv, ok := sViews[k]
+		if !ok {
+			sv = noRow
+		}
+		if !pv.equal(sv) {
+			diffs = append(diffs, keyDiff{key: k, p: pv, s: sv})
 		}
 	}
-	mismatched := false
-	for k, pd := range pDocs {
-		sd, ok := sDocs[k]
-		switch {
-		case !ok:
-			mismatched = true
-			add(k, missingKind(served, true))
-		case !bytes.Equal(pd, sd):
-			mismatched = true
-			add(k, MismatchDiffers)
+	for k, sv := range sViews {
+		if _, ok := pViews[k]; !ok && !sv.equal(noRow) {
+			diffs = append(diffs, keyDiff{key: k, p: noRow, s: sv})
 		}
 	}
-	for k := range sDocs {
-		if _, ok := pDocs[k]; !ok {
-			mismatched = true
-			add(k, missingKind(served, false))
-		}
+	if len(diffs) == 0 {
+		return ShadowMatch, nil
 	}
-	if mismatched {
-		return ShadowMismatch, out
-	}
-	return ShadowMatch, nil
+	slices.SortFunc(diffs, func(a, b keyDiff) int { return strings.Compare(a.key, b.key) })
+	return ShadowMismatch, diffs
 }
 
-func liveDocs(recs []stores.Record, within func(string) bool) (map[string][]byte, error) {
-	out := make(map[string][]byte, len(recs))
+// pageViews returns the views of a page's rows within the compared span,
+// tombstones included (not live, but with their version).
+func pageViews(recs []stores.Record, within func(string) bool) (map[string]view, error) {
+	out := make(map[string]view, len(recs))
 	for _, rec := range recs {
 		if !within(rec.Key) {
 			continue
 		}
-		doc, ok, err := normalize(rec)
+		v, err := viewOf(rec)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			out[rec.Key] = doc
-		}
+		out[rec.Key] = v
 	}
 	return out, nil
+}
+
+// settle decides what the first pass's differing keys are. Most are events
+// in flight: one subscription applied a key's newest event and the other
+// not yet. A key is
+//   - a mismatch at once when both stores hold the same version with
+//     different content;
+//   - otherwise re-read on both stores after SettleDelay, up to
+//     SettleChecks times within the budget: equal content settles it (a
+//     match); a difference that did not move since the last look (neither
+//     version nor content changed on either side) is a mismatch; a key
+//     still moving is re-read again, and unsettled when the checks or the
+//     budget run out.
+//
+// Keys beyond SettleKeys are not re-read and count as unsettled. The read's
+// result is mismatch when any key mismatches, else error when a re-read
+// failed, else unsettled when any key is, else match (settled). open is
+// false when the router closed meanwhile.
+func (r *Router) settle(ctx context.Context, deadline time.Time, t *shadowTask, diffs []keyDiff) (res ShadowResult, settled bool, keys []mismatch, open bool) {
+	var confirmed, pending []keyDiff
+	unsettled := 0
+	for _, d := range diffs {
+		switch {
+		case d.diverged():
+			confirmed = append(confirmed, d)
+		case len(pending) < r.settleKeys:
+			pending = append(pending, d)
+		default:
+			unsettled++
+		}
+	}
+	failed := false
+	timer := time.NewTimer(r.settleDelay)
+	timer.Stop()
+	defer timer.Stop()
+checks:
+	for range r.settleChecks {
+		if len(pending) == 0 || failed || time.Until(deadline) <= r.settleDelay {
+			break
+		}
+		timer.Reset(r.settleDelay)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			break checks
+		}
+		var next []keyDiff
+		for i, prev := range pending {
+			cur, err := r.recheck(ctx, t, prev.key)
+			if err != nil {
+				failed = true
+				next = append(next, pending[i:]...)
+				break
+			}
+			switch {
+			case cur.p.equal(cur.s):
+				// settled
+			case cur.diverged() || !cur.moved(prev):
+				confirmed = append(confirmed, cur)
+			default:
+				next = append(next, cur)
+			}
+		}
+		pending = next
+	}
+	if r.base.Err() != nil {
+		return "", false, nil, false
+	}
+	unsettled += len(pending)
+	switch {
+	case len(confirmed) > 0:
+		for _, d := range confirmed[:min(len(confirmed), maxMismatchKeysPerRead)] {
+			keys = append(keys, d.mismatch(t.entity, t.served))
+		}
+		return ShadowMismatch, false, keys, true
+	case failed:
+		return ShadowError, false, nil, true
+	case unsettled > 0:
+		return ShadowUnsettled, false, nil, true
+	}
+	return ShadowMatch, true, nil, true
+}
+
+// recheck reads key again from both stores.
+func (r *Router) recheck(ctx context.Context, t *shadowTask, key string) (keyDiff, error) {
+	d := keyDiff{key: key}
+	rec, err := r.timedGet(ctx, t.primary, t.served, t.entity, key)
+	if d.p, err = readView(rec, err, t.owner); err != nil {
+		return d, err
+	}
+	rec, err = r.timedGet(ctx, t.secondary, t.other, t.entity, key)
+	if d.s, err = readView(rec, err, t.owner); err != nil {
+		return d, err
+	}
+	return d, nil
 }
 
 // mismatchRing keeps the last n samples.

@@ -22,6 +22,14 @@ type ShadowCounts struct {
 	Matches    int64 `json:"matches"`
 	Mismatches int64 `json:"mismatches"`
 	Errors     int64 `json:"errors"`
+	// Settled counts the matches that differed at first and agreed when
+	// the differing keys were read again (events in flight); they are
+	// included in Matches.
+	Settled int64 `json:"settled"`
+	// Unsettled counts shadow reads whose differing keys kept changing
+	// until the re-checks ran out: neither a match nor a mismatch, and not
+	// compared, so they neither open nor close the shadow gate.
+	Unsettled int64 `json:"unsettled"`
 	// Dropped counts shadow reads skipped because too many comparisons
 	// were already running.
 	Dropped int64 `json:"dropped"`
@@ -33,7 +41,8 @@ type ShadowCounts struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
-// Compared returns the shadow reads that were compared.
+// Compared returns the shadow reads that were compared (unsettled ones are
+// not).
 func (c ShadowCounts) Compared() int64 { return c.Matches + c.Mismatches }
 
 // MismatchRate returns Mismatches / Compared, 0 when nothing was compared.
@@ -49,6 +58,8 @@ func (c *ShadowCounts) Add(o ShadowCounts) {
 	c.Matches += o.Matches
 	c.Mismatches += o.Mismatches
 	c.Errors += o.Errors
+	c.Settled += o.Settled
+	c.Unsettled += o.Unsettled
 	c.Dropped += o.Dropped
 	c.TargetReads += o.TargetReads
 	c.TargetErrors += o.TargetErrors
@@ -58,7 +69,7 @@ func (c *ShadowCounts) Add(o ShadowCounts) {
 }
 
 func (c ShadowCounts) isZero() bool {
-	return c.Matches == 0 && c.Mismatches == 0 && c.Errors == 0 && c.Dropped == 0 && c.TargetReads == 0 && c.TargetErrors == 0
+	return c.Matches == 0 && c.Mismatches == 0 && c.Errors == 0 && c.Settled == 0 && c.Unsettled == 0 && c.Dropped == 0 && c.TargetReads == 0 && c.TargetErrors == 0
 }
 
 // ShadowStatsConfig configures the shared shadow counters.
@@ -177,8 +188,13 @@ func (s *ShadowStats) ObserveRead(client string, o ReadObservation) {
 	switch o.Shadow {
 	case ShadowMatch:
 		d.Matches = 1
+		if o.Settled {
+			d.Settled = 1
+		}
 	case ShadowMismatch:
 		d.Mismatches = 1
+	case ShadowUnsettled:
+		d.Unsettled = 1
 	case ShadowError:
 		d.Errors = 1
 	case ShadowDropped:
