@@ -76,7 +76,10 @@ func BenchmarkBackfillPostgres(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dsn := testenv.Postgres(b)
-		copyRate := rawCopy(b, dsn, n)
+		// The raw COPY runs before and after the backfill; the ratio uses
+		// the faster of the two, so a load spike during one COPY cannot
+		// flatter the backfill.
+		copyBefore := rawCopy(b, dsn, n, "raw_copy_before")
 		target, err := stores.Open(ctx, dsn)
 		if err != nil {
 			b.Fatal(err)
@@ -101,6 +104,8 @@ func BenchmarkBackfillPostgres(b *testing.B) {
 			b.Fatalf("inserted %d rows, want %d", rep.Entities[0].Inserted, n)
 		}
 		backfillRate := float64(n) / elapsed.Seconds()
+		copyAfter := rawCopy(b, dsn, n, "raw_copy_after")
+		copyRate := max(copyBefore, copyAfter)
 
 		vstart := time.Now()
 		res, err := Verify(ctx, VerifyConfig{Source: source, Target: target, Entities: []string{"tasks"}, ChunkRows: 10000, State: state})
@@ -117,14 +122,14 @@ func BenchmarkBackfillPostgres(b *testing.B) {
 		b.ReportMetric(verifyRate, "verify-rows/s")
 		fmt.Printf("migrator benchmark: %d rows into PostgreSQL\n", n)
 		fmt.Printf("  backfill: %s, %.0f rows/s\n", elapsed.Round(time.Millisecond), backfillRate)
-		fmt.Printf("  raw COPY: %.0f rows/s\n", copyRate)
-		fmt.Printf("  ratio backfill / raw COPY: %.2fx (goal >= 0.5x)\n", backfillRate/copyRate)
+		fmt.Printf("  raw COPY: %.0f rows/s before, %.0f rows/s after the backfill\n", copyBefore, copyAfter)
+		fmt.Printf("  ratio backfill / faster raw COPY: %.2fx (goal >= 0.5x)\n", backfillRate/copyRate)
 		fmt.Printf("  verify:   %s, %.0f rows/s (both stores, checksums)\n", velapsed.Round(time.Millisecond), verifyRate)
 	}
 }
 
 // rawCopy loads the data set into a plain table with COPY and returns rows/s.
-func rawCopy(b *testing.B, dsn string, n int) float64 {
+func rawCopy(b *testing.B, dsn string, n int, table string) float64 {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -134,8 +139,8 @@ func rawCopy(b *testing.B, dsn string, n int) float64 {
 	// The same shape as a store table (primary key and client index), so
 	// the ratio measures the backfill, not a cheaper table.
 	for _, ddl := range []string{
-		`CREATE TABLE raw_copy (key text COLLATE "C" PRIMARY KEY, client text NOT NULL, version bigint NOT NULL, deleted boolean NOT NULL, data jsonb, updated_at timestamptz NOT NULL)`,
-		`CREATE INDEX ON raw_copy (client, key)`,
+		`CREATE TABLE ` + table + ` (key text COLLATE "C" PRIMARY KEY, client text NOT NULL, version bigint NOT NULL, deleted boolean NOT NULL, data jsonb, updated_at timestamptz NOT NULL)`,
+		`CREATE INDEX ON ` + table + ` (client, key)`,
 	} {
 		if _, err := conn.Exec(ctx, ddl); err != nil {
 			b.Fatal(err)
@@ -144,7 +149,7 @@ func rawCopy(b *testing.B, dsn string, n int) float64 {
 	now := time.Now()
 	i := 0
 	start := time.Now()
-	copied, err := conn.CopyFrom(ctx, pgx.Identifier{"raw_copy"}, []string{"key", "client", "version", "deleted", "data", "updated_at"},
+	copied, err := conn.CopyFrom(ctx, pgx.Identifier{table}, []string{"key", "client", "version", "deleted", "data", "updated_at"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i == n {
 				return nil, nil
