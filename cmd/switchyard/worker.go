@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/term"
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
@@ -75,7 +77,7 @@ func (f *workerFlags) register(fs *cli.FlagSet) {
 	fs.DurationVar(&f.retryMin, "retry-min", 200*time.Millisecond, "first delay after a failed batch")
 	fs.DurationVar(&f.retryMax, "retry-max", 10*time.Second, "longest delay after failed batches")
 	fs.StringVar(&f.httpAddr, "http", ":9090", "address of /metrics, /healthz and /readyz; empty disables")
-	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
+	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: json, text, or auto (text on a terminal, json otherwise)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&f.doEnsure, "ensure", false, "create or update the stream, dead-letter stream and consumer at start")
 	fs.DurationVar(&f.ledgerRetention, "ledger-retention", 7*24*time.Hour, "how long the store remembers applied event ids; must outlast any producer retry; 0 disables pruning")
@@ -167,7 +169,10 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
+	if f.logFormat != "auto" && f.logFormat != "json" && f.logFormat != "text" {
+		return cli.Usagef("--log-format %q is not one of auto, json, text", f.logFormat)
+	}
+	log, err := cli.NewLogger(stderr, logFormatFor(f.logFormat, stderr), f.logLevel)
 	if err != nil {
 		return err
 	}
@@ -228,6 +233,18 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	log.Info("worker exited", "applied", st.Applied, "skipped", st.Skipped, "duplicates", st.Duplicates,
 		"dead_lettered", st.DeadLettered, "failed_batches", st.FailedBatches)
 	return runErr
+}
+
+// logFormatFor resolves "auto": readable text for a person at a terminal,
+// JSON lines for a container's log collector.
+func logFormatFor(format string, w io.Writer) string {
+	if format != "auto" {
+		return format
+	}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return "text"
+	}
+	return "json"
 }
 
 // stoppedBeforeReady turns a start-up error caused by SIGTERM into a clean
