@@ -51,6 +51,9 @@ func TestPeakRSS(t *testing.T) {
 	if err != nil || cpu < 0 {
 		t.Fatalf("cpuTime of the test process: %v, %v", cpu, err)
 	}
+	if _, found := commandCPU("no-such-command-here"); found {
+		t.Fatal("commandCPU found a process that does not exist")
+	}
 	if _, err := peakRSS(-1); err == nil {
 		t.Fatal("peakRSS of no process succeeded")
 	}
@@ -125,7 +128,7 @@ func TestPerMessageAndRawCeiling(t *testing.T) {
 	if !strings.Contains(rawDSN, "search_path=switchyard_bench_") {
 		t.Fatalf("schema DSN %s", rawDSN)
 	}
-	elapsed, err = rawInto(ctx, cfg, rawDSN)
+	elapsed, _, err = rawInto(ctx, cfg, rawDSN)
 	if err != nil || elapsed <= 0 {
 		t.Fatalf("raw ceiling: %v, %v", elapsed, err)
 	}

@@ -19,6 +19,17 @@ type Measurement struct {
 	// CPU is the worker process's user and system time (worker runs only):
 	// what the worker itself costs, apart from the database and the broker.
 	CPU time.Duration `json:"cpu_ns,omitempty"`
+	// DatabaseCPU is the CPU time the local PostgreSQL server spent during
+	// the run (zero when it runs on another host).
+	DatabaseCPU time.Duration `json:"database_cpu_ns,omitempty"`
+}
+
+// DatabaseCPUPerEvent is the local database server's CPU time per event.
+func (m Measurement) DatabaseCPUPerEvent() time.Duration {
+	if m.Events == 0 {
+		return 0
+	}
+	return m.DatabaseCPU / time.Duration(m.Events)
 }
 
 // CPUPerEvent is the worker's own CPU time per event.
@@ -116,6 +127,10 @@ func (r Report) Print(w io.Writer) {
 	if r.BacklogDepth > 0 {
 		row(fmt.Sprintf("postgres: worker, %d backlog", r.BacklogDepth), r.Backlog, fmt.Sprintf("peak RSS %.0f MiB", r.PeakRSSMegabytes()),
 			fmt.Sprintf("<= %d MiB", TargetPeakRSSMegabytes), verdict(r.PeakRSSMegabytes() <= TargetPeakRSSMegabytes))
+	}
+	if r.Postgres.DatabaseCPU > 0 {
+		fmt.Fprintf(tw, "postgres: server CPU per event\t\t\t\tworker %v, per message %v, raw %v\t\t\n",
+			r.Postgres.DatabaseCPUPerEvent(), r.PostgresPerMessage.DatabaseCPUPerEvent(), r.PostgresRaw.DatabaseCPUPerEvent())
 	}
 	fmt.Fprintf(tw, "postgres: worker process (main run)\t\t\t\tpeak RSS %.0f MiB, CPU %v/event (%.0f%% of one core)\t\t\n",
 		float64(r.Postgres.PeakRSS)/(1<<20), r.Postgres.CPUPerEvent(), 100*ratio(r.Postgres.CPU.Seconds(), r.Postgres.Elapsed.Seconds()))

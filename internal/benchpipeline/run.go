@@ -58,8 +58,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			return err
 		}
 		defer sink.Close()
+		db := startDatabaseCPU()
 		n, elapsed, err := perMessage(ctx, b, "bench-per-message", sink, cfg.PerMessageEvents)
-		rep.PostgresPerMessage = Measurement{Events: n, Elapsed: elapsed}
+		rep.PostgresPerMessage = Measurement{Events: n, Elapsed: elapsed, DatabaseCPU: db()}
 		return err
 	}); err != nil {
 		return rep, err
@@ -67,8 +68,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	// 3. The raw ceiling: the same batches, no NATS.
 	logf("postgres: raw ceiling, %d events", cfg.Events)
 	if err := withPostgres(ctx, cfg, func(dsn string) error {
-		elapsed, err := rawInto(ctx, cfg, dsn)
-		rep.PostgresRaw = Measurement{Events: cfg.Events, Elapsed: elapsed}
+		elapsed, dbCPU, err := rawInto(ctx, cfg, dsn)
+		rep.PostgresRaw = Measurement{Events: cfg.Events, Elapsed: elapsed, DatabaseCPU: dbCPU}
 		return err
 	}); err != nil {
 		return rep, err
@@ -86,7 +87,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		rep.SQLite = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU}
 		logf("sqlite: raw ceiling, %d events", cfg.Events)
-		elapsed, err := rawInto(ctx, cfg, "sqlite:"+filepath.Join(dir, "raw.db"))
+		elapsed, _, err := rawInto(ctx, cfg, "sqlite:"+filepath.Join(dir, "raw.db"))
 		if err != nil {
 			return rep, err
 		}
@@ -119,19 +120,24 @@ func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, tar
 			return err
 		}
 		run, err := runWorker(ctx, cfg, b, consumer, dsn, uint64(target), limit)
-		m = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU}
+		m = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU, DatabaseCPU: run.DatabaseCPU}
 		return err
 	})
 	return m, err
 }
 
-func rawInto(ctx context.Context, cfg Config, dsn string) (time.Duration, error) {
+// rawInto runs the raw ceiling into dsn and returns its time and the local
+// PostgreSQL server's CPU time meanwhile, read before the store's
+// connections (and so their server processes) close.
+func rawInto(ctx context.Context, cfg Config, dsn string) (time.Duration, time.Duration, error) {
 	sink, err := stores.Open(ctx, dsn)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer sink.Close()
-	return rawCeiling(ctx, cfg, sink)
+	db := startDatabaseCPU()
+	elapsed, err := rawCeiling(ctx, cfg, sink)
+	return elapsed, db(), err
 }
 
 // withPostgres runs fn with a DSN of a fresh schema, dropped afterwards.
@@ -142,4 +148,18 @@ func withPostgres(ctx context.Context, cfg Config, fn func(dsn string) error) er
 	}
 	defer drop()
 	return fn(dsn)
+}
+
+// startDatabaseCPU starts measuring the local PostgreSQL server's CPU time;
+// the returned function reports what it used since (zero when it is not
+// on this host).
+func startDatabaseCPU() func() time.Duration {
+	before, ok := commandCPU("postgres")
+	return func() time.Duration {
+		after, ok2 := commandCPU("postgres")
+		if !ok || !ok2 || after < before {
+			return 0
+		}
+		return after - before
+	}
 }

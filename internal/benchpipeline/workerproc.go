@@ -15,11 +15,14 @@ import (
 
 // workerRun is what one worker process did.
 type workerRun struct {
-	Events   uint64
-	Elapsed  time.Duration
-	PeakRSS  uint64        // bytes, VmHWM
-	CPU      time.Duration // user + system time of the worker process
-	Finished bool          // reached the target before the time limit
+	Events  uint64
+	Elapsed time.Duration
+	PeakRSS uint64        // bytes, VmHWM
+	CPU     time.Duration // user + system time of the worker process
+	// DatabaseCPU is the local PostgreSQL server's CPU time during the run,
+	// read while the worker's connections are still open.
+	DatabaseCPU time.Duration
+	Finished    bool // reached the target before the time limit
 }
 
 // EventsPerSec is the apply rate of the run.
@@ -65,6 +68,7 @@ func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string,
 	}
 
 	var run workerRun
+	db := startDatabaseCPU()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	deadline := begin.Add(limit)
@@ -91,6 +95,7 @@ func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string,
 		run.Events, run.Elapsed = floor, time.Since(begin)
 		if floor >= target || time.Now().After(deadline) {
 			run.Finished = floor >= target
+			run.DatabaseCPU = db()
 			stop()
 			return run, nil
 		}
