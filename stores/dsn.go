@@ -69,10 +69,21 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 	}
 	st, err := open(ctx, resolved)
 	if err != nil {
-		return nil, fmt.Errorf("store %s: %s", Redact(dsn), scrub(err.Error(), resolved, dsn))
+		return nil, &openError{msg: fmt.Sprintf("store %s: %s", Redact(dsn), scrub(err.Error(), resolved, dsn)), err: err}
 	}
 	return st, nil
 }
+
+// openError carries an adapter's error with every secret scrubbed from its
+// message, while errors.Is and errors.As still see the adapter's error chain
+// (ErrTransient, ErrSchemaMismatch, driver types).
+type openError struct {
+	msg string
+	err error
+}
+
+func (e *openError) Error() string { return e.msg }
+func (e *openError) Unwrap() error { return e.err }
 
 // scrub removes any secret the resolved DSN carries from a driver's message.
 func scrub(msg, resolved, original string) string {

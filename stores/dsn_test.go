@@ -1,0 +1,43 @@
+package stores
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestOpenKeepsTheErrorChainAndHidesTheSecret(t *testing.T) {
+	Register("failing-test", func(ctx context.Context, dsn string) (Store, error) {
+		return nil, Transient(fmt.Errorf("dial %s: connection refused", dsn))
+	})
+	t.Setenv("SY_TEST_PW", "hunter2")
+	_, err := Open(context.Background(), "failing-test://user:${env:SY_TEST_PW}@db:1/x")
+	if err == nil {
+		t.Fatal("Open succeeded")
+	}
+	if !IsTransient(err) {
+		t.Errorf("Open lost the adapter's error chain: %v", err)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("Open's error shows the password: %v", err)
+	}
+	if _, err := Open(context.Background(), "nosuch://x"); !errors.Is(err, ErrUnknownScheme) {
+		t.Errorf("unknown scheme: %v", err)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	cases := map[string]string{
+		"postgres://u:secret@h:5432/db?sslmode=disable": "postgres://u:xxxxx@h:5432/db?sslmode=disable",
+		"sqlserver://sa:pw@h:1433?database=x":           "sqlserver://sa:xxxxx@h:1433?database=x",
+		"postgres://h/db?password=secret&x=1":           "postgres://h/db?password=xxxxx&x=1",
+		"sqlite:/tmp/a.db":                              "sqlite:/tmp/a.db",
+	}
+	for in, want := range cases {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
