@@ -49,6 +49,13 @@ type Plan struct {
 	// EventIDs are the ledger ids of the surviving writes; the adapter checks
 	// and records them in the apply transaction and drops any already there.
 	EventIDs []string
+	// SupersededEventIDs are the ledger ids of writes that lost to a higher
+	// version of the same key within the call. The adapter records them in
+	// the same transaction without counting them (they are already counted
+	// as Skipped): a producer's late retry of such an event, stored with a
+	// new and higher stream sequence, must be dropped as a duplicate rather
+	// than overwrite the newer state.
+	SupersededEventIDs []string
 	// Result counts what planning already decided: writes that lost to a
 	// higher version of the same key in the call, and repeated event ids.
 	Result ApplyResult
@@ -115,6 +122,20 @@ func NewPlan(writes []Write) *Plan {
 			p.EventIDs = append(p.EventIDs, id)
 		}
 	}
+	for i, w := range writes {
+		if !keep[i] || w.EventID == "" {
+			continue
+		}
+		s := winners[entityKey{w.Entity, w.Key}]
+		winner := s.live
+		if winner < 0 {
+			winner = s.absent
+		}
+		if i != winner {
+			p.SupersededEventIDs = append(p.SupersededEventIDs, w.EventID)
+		}
+	}
+	sort.Strings(p.SupersededEventIDs)
 	for entity, ws := range p.Writes {
 		p.Entities = append(p.Entities, entity)
 		sort.Slice(ws, func(a, b int) bool { return ws[a].Key < ws[b].Key })

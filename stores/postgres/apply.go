@@ -93,6 +93,13 @@ func (s *Store) applyPlan(ctx context.Context, plan *stores.Plan) (stores.ApplyR
 			stmts = append(stmts, statement{entity, len(group.writes), withID})
 		}
 	}
+	if len(plan.SupersededEventIDs) > 0 {
+		// Writes that lost to a higher version in this call: their ids go
+		// into the ledger too, so a late retry of one is a duplicate.
+		batch.Queue(`INSERT INTO `+s.ledger+` (event_id)
+SELECT id FROM unnest($1::text[]) AS u(id) ORDER BY id
+ON CONFLICT (event_id) DO NOTHING`, plan.SupersededEventIDs)
+	}
 	br := s.pool.SendBatch(ctx, batch)
 	for _, st := range stmts {
 		var fresh, applied int
@@ -113,6 +120,12 @@ func (s *Store) applyPlan(ctx context.Context, plan *stores.Plan) (stores.ApplyR
 		result.Duplicates += duplicates
 		result.Applied += applied
 		result.Skipped += st.count - applied - duplicates
+	}
+	if len(plan.SupersededEventIDs) > 0 {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return stores.ApplyResult{}, fmt.Errorf("ledger: %w", err)
+		}
 	}
 	if err := br.Close(); err != nil {
 		return stores.ApplyResult{}, err

@@ -16,7 +16,7 @@ import (
 // without event ids only. Such a plan can go through COPY, which inserts
 // rows in bulk at about twice the rate of INSERT ... ON CONFLICT.
 func copyable(plan *stores.Plan) bool {
-	if len(plan.EventIDs) > 0 {
+	if len(plan.EventIDs)+len(plan.SupersededEventIDs) > 0 {
 		return false
 	}
 	for _, ws := range plan.Writes {

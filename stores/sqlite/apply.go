@@ -77,8 +77,8 @@ func (s *Store) applyPlan(ctx context.Context, plan *stores.Plan) (stores.ApplyR
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
-	if len(plan.EventIDs) > 0 {
-		seen, err := recordEventIDs(ctx, tx, plan.EventIDs, now)
+	if len(plan.EventIDs)+len(plan.SupersededEventIDs) > 0 {
+		seen, err := recordEventIDs(ctx, tx, plan.EventIDs, plan.SupersededEventIDs, now)
 		if err != nil {
 			return result, err
 		}
@@ -125,12 +125,13 @@ func (s *Store) applyPlan(ctx context.Context, plan *stores.Plan) (stores.ApplyR
 // time order.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
-// recordEventIDs inserts the ids into the ledger and returns the ones that
-// were there already.
-func recordEventIDs(ctx context.Context, tx *sql.Tx, ids []string, now string) (map[string]bool, error) {
+// recordEventIDs inserts the ids of the surviving writes and of the
+// superseded ones into the ledger, in one statement, and returns the ids of
+// surviving writes that were there already.
+func recordEventIDs(ctx context.Context, tx *sql.Tx, ids, superseded []string, now string) (map[string]bool, error) {
 	var buf []byte
 	buf = append(buf, '[')
-	for i, id := range ids {
+	for i, id := range append(ids[:len(ids):len(ids)], superseded...) {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
@@ -157,12 +158,12 @@ RETURNING event_id`, string(buf), now)
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	if len(inserted) == len(ids) {
-		return nil, nil
-	}
-	seen := make(map[string]bool, len(ids)-len(inserted))
+	var seen map[string]bool
 	for _, id := range ids {
 		if !inserted[id] {
+			if seen == nil {
+				seen = make(map[string]bool)
+			}
 			seen[id] = true
 		}
 	}

@@ -287,3 +287,18 @@ func testConcurrency(t *testing.T, open Opener) {
 		wantRow(t, st, "race", key, versions, deleted, fmt.Sprintf(`{"k":%d,"v":%d}`, k, versions))
 	}
 }
+
+// testLedgerSuperseded: an event that lost to a higher version of its key
+// within one call is in the ledger too, so a producer's late retry of it
+// (a new, higher stream sequence) cannot bring back its older state.
+func testLedgerSuperseded(t *testing.T, open Opener) {
+	st := open(t)
+	res := apply(t, st,
+		withID(upsert("task", "k", 5, `{"state":"older"}`), "ev-older"),
+		withID(upsert("task", "k", 7, `{"state":"newer"}`), "ev-newer"),
+	)
+	wantResult(t, "two events of one key", res, stores.ApplyResult{Applied: 1, Skipped: 1})
+	res = apply(t, st, withID(upsert("task", "k", 9, `{"state":"older"}`), "ev-older"))
+	wantResult(t, "late retry of the superseded event", res, stores.ApplyResult{Duplicates: 1})
+	wantRow(t, st, "task", "k", 7, false, `{"state":"newer"}`)
+}

@@ -23,6 +23,7 @@ func Run(t *testing.T, open Opener) {
 		{"IdempotentReapply", testIdempotentReapply},
 		{"VersionsInOneBatch", testVersionsInOneBatch},
 		{"Ledger", testLedger},
+		{"LedgerSuperseded", testLedgerSuperseded},
 		{"SeveralEntities", testSeveralEntities},
 		{"Rejection", testRejection},
 		{"Get", testGet},
