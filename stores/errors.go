@@ -48,8 +48,8 @@ func Reject(i int, w Write, format string, args ...any) *RejectError {
 // transientError marks an error as transient while keeping its chain.
 type transientError struct{ err error }
 
-func (e transientError) Error() string { return e.err.Error() }
-func (e transientError) Unwrap() error { return e.err }
+func (e transientError) Error() string        { return e.err.Error() }
+func (e transientError) Unwrap() error        { return e.err }
 func (e transientError) Is(target error) bool { return target == ErrTransient }
 
 // Transient marks err as transient. Adapters call it on errors their driver

@@ -284,8 +284,8 @@ func flagsGet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			fmt.Fprintf(stdout, "override:  set %s by %s: %s%s\n", ov.UpdatedAt.Format(time.RFC3339), ov.Actor, ov.Reason, forced)
 		}
-		fmt.Fprintf(stdout, "shadow:    %d compared, %d mismatched, %d errors, %d dropped; target reads %d (%d failed)\n",
-			o.Stats.Compared(), o.Stats.Mismatches, o.Stats.Errors, o.Stats.Dropped, o.Stats.TargetReads, o.Stats.TargetErrors)
+		fmt.Fprintf(stdout, "shadow:    %d compared, %d mismatched, %d errors, %d dropped, %d settled in flight, %d unsettled; target reads %d (%d failed)\n",
+			o.Stats.Compared(), o.Stats.Mismatches, o.Stats.Errors, o.Stats.Dropped, o.Stats.Settled, o.Stats.Unsettled, o.Stats.TargetReads, o.Stats.TargetErrors)
 		fmt.Fprintln(stdout, "gates:")
 		for _, c := range o.Gates.Conditions {
 			mark := "FAIL"

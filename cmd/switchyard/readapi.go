@@ -51,6 +51,8 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	budget := fs.Duration("shadow-budget", 2*time.Second, "time a background shadow read may take before it counts as an error")
 	inFlight := fs.Int("max-shadow-in-flight", 64, "concurrent shadow reads; beyond it shadow reads are dropped and counted")
 	samples := fs.Int("mismatch-samples", 100, "recent mismatching keys kept for /v1/_mismatches")
+	settleDelay := fs.Duration("settle-delay", 250*time.Millisecond, "wait before a differing key is read again, so events in flight land first; raise it above the subscriptions' usual lag")
+	settleChecks := fs.Int("settle-checks", 3, "re-reads of a key that keeps changing before it counts as unsettled")
 	repair := fs.Bool("repair", false, "re-copy a mismatching key from legacy to the target after a shadow mismatch")
 	rollbackRate := fs.Float64("auto-rollback-error-rate", 0, "roll a client back to legacy when this share (0..1) of its target reads fail; 0 disables")
 	rollbackMin := fs.Int64("auto-rollback-min-reads", 20, "target reads in a window before the error rate counts")
@@ -122,6 +124,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg := flags.RouterConfig{
 		Flags: provider, Legacy: legacy, Target: target, Registerer: reg,
 		ShadowBudget: *budget, MaxShadowInFlight: *inFlight, MismatchSamples: *samples,
+		SettleDelay: *settleDelay, SettleChecks: *settleChecks,
 		Observers: []flags.ClientObserver{env.shadow, env.registry},
 		Logger:    log,
 	}
