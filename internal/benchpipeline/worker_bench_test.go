@@ -1,0 +1,75 @@
+package benchpipeline
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/workers"
+)
+
+// BenchmarkWorker runs the worker runtime in process (so -cpuprofile sees
+// it) on a backlog of b.N events into SQLite and PostgreSQL, and reports
+// events/s. The bench-pipeline command measures the real process; this is
+// the short version, and the one to profile:
+//
+//	go test -run '^$' -bench Worker/postgres -benchtime 50000x -cpuprofile cpu.out ./internal/benchpipeline
+func BenchmarkWorker(b *testing.B) {
+	run := func(b *testing.B, dsn string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		br, err := startBroker(ctx, filepath.Join(b.TempDir(), "nats"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer br.close()
+		n := max(b.N, 1000)
+		if err := br.fill(ctx, 0, n, max(n/4, 1), 300); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := br.consumer(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		sink, err := stores.Open(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sink.Close()
+		w, err := workers.New(br.js, sink, workers.Config{Stream: streamName, Consumer: "bench"}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		b.ResetTimer()
+		begin := time.Now()
+		go func() { done <- w.Run(runCtx) }()
+		for {
+			floor, err := br.ackFloor(ctx, "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if floor >= uint64(n) {
+				break
+			}
+			select {
+			case err := <-done:
+				b.Fatalf("worker stopped: %v", err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		elapsed := time.Since(begin)
+		b.StopTimer()
+		stop()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+		b.ReportMetric(0, "ns/op")
+	}
+	b.Run("sqlite", func(b *testing.B) { run(b, "sqlite:"+filepath.Join(b.TempDir(), "w.db")) })
+	b.Run("postgres", func(b *testing.B) { run(b, testenv.Postgres(b)) })
+}
