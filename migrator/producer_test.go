@@ -98,7 +98,11 @@ func (p *producer) mutate(ctx context.Context, n, keys int) error {
 	for range n {
 		evs = append(evs, p.event(fmt.Sprintf("t%05d", p.rng.IntN(keys)), p.rng.IntN(5) == 0))
 	}
-	return p.publish(ctx, evs)
+	// Stopping the producer must not abandon a batch half published: the
+	// model would then miss events the stream holds.
+	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return p.publish(pubCtx, evs)
 }
 
 // run mutates continuously, about perTick events every 10 ms, until ctx ends.
@@ -110,7 +114,7 @@ func (p *producer) run(ctx context.Context, perTick, keys int) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			if err := p.mutate(ctx, perTick, keys); err != nil && ctx.Err() == nil {
+			if err := p.mutate(ctx, perTick, keys); err != nil {
 				return err
 			}
 		}
