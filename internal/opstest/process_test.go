@@ -43,6 +43,9 @@ func startProcess(t *testing.T, env []string, args ...string) (*exec.Cmd, *locke
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("output of switchyard %s:\n%s", strings.Join(args, " "), out.String())
+		}
 	})
 	return cmd, out
 }
