@@ -20,6 +20,7 @@ type Metrics struct {
 	batchSize     *prometheus.HistogramVec
 	batchDuration *prometheus.HistogramVec
 	lag           *prometheus.GaugeVec
+	deadLetters   *prometheus.GaugeVec
 }
 
 // NewMetrics creates the worker series and registers them on reg (never the
@@ -57,6 +58,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "switchyard_consumer_lag", Help: "Messages the subscription has not yet acknowledged (pending plus ack pending).",
 		}, sub),
+		deadLetters: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "switchyard_dead_letters", Help: "Dead letters of the subscription waiting in the dead-letter stream (replay or purge them).",
+		}, sub),
 	}
 	var err error
 	if m.applied, err = register(reg, m.applied); err != nil {
@@ -81,6 +85,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	if m.lag, err = register(reg, m.lag); err != nil {
+		return nil, err
+	}
+	if m.deadLetters, err = register(reg, m.deadLetters); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -138,6 +145,11 @@ func (m *Metrics) Middleware(subscription string) Middleware {
 			return nil
 		}
 	}
+}
+
+// SetDeadLetters records the dead-letter depth of subscription.
+func (m *Metrics) SetDeadLetters(subscription string, depth uint64) {
+	m.deadLetters.WithLabelValues(subscription).Set(float64(depth))
 }
 
 // SetLag records the lag of subscription.

@@ -92,6 +92,15 @@ func TestMetricsSeriesAreExported(t *testing.T) {
 		}
 		return false, "no lag series yet"
 	})
+	waitFor(t, func() (bool, string) {
+		families, _ := reg.Gather()
+		for _, f := range families {
+			if f.GetName() == "switchyard_dead_letters" {
+				return true, ""
+			}
+		}
+		return false, "no dead-letter depth series yet"
+	})
 	sink.setFail(errStoreDown)
 	e.publish(manyUpserts(3, "c")...)
 	waitFor(t, func() (bool, string) {

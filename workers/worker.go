@@ -282,7 +282,8 @@ func (w *Worker) ack(b *Batch) {
 	}
 }
 
-// refreshLag reads the consumer's lag every LagInterval until ctx ends.
+// refreshLag reads the consumer's lag, and the depth of its dead letters,
+// every LagInterval until ctx ends.
 func (w *Worker) refreshLag(ctx context.Context, consumer jetstream.Consumer) {
 	t := time.NewTicker(w.cfg.LagInterval)
 	defer t.Stop()
@@ -297,6 +298,13 @@ func (w *Worker) refreshLag(ctx context.Context, consumer jetstream.Consumer) {
 			}
 		} else if ctx.Err() == nil {
 			w.log.Debug("reading consumer lag failed", "err", err)
+		}
+		if w.metrics != nil {
+			if depth, err := subscriptions.DeadLetterDepth(ctx, w.js, w.cfg.Stream, w.cfg.Consumer); err == nil {
+				w.metrics.SetDeadLetters(w.cfg.Consumer, depth)
+			} else if ctx.Err() == nil {
+				w.log.Debug("reading dead-letter depth failed", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
