@@ -121,6 +121,9 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := provider.RegisterMetrics(reg); err != nil {
 		return err
 	}
+	if err := flags.RegisterStageMetrics(reg, env.store, 0); err != nil {
+		return err
+	}
 	cfg := flags.RouterConfig{
 		Flags: provider, Legacy: legacy, Target: target, Registerer: reg,
 		ShadowBudget: *budget, MaxShadowInFlight: *inFlight, MismatchSamples: *samples,
