@@ -29,8 +29,9 @@ var demoUsers = []struct {
 }{{"operator", console.RoleOperator}, {"viewer", console.RoleViewer}}
 
 // startConsole serves the support console on cfg.ConsoleAddr with the demo
-// users and returns their passwords (name → password).
-func startConsole(ctx context.Context, cfg Config, js jetstream.JetStream, cp *controlplane.ControlPlane,
+// users and returns their passwords (name → password). The console shows the
+// mismatching keys the read demo's router sampled.
+func startConsole(ctx context.Context, cfg Config, js jetstream.JetStream, cp *controlplane.ControlPlane, mismatches flagsadapter.MismatchSource,
 	spawn func(string, func(context.Context) error)) (map[string]string, error) {
 	passwords, err := demoPasswords(filepath.Join(cfg.Dir, "console-passwords"))
 	if err != nil {
@@ -51,7 +52,7 @@ func startConsole(ctx context.Context, cfg Config, js jetstream.JetStream, cp *c
 		return nil, err
 	}
 	handler, err := console.New(console.Deps{
-		Flags:  flagsadapter.New(cp.Flags, cp.Shadow),
+		Flags:  flagsadapter.New(cp.Flags, cp.Shadow).WithMismatches(mismatches),
 		Status: &migrationstatus.Source{State: cp.State, JS: js, Stream: Stream, Flags: cp.Flags},
 		Users:  users,
 		Log:    cfg.Log.With("component", "console"),

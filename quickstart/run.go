@@ -127,7 +127,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer reads.close()
 
 	if cfg.ConsoleAddr != "off" {
-		users, err := startConsole(runCtx, cfg, js, cp, spawn)
+		users, err := startConsole(runCtx, cfg, js, cp, reads.router, spawn)
 		if err != nil {
 			stop()
 			wg.Wait()
