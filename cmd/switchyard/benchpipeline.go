@@ -42,6 +42,7 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.IntVar(&cfg.PerMessageEvents, "per-message-events", 10_000, "events applied one per transaction for the comparison")
 	fs.IntVar(&cfg.BatchSize, "batch-size", 500, "worker batch size")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 2, "batches the worker applies at once")
+	fs.IntVar(&cfg.Rounds, "rounds", 2, "alternating rounds of the PostgreSQL worker run and raw ceiling; the best of each counts")
 	fs.BoolVar(&cfg.SkipSQLite, "skip-sqlite", false, "do not measure SQLite")
 	fs.StringVar(&cfg.Dir, "dir", "", "folder for the embedded server and SQLite files (default: a temporary one)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")

@@ -40,6 +40,9 @@ type Config struct {
 	// BatchSize and Concurrency are passed to the worker and used by the raw
 	// ceiling; defaults 500 and 2.
 	BatchSize, Concurrency int
+	// Rounds is how many times the PostgreSQL worker run and the raw
+	// ceiling are measured, alternating; the best of each counts. Default 2.
+	Rounds int
 	// SkipSQLite skips the SQLite run.
 	SkipSQLite bool
 	// Dir holds the embedded server's store and the SQLite file; default a
@@ -78,6 +81,9 @@ func (c Config) WithDefaults() Config {
 	if c.Concurrency == 0 {
 		c.Concurrency = 2
 	}
+	if c.Rounds == 0 {
+		c.Rounds = 2
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
@@ -101,6 +107,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("bench: backlog %d must be at least events (%d)", c.Backlog, c.Events)
 	case c.PerMessageEvents < 1 || c.PerMessageEvents > c.Events:
 		return fmt.Errorf("bench: per-message events %d must be between 1 and events (%d)", c.PerMessageEvents, c.Events)
+	case c.Rounds < 1:
+		return fmt.Errorf("bench: rounds %d must be positive", c.Rounds)
 	case c.BatchSize < 1 || c.Concurrency < 1:
 		return fmt.Errorf("bench: batch size and concurrency must be positive")
 	}
