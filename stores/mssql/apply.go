@@ -151,15 +151,21 @@ type batchRow struct {
 	IfAbsent bool    `json:"a"`
 }
 
+// batch is the @batch parameter. Superseded holds the ledger ids of writes
+// that lost to a higher version of their key in the call: they are recorded
+// but never counted. It is left out when empty, and OPENJSON reads a
+// missing path as no rows.
 type batch struct {
-	EventIDs []string     `json:"ids"`
-	Entities [][]batchRow `json:"e"`
+	EventIDs   []string     `json:"ids"`
+	Superseded []string     `json:"sup,omitempty"`
+	Entities   [][]batchRow `json:"e"`
 }
 
 // batchPayload encodes the whole plan as the one @batch parameter: the
-// ledger ids, then the rows of each entity in plan.Entities order.
+// ledger ids of the surviving writes and of the superseded ones, then the
+// rows of each entity in plan.Entities order.
 func batchPayload(plan *stores.Plan) (string, error) {
-	b := batch{EventIDs: plan.EventIDs, Entities: make([][]batchRow, len(plan.Entities))}
+	b := batch{EventIDs: plan.EventIDs, Superseded: plan.SupersededEventIDs, Entities: make([][]batchRow, len(plan.Entities))}
 	if b.EventIDs == nil {
 		b.EventIDs = []string{}
 	}
@@ -192,6 +198,10 @@ func batchPayload(plan *stores.Plan) (string, error) {
 //     timeout included;
 //   - ledger rows are read WITH (UPDLOCK, HOLDLOCK) so two workers holding
 //     the same event id serialize, and the second counts a duplicate;
+//   - the ids of superseded writes ([s] = 1) are read and recorded with the
+//     others, so a late retry of one is a duplicate, but are never counted
+//     as duplicates themselves (the plan counted them as skipped), whether
+//     or not the ledger already holds them;
 //   - each MERGE runs WITH (HOLDLOCK) on a source that has one row per key
 //     (the plan already collapsed them), joins on the key only, and keeps
 //     the version fence and the IfAbsent rule in WHEN MATCHED AND, never in
@@ -208,12 +218,13 @@ func applyStatement(schema string, entities []string) string {
 	sb.WriteString(`SET XACT_ABORT ON;
 SET NOCOUNT ON;
 DECLARE @applied BIGINT = 0, @duplicates BIGINT = 0;
-DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL PRIMARY KEY);
-DECLARE @seen TABLE ([id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL PRIMARY KEY);
-INSERT INTO @ids ([id]) SELECT CAST(j.[value] AS NVARCHAR(255)) FROM OPENJSON(@batch, N'$.ids') AS j;
+DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL PRIMARY KEY, [s] BIT NOT NULL);
+DECLARE @seen TABLE ([id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL PRIMARY KEY, [s] BIT NOT NULL);
+INSERT INTO @ids ([id], [s]) SELECT CAST(j.[value] AS NVARCHAR(255)), 0 FROM OPENJSON(@batch, N'$.ids') AS j
+UNION ALL SELECT CAST(j.[value] AS NVARCHAR(255)), 1 FROM OPENJSON(@batch, N'$.sup') AS j;
 BEGIN TRANSACTION;
-INSERT INTO @seen ([id]) SELECT l.[id] FROM ` + ledger + ` AS l WITH (UPDLOCK, HOLDLOCK) JOIN @ids AS i ON l.[id] = i.[id];
-SET @duplicates = @@ROWCOUNT;
+INSERT INTO @seen ([id], [s]) SELECT l.[id], i.[s] FROM ` + ledger + ` AS l WITH (UPDLOCK, HOLDLOCK) JOIN @ids AS i ON l.[id] = i.[id];
+SELECT @duplicates = COUNT_BIG(*) FROM @seen WHERE [s] = 0;
 INSERT INTO ` + ledger + ` ([id], [recorded_at]) SELECT i.[id], SYSUTCDATETIME() FROM @ids AS i WHERE NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = i.[id]);
 `)
 	for i, entity := range entities {

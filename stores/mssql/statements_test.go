@@ -75,12 +75,13 @@ ORDER BY c.[column_id];`
 const pinnedApplyHead = `SET XACT_ABORT ON;
 SET NOCOUNT ON;
 DECLARE @applied BIGINT = 0, @duplicates BIGINT = 0;
-DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE Latin1_General_100_BIN2 NOT NULL PRIMARY KEY);
-DECLARE @seen TABLE ([id] NVARCHAR(255) COLLATE Latin1_General_100_BIN2 NOT NULL PRIMARY KEY);
-INSERT INTO @ids ([id]) SELECT CAST(j.[value] AS NVARCHAR(255)) FROM OPENJSON(@batch, N'$.ids') AS j;
+DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE Latin1_General_100_BIN2 NOT NULL PRIMARY KEY, [s] BIT NOT NULL);
+DECLARE @seen TABLE ([id] NVARCHAR(255) COLLATE Latin1_General_100_BIN2 NOT NULL PRIMARY KEY, [s] BIT NOT NULL);
+INSERT INTO @ids ([id], [s]) SELECT CAST(j.[value] AS NVARCHAR(255)), 0 FROM OPENJSON(@batch, N'$.ids') AS j
+UNION ALL SELECT CAST(j.[value] AS NVARCHAR(255)), 1 FROM OPENJSON(@batch, N'$.sup') AS j;
 BEGIN TRANSACTION;
-INSERT INTO @seen ([id]) SELECT l.[id] FROM [dbo].[switchyard_ledger] AS l WITH (UPDLOCK, HOLDLOCK) JOIN @ids AS i ON l.[id] = i.[id];
-SET @duplicates = @@ROWCOUNT;
+INSERT INTO @seen ([id], [s]) SELECT l.[id], i.[s] FROM [dbo].[switchyard_ledger] AS l WITH (UPDLOCK, HOLDLOCK) JOIN @ids AS i ON l.[id] = i.[id];
+SELECT @duplicates = COUNT_BIG(*) FROM @seen WHERE [s] = 0;
 INSERT INTO [dbo].[switchyard_ledger] ([id], [recorded_at]) SELECT i.[id], SYSUTCDATETIME() FROM @ids AS i WHERE NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = i.[id]);
 `
 
@@ -322,7 +323,8 @@ func TestApplyPinsOneBatch(t *testing.T) {
 	expectPlainEntity(mock, "task")
 	statement := pinnedApplyHead + pinnedMerge("note", 0) + pinnedMerge("task", 1) + pinnedApplyTail
 	want := batch{
-		EventIDs: []string{"e1", "e2", "e4"},
+		EventIDs:   []string{"e1", "e2", "e4"},
+		Superseded: []string{"e3"},
 		Entities: [][]batchRow{
 			{{Key: "n1", Client: "acme", Version: 9, Deleted: true, EventID: "e4"}},
 			{
@@ -349,6 +351,63 @@ func TestApplyPinsOneBatch(t *testing.T) {
 	// found 1 ledger duplicate.
 	if want := (stores.ApplyResult{Applied: 3, Skipped: 1, Duplicates: 1}); res != want {
 		t.Fatalf("result = %+v, want %+v", res, want)
+	}
+	checkMet(t, mock)
+}
+
+// rawArg matches the @batch parameter byte for byte.
+type rawArg struct {
+	t    *testing.T
+	want string
+}
+
+func (a rawArg) Match(v driver.Value) bool {
+	if s, _ := v.(string); s != a.want {
+		a.t.Errorf("@batch =\n%v\nwant\n%s", v, a.want)
+		return false
+	}
+	return true
+}
+
+// TestApplyRecordsSupersededEventIDs: the id of a write that lost to a
+// higher version of its key travels in "sup", is recorded with the others
+// and is never counted, so a late retry of it is a duplicate and cannot
+// bring back its older state. The counts the server returns are shaped by
+// the statement: @duplicates counts only ids with [s] = 0.
+func TestApplyRecordsSupersededEventIDs(t *testing.T) {
+	st, mock := newTestStore(t, Config{})
+	expectPlainEntity(mock, "task")
+	statement := pinnedApplyHead + pinnedMerge("task", 0) + pinnedApplyTail
+	counts := func(applied, duplicates int64) *sqlmock.Rows {
+		return sqlmock.NewRows([]string{"applied", "duplicates"}).AddRow(applied, duplicates)
+	}
+	pair := []stores.Write{
+		{Entity: "task", Key: "k", Client: "acme", Version: 5, Data: json.RawMessage(`{"state":"older"}`), EventID: "ev-older"},
+		{Entity: "task", Key: "k", Client: "acme", Version: 7, Data: json.RawMessage(`{"state":"newer"}`), EventID: "ev-newer"},
+	}
+	pairBatch := `{"ids":["ev-newer"],"sup":["ev-older"],"e":[[{"k":"k","c":"acme","v":"7","d":false,"x":"{\"state\":\"newer\"}","i":"ev-newer","a":false}]]}`
+	mock.ExpectQuery(statement).WithArgs(rawArg{t, pairBatch}).WillReturnRows(counts(1, 0))
+	// The late retry, with a higher stream sequence: no superseded ids, so
+	// "sup" is left out; the server finds ev-older in the ledger.
+	retryBatch := `{"ids":["ev-older"],"e":[[{"k":"k","c":"acme","v":"9","d":false,"x":"{\"state\":\"older\"}","i":"ev-older","a":false}]]}`
+	mock.ExpectQuery(statement).WithArgs(rawArg{t, retryBatch}).WillReturnRows(counts(0, 1))
+	// The pair redelivered: both ids are in the ledger, only ev-newer counts.
+	mock.ExpectQuery(statement).WithArgs(rawArg{t, pairBatch}).WillReturnRows(counts(0, 1))
+
+	ctx := context.Background()
+	res, err := st.Apply(ctx, pair)
+	if want := (stores.ApplyResult{Applied: 1, Skipped: 1}); err != nil || res != want {
+		t.Fatalf("two events of one key = %+v, %v; want %+v", res, err, want)
+	}
+	res, err = st.Apply(ctx, []stores.Write{
+		{Entity: "task", Key: "k", Client: "acme", Version: 9, Data: json.RawMessage(`{"state":"older"}`), EventID: "ev-older"},
+	})
+	if want := (stores.ApplyResult{Duplicates: 1}); err != nil || res != want {
+		t.Fatalf("late retry of the superseded event = %+v, %v; want %+v", res, err, want)
+	}
+	res, err = st.Apply(ctx, pair)
+	if want := (stores.ApplyResult{Skipped: 1, Duplicates: 1}); err != nil || res != want {
+		t.Fatalf("the pair redelivered = %+v, %v; want %+v", res, err, want)
 	}
 	checkMet(t, mock)
 }

@@ -24,9 +24,10 @@ import (
 // RethinkDB has no multi-table transactions: each document write is atomic
 // and fenced, but a call that fails part-way may have applied some tables'
 // documents. Retrying it is safe, because the fence turns the repeated
-// writes into no-ops. Ledger ids are recorded after the documents, so a
-// crash in between causes a redelivery that the fence absorbs. Errors from
-// a lost connection or an unavailable replica match stores.ErrTransient.
+// writes into no-ops. Ledger ids, those of superseded writes included, are
+// recorded after the documents, so a crash in between causes a redelivery
+// that the fence absorbs. Errors from a lost connection or an unavailable
+// replica match stores.ErrTransient.
 func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyResult, error) {
 	if len(writes) == 0 {
 		return stores.ApplyResult{}, nil
@@ -67,9 +68,12 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 		}
 		applied += res.Inserted + res.Replaced
 	}
-	if len(plan.EventIDs) > 0 {
-		if _, err := s.write(ctx, s.recordTerm(plan.EventIDs)); err != nil {
-			return stores.ApplyResult{}, classify(fmt.Errorf("record %d event ids in the ledger: %w", len(plan.EventIDs), err))
+	// The ids of superseded writes are recorded in the same insert, not
+	// looked up or counted (the plan counted them as skipped): a late retry
+	// of one is then a duplicate rather than a write of older state.
+	if ids := append(plan.EventIDs[:len(plan.EventIDs):len(plan.EventIDs)], plan.SupersededEventIDs...); len(ids) > 0 {
+		if _, err := s.write(ctx, s.recordTerm(ids)); err != nil {
+			return stores.ApplyResult{}, classify(fmt.Errorf("record %d event ids in the ledger: %w", len(ids), err))
 		}
 	}
 	res := plan.Result
@@ -135,7 +139,8 @@ func (s *Store) seenEventIDs(ctx context.Context, ids []string) (map[string]bool
 }
 
 // recordTerm inserts the ledger ids, stamped with the server's clock; an id
-// a concurrent worker recorded first is replaced, not an error.
+// already there (recorded by a concurrent worker, or a superseded write's id
+// recorded by an earlier call) is replaced, not an error.
 func (s *Store) recordTerm(ids []string) r.Term {
 	rows := make([]any, len(ids))
 	for i, id := range ids {

@@ -133,7 +133,9 @@ func TestApplyPinsOneQueryPerTable(t *testing.T) {
 	on(mock, ledger.Insert([]any{
 		map[string]any{"id": "e1", "recorded_at": r.Now()},
 		map[string]any{"id": "e2", "recorded_at": r.Now()},
-	}, r.InsertOpts{Conflict: "replace"})).Return(map[string]any{"inserted": 2}, nil).Once()
+		// e4 lost to e1 in the plan: recorded, never looked up or counted.
+		map[string]any{"id": "e4", "recorded_at": r.Now()},
+	}, r.InsertOpts{Conflict: "replace"})).Return(map[string]any{"inserted": 3}, nil).Once()
 
 	res, err := st.Apply(context.Background(), []stores.Write{
 		{Entity: "task", Key: "a", Client: "acme", Version: 2, Data: []byte(`{"title":"old"}`), EventID: "e4"},
@@ -149,6 +151,53 @@ func TestApplyPinsOneQueryPerTable(t *testing.T) {
 	// one document unchanged (the fence or the IfAbsent rule).
 	if want := (stores.ApplyResult{Applied: 2, Skipped: 2, Duplicates: 1}); res != want {
 		t.Fatalf("result = %+v, want %+v", res, want)
+	}
+	mock.AssertExpectations(t)
+}
+
+// TestApplyRecordsSupersededEventIDs: the id of a write that lost to a
+// higher version of its key is recorded in the same ledger insert without
+// being looked up or counted, so a late retry of it is a duplicate.
+func TestApplyRecordsSupersededEventIDs(t *testing.T) {
+	st, mock := newMockStore(t)
+	expectExistingTable(mock, "task")
+	newer := []any{map[string]any{"absent": false, "doc": map[string]any{
+		"state": "newer", "id": "k", "client": "acme", "_switchyard_added": []any{"id", "client"}, "version": float64(7)}}}
+	record := ledger.Insert([]any{
+		map[string]any{"id": "ev-newer", "recorded_at": r.Now()},
+		map[string]any{"id": "ev-older", "recorded_at": r.Now()},
+	}, r.InsertOpts{Conflict: "replace"})
+	// First call: only the surviving id is looked up.
+	on(mock, ledger.GetAll("ev-newer").Field("id")).Return([]any{}, nil).Once()
+	on(mock, expectedApply("task", newer)).Return(map[string]any{"inserted": 1}, nil).Once()
+	on(mock, record).Return(map[string]any{"inserted": 2}, nil).Once()
+	// The late retry, with a higher stream sequence: a duplicate, nothing written.
+	on(mock, ledger.GetAll("ev-older").Field("id")).Return([]any{"ev-older"}, nil).Once()
+	// The pair redelivered: ev-newer is a duplicate, ev-older is recorded
+	// again (replaced) but not counted.
+	on(mock, ledger.GetAll("ev-newer").Field("id")).Return([]any{"ev-newer"}, nil).Once()
+	on(mock, ledger.Insert([]any{
+		map[string]any{"id": "ev-older", "recorded_at": r.Now()},
+	}, r.InsertOpts{Conflict: "replace"})).Return(map[string]any{"replaced": 1}, nil).Once()
+
+	ctx := context.Background()
+	pair := []stores.Write{
+		{Entity: "task", Key: "k", Client: "acme", Version: 5, Data: []byte(`{"state":"older"}`), EventID: "ev-older"},
+		{Entity: "task", Key: "k", Client: "acme", Version: 7, Data: []byte(`{"state":"newer"}`), EventID: "ev-newer"},
+	}
+	res, err := st.Apply(ctx, pair)
+	if want := (stores.ApplyResult{Applied: 1, Skipped: 1}); err != nil || res != want {
+		t.Fatalf("two events of one key = %+v, %v; want %+v", res, err, want)
+	}
+	res, err = st.Apply(ctx, []stores.Write{
+		{Entity: "task", Key: "k", Client: "acme", Version: 9, Data: []byte(`{"state":"older"}`), EventID: "ev-older"},
+	})
+	if want := (stores.ApplyResult{Duplicates: 1}); err != nil || res != want {
+		t.Fatalf("late retry of the superseded event = %+v, %v; want %+v", res, err, want)
+	}
+	res, err = st.Apply(ctx, pair)
+	if want := (stores.ApplyResult{Skipped: 1, Duplicates: 1}); err != nil || res != want {
+		t.Fatalf("the pair redelivered = %+v, %v; want %+v", res, err, want)
 	}
 	mock.AssertExpectations(t)
 }
