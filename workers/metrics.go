@@ -118,6 +118,14 @@ func (m *Metrics) Middleware(subscription string) Middleware {
 	duplicates := m.duplicates.WithLabelValues(subscription)
 	size := m.batchSize.WithLabelValues(subscription)
 	duration := m.batchDuration.WithLabelValues(subscription)
+	// Every series of the subscription exists from the start at zero, so
+	// dashboards and alerts on rates and increases see the first failure.
+	for _, kind := range []string{"transient", "store", "rejected", "panic", "canceled", "dead-letter"} {
+		m.failed.WithLabelValues(subscription, kind)
+	}
+	for _, kind := range []string{KindDecode, KindInvalid, KindVersion, KindTooLarge, KindRejected, KindMaxDeliveries} {
+		m.deadLettered.WithLabelValues(subscription, kind)
+	}
 	return func(next Handler) Handler {
 		return func(ctx context.Context, b *Batch) error {
 			start := time.Now()
