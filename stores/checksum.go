@@ -1,90 +1,12 @@
 package stores
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math/big"
-	"sort"
 	"strconv"
 )
-
-// Canonical returns the canonical form of a JSON document: object members
-// sorted by name, no insignificant white space, no HTML escaping, and numbers
-// in one spelling (integers as plain decimal digits, so 1.0 and 1 and 1e0
-// agree; other numbers as the shortest float64 form). Stores that keep JSON
-// as text, as jsonb or as native documents then compare equal.
-func Canonical(doc []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("canonical JSON: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := writeCanonical(&buf, v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func writeCanonical(buf *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case map[string]any:
-		names := make([]string, 0, len(x))
-		for name := range x {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		buf.WriteByte('{')
-		for i, name := range names {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, name)
-			buf.WriteByte(':')
-			if err := writeCanonical(buf, x[name]); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case []any:
-		buf.WriteByte('[')
-		for i, elem := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeCanonical(buf, elem); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case string:
-		writeString(buf, x)
-	case json.Number:
-		s, err := CanonicalNumber(string(x))
-		if err != nil {
-			return err
-		}
-		buf.WriteString(s)
-	case bool:
-		buf.WriteString(strconv.FormatBool(x))
-	case nil:
-		buf.WriteString("null")
-	default:
-		return fmt.Errorf("canonical JSON: unexpected %T", v)
-	}
-	return nil
-}
-
-func writeString(buf *bytes.Buffer, s string) {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)           // a string always encodes
-	buf.Truncate(buf.Len() - 1) // Encode appends a newline
-}
 
 // CanonicalNumber spells a JSON number canonically: an integral value as
 // plain decimal digits, any other value as the shortest float64 form.
@@ -104,26 +26,32 @@ func CanonicalNumber(num string) (string, error) {
 // Summer accumulates a Checksum over rows in key order. Adapters that scan
 // rows feed it; the digest is a sum of per-row hashes, so it does not depend
 // on how a range is split into chunks.
+//
+// Add reuses the Summer's buffers from row to row, so adding a row
+// allocates nothing once they have grown: a Summer serves one goroutine at
+// a time and must not be copied once used.
 type Summer struct {
 	count   int64
 	hi, lo  uint64
 	lastKey string
+
+	buf   []byte // key, 0, client, 0, canonical document: what a row hashes
+	canon canonicalizer
 }
 
 // Add adds one live row. doc is canonicalized first.
 func (s *Summer) Add(key, client string, doc []byte) error {
-	canon, err := Canonical(doc)
+	buf := append(s.buf[:0], key...)
+	buf = append(buf, 0)
+	buf = append(buf, client...)
+	buf = append(buf, 0)
+	buf, err := s.canon.appendCanonical(buf, doc)
+	s.canon.in = nil
+	s.buf = buf
 	if err != nil {
 		return fmt.Errorf("key %q: %w", key, err)
 	}
-	h := sha256.New()
-	h.Write([]byte(key))
-	h.Write([]byte{0})
-	h.Write([]byte(client))
-	h.Write([]byte{0})
-	h.Write(canon)
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
+	sum := sha256.Sum256(buf)
 	s.hi += binary.BigEndian.Uint64(sum[0:8])
 	s.lo += binary.BigEndian.Uint64(sum[8:16])
 	s.count++
