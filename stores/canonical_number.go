@@ -51,9 +51,6 @@ func skipDigits(s []byte, i int) int {
 
 // Limits of the fast paths of appendCanonicalNumber.
 const (
-	// exactIntDigits: a 512-bit mantissa, which CanonicalNumber parses
-	// into, holds every integer below 10^154 < 2^512 exactly.
-	exactIntDigits = 154
 	// A number of at most fastFloatDigits significant digits and at most
 	// fastFloatScale digits after the point is never within 2^-496 of its
 	// value of a midpoint between two float64s unless it is one, so
@@ -66,7 +63,7 @@ const (
 
 // appendCanonicalNumber appends the canonical spelling of the valid JSON
 // number tok, byte for byte what CanonicalNumber returns: integral values
-// whose digits fit in 154 places are spelled from the input's digits, other
+// below 10^151 are spelled from the input's digits, other
 // values with at most 19 significant digits go through strconv.ParseFloat,
 // and the rest through CanonicalNumber itself.
 func appendCanonicalNumber(dst, tok []byte) ([]byte, error) {
@@ -132,7 +129,7 @@ func appendCanonicalNumber(dst, tok []byte) ([]byte, error) {
 	m := last - first + 1
 	k := exp - nFrac + (n - 1 - last)
 	switch {
-	case k >= 0 && m+k <= exactIntDigits:
+	case k >= 0 && m+k <= maxCanonicalExponent+1:
 		if neg {
 			dst = append(dst, '-')
 		}

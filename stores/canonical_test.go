@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // canonicalSeeds are documents the unit test and the fuzz test compare
@@ -230,4 +231,38 @@ func BenchmarkSummerAdd(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestCanonicalNumberDoesNotExpandHugeExponents(t *testing.T) {
+	cases := map[string]string{
+		"1e999999999":                   "1e+999999999",
+		"-12.50e+2000":                  "-1.25e+2001",
+		"0.000123e-99999999":            "1.23e-100000003",
+		"1000e998":                      "1e+1001",
+		"1e151":                         "1e+151",
+		"1e150":                         "1" + strings.Repeat("0", 150), // at the bound: expanded, exactly
+		"1e-200":                        "1e-200",                       // a float64: its shortest form
+		"-7" + strings.Repeat("0", 400): "-7e+400",                      // a literal spells like its exponent form
+		"12" + strings.Repeat("0", 200): "1.2e+201",
+		"12e200":                        "1.2e+201",
+	}
+	for in, want := range cases {
+		done := make(chan string, 1)
+		go func() {
+			out, err := Canonical([]byte(`{"n":` + in + `}`))
+			if err != nil {
+				done <- "error: " + err.Error()
+				return
+			}
+			done <- string(out)
+		}()
+		select {
+		case got := <-done:
+			if got != `{"n":`+want+`}` {
+				t.Errorf("Canonical(%s) = %.80s, want {\"n\":%.60s}", in, got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Canonical(%s) did not finish in 10 s", in)
+		}
+	}
 }
