@@ -10,7 +10,7 @@ import (
 // in this process as Prometheus metrics, from the same snapshots the
 // progress bar shows:
 //
-//	switchyard_backfill_rows_total          rows copied or skipped (counter)
+//	switchyard_backfill_rows_total          rows copied or skipped by all copiers (counter)
 //	switchyard_backfill_rows_per_second     current rate (gauge)
 //	switchyard_backfill_progress_ratio      rows done / estimated total (gauge)
 //	switchyard_verify_rows_total            source rows compared (counter)
@@ -41,9 +41,13 @@ func NewProgressMetrics(reg prometheus.Registerer) (*ProgressMetrics, error) {
 		}, []string{"kind"}),
 		descs: map[string]taskDescs{},
 	}
+	rowsHelp := map[string]string{
+		"backfill": "Rows the backfill copied or skipped, across all its copiers (from the shared checkpoints).",
+		"verify":   "Source rows this verify compared.",
+	}
 	for _, task := range progressTasks {
 		m.descs[task] = taskDescs{
-			rows:  prometheus.NewDesc("switchyard_"+task+"_rows_total", "Rows the "+task+" of this process handled.", nil, nil),
+			rows:  prometheus.NewDesc("switchyard_"+task+"_rows_total", rowsHelp[task], nil, nil),
 			rate:  prometheus.NewDesc("switchyard_"+task+"_rows_per_second", "Rows per second of the "+task+" over its last interval.", nil, nil),
 			ratio: prometheus.NewDesc("switchyard_"+task+"_progress_ratio", "Rows handled over the estimated total of the "+task+" (0 to 1).", nil, nil),
 		}

@@ -43,9 +43,25 @@ type Progress struct {
 	log      *slog.Logger
 	interval time.Duration
 
+	metrics  *ProgressMetrics // nil: no metrics
+
 	mu       sync.Mutex
 	lastLine time.Time
 	drawn    bool
+}
+
+// WithMetrics makes p also export every snapshot, and verify's findings, as
+// Prometheus metrics. It returns p.
+func (p *Progress) WithMetrics(m *ProgressMetrics) *Progress {
+	p.metrics = m
+	return p
+}
+
+// finding counts one verify finding in the metrics, if any.
+func (p *Progress) finding(kind FindingKind) {
+	if p != nil {
+		p.metrics.ObserveFinding(kind)
+	}
 }
 
 // NewProgress returns a Progress writing to out. A bar is drawn only when
@@ -67,6 +83,7 @@ func NewProgress(out io.Writer, log *slog.Logger, interval time.Duration) *Progr
 
 // Report shows one snapshot.
 func (p *Progress) Report(s ProgressSnapshot) {
+	p.metrics.Observe(s)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.tty {

@@ -403,6 +403,7 @@ func (v *verifier) report(f Finding) error {
 		res.ByKind = map[string]int64{}
 	}
 	res.ByKind[string(f.Kind)]++
+	v.cfg.Progress.finding(f.Kind)
 	if _, ok := res.DirtyClients[f.Client]; ok || len(res.DirtyClients) < MaxDirtyClients {
 		if res.DirtyClients == nil {
 			res.DirtyClients = map[string]int64{}

@@ -153,6 +153,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	workStream := fs.String("work-stream", migrator.DefaultWorkStream, "work-queue stream that hands out chunks")
 	ackWait := fs.Duration("ack-wait", 30*time.Second, "a chunk without a heartbeat for this long goes to another copier")
 	asJSON := fs.Bool("json", false, "print the final report as JSON")
+	httpAddr := fs.String("http", "", "serve /metrics (rows, rate, progress), /healthz and /readyz on this address while copying, such as :9090")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -196,12 +197,17 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	defer src.Close()
 	defer dst.Close()
 
+	metrics, stopOps, err := startMigrationOps(ctx, *httpAddr, nc, log)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	cfg := migrator.BackfillConfig{
 		Source: src, Target: dst, SourceName: sf.source, TargetName: sf.target, Entities: entities,
 		JS: js, State: state, Stream: mf.stream, TargetConsumer: *targetConsumer, LegacyConsumer: *legacyConsumer,
 		SkipWatermarkWait: *noWait, ChunkRows: *chunk, BatchRows: *batch, Copiers: *copiers, Restart: *restart,
 		WorkStream: *workStream, AckWait: *ackWait, MaxRate: *maxRate, MaxLag: *maxLag, MaxLatency: *maxLatency,
-		Log: log, Progress: migrator.NewProgress(stderrFile(stderr), log, 10*time.Second),
+		Log: log, Progress: migrator.NewProgress(stderrFile(stderr), log, 10*time.Second).WithMetrics(metrics),
 	}
 	if *dryRun {
 		rep, err := migrator.DryRun(ctx, cfg)

@@ -42,6 +42,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	settle := fs.Duration("settle-timeout", 30*time.Second, "longest wait for the subscriptions per differing chunk")
 	restart := fs.Bool("restart", false, "ignore the checkpoint of an interrupted verify and start over")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	httpAddr := fs.String("http", "", "serve /metrics (rows, rate, progress, findings), /healthz and /readyz on this address while comparing, such as :9090")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,13 +98,18 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer f.Close()
 
+	metrics, stopOps, err := startMigrationOps(ctx, *httpAddr, nc, log)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	res, err := migrator.Verify(ctx, migrator.VerifyConfig{
 		Source: src, Target: dst, SourceName: sf.source, TargetName: sf.target,
 		Entities: entities, Client: *client, ChunkRows: *chunk, MaxRate: *maxRate,
 		Findings: f, FindingsFile: *out, State: state,
 		JS: js, Stream: mf.stream, TargetConsumer: *targetConsumer, LegacyConsumer: *legacyConsumer,
 		SettleTimeout: *settle, Restart: *restart, Log: log,
-		Progress: migrator.NewProgress(stderrFile(stderr), log, 10*time.Second),
+		Progress: migrator.NewProgress(stderrFile(stderr), log, 10*time.Second).WithMetrics(metrics),
 	})
 	if err != nil {
 		return err
