@@ -43,7 +43,7 @@ type Progress struct {
 	log      *slog.Logger
 	interval time.Duration
 
-	metrics  *ProgressMetrics // nil: no metrics
+	metrics *ProgressMetrics // nil: no metrics
 
 	mu       sync.Mutex
 	lastLine time.Time

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,24 +13,6 @@ import (
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
-
-// syncBuffer is a log sink tests can read while the backfill writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // heldBackLegacy builds the race the watermark exists for: the legacy
 // subscription applied the first version of every key, then was stopped;
@@ -59,7 +40,7 @@ func heldBackLegacy(t *testing.T) (e *env, p *producer, legacy, target stores.St
 
 func TestBackfillWaitsForTheWatermark(t *testing.T) {
 	e, p, legacy, target, resumeLegacy := heldBackLegacy(t)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	cfg := e.backfillConfig(legacy, target, "tasks")
 	cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	errc := make(chan error, 1)

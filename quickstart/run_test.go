@@ -1,11 +1,9 @@
 package quickstart
 
 import (
-	"bytes"
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +14,6 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/subscriptions"
 )
-
-// syncBuffer is a bytes.Buffer safe for the display goroutine and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestQuickstartWalksTheMigrationAndResumes runs the quickstart until its
 // verify is clean, stops it, runs it again from the same folder and checks
@@ -66,7 +46,7 @@ type runFacts struct {
 
 func runUntilVerified(t *testing.T, cfg Config) runFacts {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	cfg.Out = out
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
