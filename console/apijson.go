@@ -24,6 +24,8 @@ type shadowJSON struct {
 	Matches      uint64     `json:"matches"`
 	Mismatches   uint64     `json:"mismatches"`
 	Errors       uint64     `json:"errors"`
+	Settled      uint64     `json:"settled"`
+	Unsettled    uint64     `json:"unsettled"`
 	TargetReads  uint64     `json:"target_reads"`
 	TargetErrors uint64     `json:"target_errors"`
 	SampleKeys   []string   `json:"sample_keys"`
@@ -117,7 +119,8 @@ func gateConditionsJSON(cs []GateCondition) []gateConditionJSON {
 
 func toClientJSON(d ClientDetail) clientJSON {
 	sh := shadowJSON{Compared: d.Shadow.Compared, Matches: d.Shadow.Matches, Mismatches: d.Shadow.Mismatches,
-		Errors: d.Shadow.Errors, TargetReads: d.Shadow.TargetReads, TargetErrors: d.Shadow.TargetErrors,
+		Errors: d.Shadow.Errors, Settled: d.Shadow.Settled, Unsettled: d.Shadow.Unsettled,
+		TargetReads: d.Shadow.TargetReads, TargetErrors: d.Shadow.TargetErrors,
 		SampleKeys: d.Shadow.SampleKeys, Unavailable: d.Shadow.Unavailable}
 	if sh.SampleKeys == nil {
 		sh.SampleKeys = []string{}

@@ -145,6 +145,11 @@ type ShadowStats struct {
 	Mismatches uint64
 	// Errors counts shadow reads whose secondary failed or ran too long.
 	Errors uint64
+	// Settled counts matches that differed at first, while an event was in
+	// flight, and agreed when read again; Unsettled counts reads whose keys
+	// kept changing, which count neither way for the gate.
+	Settled   uint64
+	Unsettled uint64
 	// TargetReads and TargetErrors count reads the target store answered
 	// and how many failed.
 	TargetReads  uint64

@@ -139,6 +139,8 @@ func (a *Adapter) shadowStats(ctx context.Context, id string) console.ShadowStat
 		Matches:      nonNegative(c.Matches),
 		Mismatches:   nonNegative(c.Mismatches),
 		Errors:       nonNegative(c.Errors),
+		Settled:      nonNegative(c.Settled),
+		Unsettled:    nonNegative(c.Unsettled),
 		TargetReads:  nonNegative(c.TargetReads),
 		TargetErrors: nonNegative(c.TargetErrors),
 		UpdatedAt:    c.UpdatedAt,

@@ -213,3 +213,19 @@ func TestClearOverrideFollowsTheRollout(t *testing.T) {
 		t.Fatalf("audit of the clear: %+v %v", es, err)
 	}
 }
+
+func TestClientDetailCountsSettlingShadowReads(t *testing.T) {
+	store, shadow, _ := open(t, true)
+	ctx := context.Background()
+	shadow.Record("acme", flags.ShadowCounts{Matches: 10, Mismatches: 1, Settled: 4, Unsettled: 3})
+	if err := shadow.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, err := flagsadapter.New(store, shadow).Client(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := d.Shadow; s.Matches != 10 || s.Mismatches != 1 || s.Settled != 4 || s.Unsettled != 3 || s.Compared != 11 {
+		t.Fatalf("shadow statistics %+v, want 10 matches (4 settled), 1 mismatch, 3 unsettled, 11 compared", s)
+	}
+}
