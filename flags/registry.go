@@ -70,9 +70,7 @@ type Registry struct {
 	lastMark map[string]time.Time
 	dropped  atomic.Int64
 
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	flusher flushLoop
 }
 
 // OpenRegistry creates the bucket if needed. It fails with an error
@@ -112,40 +110,12 @@ func (r *Registry) ObserveRead(client string, _ ReadObservation) { r.Mark(client
 
 // Start runs the flush loop until Close.
 func (r *Registry) Start() {
-	r.once.Do(func() {
-		r.stop, r.done = make(chan struct{}), make(chan struct{})
-		go r.loop()
-	})
-}
-
-func (r *Registry) loop() {
-	defer close(r.done)
-	t := time.NewTicker(r.cfg.FlushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), r.cfg.FlushInterval)
-			if err := r.Flush(ctx); err != nil {
-				r.cfg.Logger.Warn("client registry flush failed; retrying later", "err", err)
-			}
-			cancel()
-		}
-	}
+	r.flusher.start(r.cfg.FlushInterval, r.Flush, r.cfg.Logger, "client registry")
 }
 
 // Close stops the flush loop and writes what is pending, within ctx.
 func (r *Registry) Close(ctx context.Context) error {
-	if r.stop != nil {
-		select {
-		case <-r.stop:
-		default:
-			close(r.stop)
-		}
-		<-r.done
-	}
+	r.flusher.stop()
 	return r.Flush(ctx)
 }
 

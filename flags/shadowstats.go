@@ -127,9 +127,7 @@ type ShadowStats struct {
 	pending map[string]ShadowCounts
 	dropped atomic.Int64
 
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	flusher flushLoop
 }
 
 // OpenShadowStats creates the bucket if needed. It fails with an error
@@ -215,40 +213,12 @@ func (s *ShadowStats) ObserveRead(client string, o ReadObservation) {
 
 // Start runs the flush loop until Close.
 func (s *ShadowStats) Start() {
-	s.once.Do(func() {
-		s.stop, s.done = make(chan struct{}), make(chan struct{})
-		go s.loop()
-	})
-}
-
-func (s *ShadowStats) loop() {
-	defer close(s.done)
-	t := time.NewTicker(s.cfg.FlushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.FlushInterval)
-			if err := s.Flush(ctx); err != nil {
-				s.cfg.Logger.Warn("shadow stats flush failed; retrying later", "err", err)
-			}
-			cancel()
-		}
-	}
+	s.flusher.start(s.cfg.FlushInterval, s.Flush, s.cfg.Logger, "shadow stats")
 }
 
 // Close stops the flush loop and writes what is pending, within ctx.
 func (s *ShadowStats) Close(ctx context.Context) error {
-	if s.stop != nil {
-		select {
-		case <-s.stop:
-		default:
-			close(s.stop)
-		}
-		<-s.done
-	}
+	s.flusher.stop()
 	return s.Flush(ctx)
 }
 
