@@ -17,7 +17,7 @@ import (
 )
 
 // readDemo plays the application's reads: every client lists its tasks
-// through the read router twice a second, so switching a client in the
+// through the read router five times a second, so switching a client in the
 // console visibly moves its reads to the other store, and the shadow
 // stages feed the promotion gates.
 type readDemo struct {
@@ -66,7 +66,7 @@ func startReads(ctx context.Context, js jetstream.JetStream, cp *controlplane.Co
 
 func (r *readDemo) loop(ctx context.Context) {
 	defer close(r.done)
-	tick := time.NewTicker(500 * time.Millisecond)
+	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		for _, client := range DemoClients {

@@ -78,7 +78,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := ensureLegacy(ctx, js); err != nil {
 		return err
 	}
-	cp, err := controlplane.Open(ctx, js, controlplane.Config{MinShadowReads: 20, Log: cfg.Log})
+	cp, err := controlplane.Open(ctx, js, controlplane.Config{Log: cfg.Log})
 	if err != nil {
 		return err
 	}
