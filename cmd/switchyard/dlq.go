@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -37,14 +36,10 @@ const dlqUsage = `dlq list|show|replay|purge --consumer NAME [flags]
 See docs/subscriptions.md#dead-letters.`
 
 func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(stdout, "Usage: switchyard "+dlqUsage)
-			return nil
-		}
-		return cli.Usagef("dlq needs an action: list, show, replay or purge")
+	action, args, err := splitAction("dlq", dlqUsage, "list, show, replay or purge", args, stdout)
+	if err != nil {
+		return err
 	}
-	action, args := args[0], args[1:]
 	fs := cli.NewFlagSet("dlq "+action, dlqUsage, stderr)
 	var natsFlags cli.NATSFlags
 	natsFlags.Register(fs)

@@ -118,14 +118,10 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 }
 
 func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(stdout, "Usage: switchyard "+flagsUsage)
-			return nil
-		}
-		return cli.Usagef("flags: name a subcommand: get, list, set, clear, default, history, audit or reset-shadow")
+	sub, rest, err := splitAction("flags", flagsUsage, "get, list, set, clear, default, history, audit or reset-shadow", args, stdout)
+	if err != nil {
+		return err
 	}
-	sub, rest := args[0], args[1:]
 	switch sub {
 	case "get":
 		return flagsGet(ctx, rest, stdout, stderr)

@@ -90,3 +90,19 @@ func printUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun switchyard <command> --help for the flags of a command.")
 }
+
+// splitAction takes the action word of a command with actions (subs list,
+// dlq replay, flags set): it returns the action and the arguments after it.
+// --help before any action prints usage and returns flag.ErrHelp (exit 0);
+// no action, or a flag where the action belongs, is a usage error listing
+// the actions.
+func splitAction(command, usage, actions string, args []string, stdout io.Writer) (string, []string, error) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:], nil
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprintln(stdout, "Usage: switchyard "+usage)
+		return "", nil, flag.ErrHelp
+	}
+	return "", nil, cli.Usagef("%s needs an action: %s", command, actions)
+}

@@ -31,14 +31,10 @@ const subsUsage = `subs list|ensure|inspect|delete [flags]
 See docs/subscriptions.md.`
 
 func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(stdout, "Usage: switchyard "+subsUsage)
-			return nil
-		}
-		return cli.Usagef("subs needs an action: list, ensure, inspect or delete")
+	action, args, err := splitAction("subs", subsUsage, "list, ensure, inspect or delete", args, stdout)
+	if err != nil {
+		return err
 	}
-	action, args := args[0], args[1:]
 	fs := cli.NewFlagSet("subs "+action, subsUsage, stderr)
 	var natsFlags cli.NATSFlags
 	natsFlags.Register(fs)
