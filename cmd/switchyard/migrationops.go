@@ -18,8 +18,7 @@ import (
 // verify on addr (nothing when addr is empty) and returns the progress
 // metrics to attach to its Progress, and a function that stops the server.
 func startMigrationOps(ctx context.Context, addr string, nc *nats.Conn, log *slog.Logger) (*migrator.ProgressMetrics, func(), error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := processRegistry()
 	metrics, err := migrator.NewProgressMetrics(reg)
 	if err != nil {
 		return nil, nil, err
@@ -42,4 +41,12 @@ func startMigrationOps(ctx context.Context, addr string, nc *nats.Conn, log *slo
 		}
 	}
 	return metrics, stop, nil
+}
+
+// processRegistry returns a fresh registry (never the global one) holding
+// the Go runtime and process collectors every command's /metrics exports.
+func processRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/term"
 
 	"github.com/switchyard/switchyard/events"
@@ -180,8 +179,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	// Phase 1: the ops server answers liveness at once; readiness waits for
 	// the connections made below.
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := processRegistry()
 	var natsConn atomic.Pointer[nats.Conn]
 	var sinkStore atomic.Pointer[stores.Store]
 	srv, err := startOps(f.httpAddr, reg, log, &natsConn, &sinkStore)
