@@ -155,16 +155,10 @@ func Run(ctx context.Context, cfg Config) error {
 // ensureLegacy declares the event stream, its dead-letter stream and the
 // legacy subscription, which starts at the stream's first event.
 func ensureLegacy(ctx context.Context, js jetstream.JetStream) error {
-	if _, err := subscriptions.EnsureStream(ctx, js, subscriptions.StreamSpec{
+	_, err := subscriptions.Ensure(ctx, js, subscriptions.StreamSpec{
 		Name: Stream, Subjects: []string{events.SubjectFilter("")},
-	}); err != nil {
-		return err
-	}
-	if _, err := subscriptions.EnsureDLQ(ctx, js, Stream); err != nil {
-		return err
-	}
-	_, err := subscriptions.EnsureConsumer(ctx, js, subscriptions.ConsumerSpec{
-		Stream: Stream, Name: LegacyConsumer, Role: "legacy",
+	}, subscriptions.ConsumerSpec{
+		Name: LegacyConsumer, Role: "legacy",
 		Start: subscriptions.StartPosition{Kind: subscriptions.StartAll}, VersionSource: string(events.VersionFromStream),
 	})
 	return err

@@ -210,3 +210,26 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+// Ensure declares a whole subscription: the event stream, its dead-letter
+// stream and the durable consumer, each created or updated as
+// EnsureStream, EnsureDLQ and EnsureConsumer do. consumer.Stream defaults
+// to stream.Name; naming another stream is an error. It stops at the first
+// failure; what was ensured before it stays, and calling Ensure again is
+// safe.
+func Ensure(ctx context.Context, js jetstream.JetStream, stream StreamSpec, consumer ConsumerSpec) (jetstream.Consumer, error) {
+	switch consumer.Stream {
+	case "":
+		consumer.Stream = stream.Name
+	case stream.Name:
+	default:
+		return nil, fmt.Errorf("consumer %s is for stream %s, not %s", consumer.Name, consumer.Stream, stream.Name)
+	}
+	if _, err := EnsureStream(ctx, js, stream); err != nil {
+		return nil, err
+	}
+	if _, err := EnsureDLQ(ctx, js, stream.Name); err != nil {
+		return nil, err
+	}
+	return EnsureConsumer(ctx, js, consumer)
+}

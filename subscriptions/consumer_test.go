@@ -213,3 +213,25 @@ func TestDeleteConsumer(t *testing.T) {
 		t.Fatalf("delete on a missing stream: %v, want ErrNotFound", err)
 	}
 }
+
+func TestEnsureDeclaresStreamDeadLetterStreamAndConsumer(t *testing.T) {
+	_, js := publisherlessServer(t)
+	ctx := testCtx(t)
+	stream := subscriptions.StreamSpec{Name: "ORDERS", Subjects: []string{"orders.>"}}
+	c, err := subscriptions.Ensure(ctx, js, stream, subscriptions.ConsumerSpec{Name: "target", Role: "target"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := c.CachedInfo(); info.Stream != "ORDERS" || info.Config.Metadata[subscriptions.MetaRole] != "target" {
+		t.Errorf("consumer %s on %s, metadata %v", info.Name, info.Stream, info.Config.Metadata)
+	}
+	if _, err := js.Stream(ctx, subscriptions.DLQStreamName("ORDERS")); err != nil {
+		t.Errorf("dead-letter stream: %v", err)
+	}
+	if _, err := subscriptions.Ensure(ctx, js, stream, subscriptions.ConsumerSpec{Name: "target", Role: "target"}); err != nil {
+		t.Errorf("a second Ensure: %v", err)
+	}
+	if _, err := subscriptions.Ensure(ctx, js, stream, subscriptions.ConsumerSpec{Stream: "OTHER", Name: "x"}); err == nil {
+		t.Error("Ensure accepted a consumer for another stream")
+	}
+}

@@ -107,13 +107,7 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return printStatuses(stdout, []subscriptions.Status{st})
 	case "ensure":
-		if _, err := subscriptions.EnsureStream(ctx, js, streamSpec); err != nil {
-			return err
-		}
-		if _, err := subscriptions.EnsureDLQ(ctx, js, *stream); err != nil {
-			return err
-		}
-		if _, err := subscriptions.EnsureConsumer(ctx, js, spec); err != nil {
+		if _, err := subscriptions.Ensure(ctx, js, streamSpec, spec); err != nil {
 			return err
 		}
 		st, err := subscriptions.Inspect(ctx, js, *stream, *consumer)

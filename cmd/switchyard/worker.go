@@ -297,13 +297,7 @@ func startOps(addr string, reg *prometheus.Registry, log *slog.Logger, nc *atomi
 // consumer itself).
 func prepareSubscription(ctx context.Context, js jetstream.JetStream, ensure bool, stream subscriptions.StreamSpec, consumer subscriptions.ConsumerSpec, streamName string, log *slog.Logger) error {
 	if ensure {
-		if _, err := subscriptions.EnsureStream(ctx, js, stream); err != nil {
-			return err
-		}
-		if _, err := subscriptions.EnsureDLQ(ctx, js, stream.Name); err != nil {
-			return err
-		}
-		if _, err := subscriptions.EnsureConsumer(ctx, js, consumer); err != nil {
+		if _, err := subscriptions.Ensure(ctx, js, stream, consumer); err != nil {
 			return err
 		}
 		log.Info("ensured stream, dead-letter stream and consumer", "stream", stream.Name, "consumer", consumer.Name)
