@@ -102,6 +102,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"id too long", withField("id", `"`+strings.Repeat("i", 256)+`"`), "id", "above the limit of 255"},
 		{"id with newline", withField("id", `"a\nb"`), "id", "control character"},
 		{"id with NUL", withField("id", `"a\u0000b"`), "id", "control character"},
+		{"id with trailing space", withField("id", `"evt-1 "`), "id", "ends with a space"},
 		{"id invalid UTF-8", withField("id", "\"a\xffb\""), "id", "not valid UTF-8"},
 		{"data invalid UTF-8", withField("data", "{\"t\":\"a\xffb\"}"), "data", "not valid UTF-8"},
 
@@ -122,10 +123,13 @@ func TestDecodeRejects(t *testing.T) {
 		{"key too long", withField("key", `"`+strings.Repeat("k", 256)+`"`), "key", "256 bytes, above the limit of 255"},
 		{"key not a string", withField("key", `7`), "key", "must be a string"},
 		{"key with tab", withField("key", `"a\tb"`), "key", "control character"},
+		{"key with trailing space", withField("key", `"a "`), "key", "ends with a space"},
+		{"key of spaces only", withField("key", `"  "`), "key", "ends with a space"},
 
 		{"missing client", withField("client", ""), "client", "is required"},
 		{"client too long", withField("client", `"`+strings.Repeat("c", 256)+`"`), "client", "above the limit"},
 		{"client boolean", withField("client", `true`), "client", "got a boolean"},
+		{"client with trailing space", withField("client", `"acme "`), "client", "ends with a space"},
 
 		{"missing op", withField("op", ""), "op", "is required"},
 		{"unknown op", withField("op", `"merge"`), "op", `"merge" is not one of upsert, delete`},

@@ -1,6 +1,8 @@
 package events
 
 import (
+	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -55,23 +57,46 @@ func (ev Event) Validate() error {
 	return nil
 }
 
-// checkText enforces the rules shared by identifiers that travel in headers,
-// keys and SQL text columns: present, bounded, valid UTF-8, no control
-// characters (a NUL cannot be stored in PostgreSQL text, a CR or LF would
-// break a NATS header).
+// checkText enforces IdentifierProblem on a required field.
 func checkText(field, s string, maxBytes int) error {
-	switch {
-	case s == "":
+	if s == "" {
 		return fieldErr(field, "is required")
+	}
+	if problem := IdentifierProblem(s, maxBytes); problem != "" {
+		return fieldErr(field, "%s", problem)
+	}
+	return nil
+}
+
+// IdentifierProblem is the one rule for identifiers that every store must
+// hold byte for byte: keys, clients and event ids, from events, from the
+// backfill and from the read path alike. It returns "" for a valid value and
+// otherwise the reason, phrased to follow the field's name. The rule:
+//
+//   - at most maxBytes bytes of valid UTF-8;
+//   - no control characters: a NUL cannot be stored in PostgreSQL text and a
+//     CR or LF would break a NATS header;
+//   - no trailing space (U+0020): SQL Server pads the shorter string with
+//     spaces before comparing, under every collation, so "a" and "a " would
+//     be one primary key, one ledger id and one client there while every
+//     other store keeps them apart. Refusing them keeps two distinct values
+//     from ever sharing a row. Leading and inner spaces are fine.
+//
+// An empty value passes; callers decide whether the field is required.
+func IdentifierProblem(s string, maxBytes int) string {
+	switch {
 	case len(s) > maxBytes:
-		return fieldErr(field, "is %d bytes, above the limit of %d", len(s), maxBytes)
+		return fmt.Sprintf("is %d bytes, above the limit of %d", len(s), maxBytes)
 	case !utf8.ValidString(s):
-		return fieldErr(field, "is not valid UTF-8")
+		return "is not valid UTF-8"
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return fieldErr(field, "contains the control character %U", r)
+			return fmt.Sprintf("contains the control character %U", r)
 		}
 	}
-	return nil
+	if strings.HasSuffix(s, " ") {
+		return "ends with a space, which SQL Server would not tell apart from the value without it"
+	}
+	return ""
 }

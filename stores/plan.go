@@ -23,10 +23,14 @@ func validateWrite(w Write) string {
 	switch {
 	case !events.ValidEntity(w.Entity):
 		return "entity name does not match ^[a-z][a-z0-9_]{0,62}$"
-	case w.Key == "" || len(w.Key) > events.MaxKeyBytes:
-		return "key must be 1 to 255 bytes"
-	case len(w.Client) > events.MaxClientBytes:
-		return "client must be at most 255 bytes"
+	case w.Key == "":
+		return "key is required"
+	case events.IdentifierProblem(w.Key, events.MaxKeyBytes) != "":
+		return "key " + events.IdentifierProblem(w.Key, events.MaxKeyBytes)
+	case events.IdentifierProblem(w.Client, events.MaxClientBytes) != "":
+		return "client " + events.IdentifierProblem(w.Client, events.MaxClientBytes)
+	case events.IdentifierProblem(w.EventID, events.MaxIDBytes) != "":
+		return "event id " + events.IdentifierProblem(w.EventID, events.MaxIDBytes)
 	case w.Version < 0:
 		return "version must not be negative"
 	case !w.Deleted && (len(w.Data) == 0 || !json.Valid(w.Data)):
