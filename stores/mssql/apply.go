@@ -28,7 +28,10 @@ const maxJSONDepth = 128
 // the entity name of the ledger table. A deadlocked batch is re-run up to
 // the configured bound and then fails with an error matching
 // stores.ErrTransient, as do connection errors; a wrong table shape fails
-// with stores.ErrSchemaMismatch.
+// with stores.ErrSchemaMismatch. The ledger and entity tables are created
+// on the first write that needs them, never at open. Error 208 (invalid
+// object name) is confirmed before it is read as a dropped table (see
+// explainMissing).
 func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyResult, error) {
 	if len(writes) == 0 {
 		return stores.ApplyResult{}, nil
@@ -40,7 +43,7 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 		return stores.ApplyResult{}, err
 	}
 	plan := stores.NewPlan(writes)
-	for _, entity := range plan.Entities {
+	for _, entity := range append([]string{ledgerTable}, plan.Entities...) {
 		if err := s.ensureEntity(ctx, entity); err != nil {
 			return stores.ApplyResult{}, err
 		}
@@ -64,10 +67,7 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 	}
 	if err != nil {
 		if isMissingTable(err) {
-			// A table was dropped behind this process's back: forget what was
-			// checked, so the retry creates it again.
-			s.tables.forget(plan.Entities)
-			return stores.ApplyResult{}, stores.Transient(fmt.Errorf("apply %d writes: %w", len(writes), err))
+			return stores.ApplyResult{}, s.explainMissing(ctx, plan.Entities, fmt.Errorf("apply %d writes: %w", len(writes), err))
 		}
 		return stores.ApplyResult{}, classify(fmt.Errorf("apply %d writes: %w", len(writes), err))
 	}
@@ -190,14 +190,36 @@ func batchPayload(plan *stores.Plan) (string, error) {
 	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
+// statementRows bounds the rows one statement of the apply batch touches
+// in one table: SQL Server escalates row and key locks to a table lock
+// when a single Transact-SQL statement acquires 5,000 locks on one
+// nonpartitioned table or index ("Transaction locking and row versioning
+// guide", lock escalation thresholds), and a table lock would make every
+// consumer's apply wait for this one. A row costs at most two locks per
+// index: its own key and, for a key inserted under HOLDLOCK, the
+// key-range lock on the next key. 2,000 rows stay below 4,000 locks.
+const statementRows = 2000
+
 // applyStatement is the T-SQL batch that applies a plan. It reads every row
 // from the single @batch parameter, checks and records the ledger ids, and
-// runs one MERGE per entity, all in one transaction:
+// merges each entity's rows, all in one transaction:
 //
 //   - XACT_ABORT rolls the whole transaction back on any error, a client
 //     timeout included;
+//   - the ledger ids are numbered in the ledger's key order and handled
+//     statementRows at a time, as are each entity's rows, so no statement
+//     reaches the lock escalation threshold (see statementRows) however
+//     large the batch;
 //   - ledger rows are read WITH (UPDLOCK, HOLDLOCK) so two workers holding
-//     the same event id serialize, and the second counts a duplicate;
+//     the same event id serialize, and the second counts a duplicate. The
+//     read is a nested loop from the batch's ids into the ledger WITH
+//     (FORCESEEK): a join hint fixes the join order as written, and
+//     FORCESEEK allows only index seeks, so each id is one equality seek
+//     on the primary key. Under HOLDLOCK (serializable) an equality seek
+//     on a unique index locks the key it finds, or for an id the ledger
+//     lacks the range up to the next key ("Key-range locking"): only the
+//     batch's own ids, never a scanned range, so workers with different
+//     ids do not wait for each other;
 //   - the ids of superseded writes ([s] = 1) are read and recorded with the
 //     others, so a late retry of one is a duplicate, but are never counted
 //     as duplicates themselves (the plan counted them as skipped), whether
@@ -212,34 +234,57 @@ func batchPayload(plan *stores.Plan) (string, error) {
 //     OPENJSON WITH clause takes no COLLATE, and a VARCHAR column there
 //     would be encoded in the database's default code page);
 //   - ledger ids are compared under the ledger's binary collation.
+//
+// OPENJSON needs database compatibility level 130 or higher; New refuses a
+// database below it (see CompatibilityLevelError).
 func applyStatement(schema string, entities []string) string {
 	var sb strings.Builder
 	ledger := quote(schema) + "." + quote(ledgerTable)
+	chunk := strconv.Itoa(statementRows)
 	sb.WriteString(`SET XACT_ABORT ON;
 SET NOCOUNT ON;
-DECLARE @applied BIGINT = 0, @duplicates BIGINT = 0;
-DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL PRIMARY KEY, [s] BIT NOT NULL);
+DECLARE @applied BIGINT = 0, @duplicates BIGINT = 0, @from INT = 0, @count INT;
+DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL PRIMARY KEY, [s] BIT NOT NULL, [n] INT NOT NULL);
 DECLARE @seen TABLE ([id] NVARCHAR(255) COLLATE ` + ledgerCollation + ` NOT NULL PRIMARY KEY, [s] BIT NOT NULL);
-INSERT INTO @ids ([id], [s]) SELECT CAST(j.[value] AS NVARCHAR(255)), 0 FROM OPENJSON(@batch, N'$.ids') AS j
-UNION ALL SELECT CAST(j.[value] AS NVARCHAR(255)), 1 FROM OPENJSON(@batch, N'$.sup') AS j;
+INSERT INTO @ids ([id], [s], [n])
+SELECT u.[id], u.[s], ROW_NUMBER() OVER (ORDER BY u.[id] COLLATE ` + ledgerCollation + `) - 1
+FROM (SELECT CAST(j.[value] AS NVARCHAR(255)) AS [id], 0 AS [s] FROM OPENJSON(@batch, N'$.ids') AS j
+    UNION ALL SELECT CAST(j.[value] AS NVARCHAR(255)), 1 FROM OPENJSON(@batch, N'$.sup') AS j) AS u;
+SET @count = @@ROWCOUNT;
 BEGIN TRANSACTION;
-INSERT INTO @seen ([id], [s]) SELECT l.[id], i.[s] FROM ` + ledger + ` AS l WITH (UPDLOCK, HOLDLOCK) JOIN @ids AS i ON l.[id] = i.[id];
+WHILE @from < @count
+BEGIN
+    INSERT INTO @seen ([id], [s]) SELECT l.[id], i.[s]
+    FROM @ids AS i INNER LOOP JOIN ` + ledger + ` AS l WITH (UPDLOCK, HOLDLOCK, FORCESEEK) ON l.[id] = i.[id]
+    WHERE i.[n] >= @from AND i.[n] < @from + ` + chunk + `;
+    INSERT INTO ` + ledger + ` ([id], [recorded_at]) SELECT i.[id], SYSUTCDATETIME()
+    FROM @ids AS i
+    WHERE i.[n] >= @from AND i.[n] < @from + ` + chunk + ` AND NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = i.[id]);
+    SET @from += ` + chunk + `;
+END;
 SELECT @duplicates = COUNT_BIG(*) FROM @seen WHERE [s] = 0;
-INSERT INTO ` + ledger + ` ([id], [recorded_at]) SELECT i.[id], SYSUTCDATETIME() FROM @ids AS i WHERE NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = i.[id]);
 `)
 	for i, entity := range entities {
-		sb.WriteString(`MERGE ` + quote(schema) + "." + quote(entity) + ` WITH (HOLDLOCK) AS t
-USING (
-    SELECT ` + keyColumn("s.[k]") + ` AS [k], ` + keyColumn("s.[c]") + ` AS [c], s.[v], s.[d], s.[x], s.[a]
-    FROM OPENJSON(@batch, N'$.e[` + strconv.Itoa(i) + `]') WITH ([k] NVARCHAR(255) N'$.k', [c] NVARCHAR(255) N'$.c', [v] BIGINT N'$.v', [d] BIT N'$.d', [x] NVARCHAR(MAX) N'$.x', [i] NVARCHAR(255) N'$.i', [a] BIT N'$.a') AS s
-    WHERE s.[i] IS NULL OR NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = s.[i] COLLATE ` + ledgerCollation + `)
-) AS s
-ON t.[key] = s.[k]
-WHEN MATCHED AND s.[a] = 0 AND s.[v] > t.[version] THEN
-    UPDATE SET t.[client] = s.[c], t.[version] = s.[v], t.[deleted] = s.[d], t.[data] = s.[x], t.[updated_at] = SYSUTCDATETIME()
-WHEN NOT MATCHED BY TARGET THEN
-    INSERT ([key], [client], [version], [deleted], [data], [updated_at]) VALUES (s.[k], s.[c], s.[v], s.[d], s.[x], SYSUTCDATETIME());
-SET @applied += @@ROWCOUNT;
+		rows := `OPENJSON(@batch, N'$.e[` + strconv.Itoa(i) + `]')`
+		sb.WriteString(`SELECT @from = 0, @count = COUNT(*) FROM ` + rows + `;
+WHILE @from < @count
+BEGIN
+    MERGE ` + quote(schema) + "." + quote(entity) + ` WITH (HOLDLOCK) AS t
+    USING (
+        SELECT ` + keyColumn("s.[k]") + ` AS [k], ` + keyColumn("s.[c]") + ` AS [c], s.[v], s.[d], s.[x], s.[a]
+        FROM ` + rows + ` AS r
+        CROSS APPLY OPENJSON(r.[value]) WITH ([k] NVARCHAR(255) N'$.k', [c] NVARCHAR(255) N'$.c', [v] BIGINT N'$.v', [d] BIT N'$.d', [x] NVARCHAR(MAX) N'$.x', [i] NVARCHAR(255) N'$.i', [a] BIT N'$.a') AS s
+        WHERE CONVERT(INT, r.[key]) >= @from AND CONVERT(INT, r.[key]) < @from + ` + chunk + `
+            AND (s.[i] IS NULL OR NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = s.[i] COLLATE ` + ledgerCollation + `))
+    ) AS s
+    ON t.[key] = s.[k]
+    WHEN MATCHED AND s.[a] = 0 AND s.[v] > t.[version] THEN
+        UPDATE SET t.[client] = s.[c], t.[version] = s.[v], t.[deleted] = s.[d], t.[data] = s.[x], t.[updated_at] = SYSUTCDATETIME()
+    WHEN NOT MATCHED BY TARGET THEN
+        INSERT ([key], [client], [version], [deleted], [data], [updated_at]) VALUES (s.[k], s.[c], s.[v], s.[d], s.[x], SYSUTCDATETIME());
+    SET @applied += @@ROWCOUNT;
+    SET @from += ` + chunk + `;
+END;
 `)
 	}
 	sb.WriteString(`COMMIT TRANSACTION;
@@ -266,7 +311,7 @@ func pauseFor(ctx context.Context, attempt int) error {
 
 // runBatch sends the statement with its one parameter and reads the counts.
 func (s *Store) runBatch(ctx context.Context, statement, payload string) (applied, duplicates int64, err error) {
-	rows, err := s.db.QueryContext(ctx, statement, sql.Named("batch", payload))
+	rows, err := s.db.QueryContext(ctx, statement, sql.Named("batch", fixedText(payload)))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -2,10 +2,13 @@ package mssql
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"strings"
 
 	mssqldb "github.com/microsoft/go-mssqldb"
 
@@ -79,4 +82,54 @@ func classify(err error) error {
 		return stores.Transient(err)
 	}
 	return err
+}
+
+// tableExistsQuery tells whether a table exists: OBJECT_ID returns NULL for
+// a missing object (or one the login may not see).
+const tableExistsQuery = `SELECT OBJECT_ID(@object, N'U');`
+
+// missingTables returns those of tables (entity names or the ledger) that
+// do not exist in the store's schema, one query each: it runs only after
+// an error 208.
+func (s *Store) missingTables(ctx context.Context, tables []string) ([]string, error) {
+	var missing []string
+	for _, table := range tables {
+		var id sql.NullInt64
+		object := quote(s.cfg.schema()) + "." + quote(table)
+		if err := s.db.QueryRowContext(ctx, tableExistsQuery, sql.Named("object", object)).Scan(&id); err != nil {
+			return nil, classify(fmt.Errorf("look up table %s: %w", object, err))
+		}
+		if !id.Valid {
+			missing = append(missing, table)
+		}
+	}
+	return missing, nil
+}
+
+// explainMissing turns an apply's error 208 (invalid object name) into
+// what it is. SQL Server raises 208 for any name it cannot resolve: a
+// dropped table, and also OPENJSON in a database whose compatibility level
+// was lowered below 130 after the store opened. Only a table confirmed
+// missing (OBJECT_ID) is a dropped table: it is forgotten so the retry
+// creates it again, and the error is transient. Otherwise the level is
+// read again, and a level below 130 fails with a *CompatibilityLevelError;
+// any other 208 stays a permanent error, never retried forever.
+func (s *Store) explainMissing(ctx context.Context, entities []string, err error) error {
+	missing, lookupErr := s.missingTables(ctx, append([]string{ledgerTable}, entities...))
+	if lookupErr != nil {
+		return classify(fmt.Errorf("%w (and confirming that a table is missing failed: %v)", err, lookupErr))
+	}
+	if len(missing) > 0 {
+		s.tables.forget(missing)
+		return stores.Transient(fmt.Errorf("%w: table %s was dropped; it is created again on the next attempt", err, strings.Join(missing, ", ")))
+	}
+	info, infoErr := readServer(ctx, s.db)
+	if infoErr != nil {
+		return classify(fmt.Errorf("%w (and reading the compatibility level failed: %v)", err, infoErr))
+	}
+	var cle *CompatibilityLevelError
+	if refusal := info.refusal(); errors.As(refusal, &cle) {
+		return fmt.Errorf("%w: %w", err, refusal)
+	}
+	return fmt.Errorf("%w: every table exists, so this is not a dropped table", err)
 }

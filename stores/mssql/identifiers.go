@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 
+	mssqldb "github.com/microsoft/go-mssqldb"
+
 	"github.com/switchyard/switchyard/events"
 )
 
@@ -64,3 +66,16 @@ func tableName(schema, entity string) (string, error) {
 	}
 	return quote(schema) + "." + quote(entity), nil
 }
+
+// fixedText is how every string parameter compared with data is sent: as
+// NVARCHAR(MAX), whatever its length. go-mssqldb v1.11.2 declares a plain
+// Go string as nvarchar(n) with n its length in UTF-16 units (makeStrParam
+// sets the size to the encoded length, makeDecl renders nvarchar(size/2)
+// up to 4000), and sp_executesql, which the driver runs every
+// parameterized query through, caches a plan per distinct parameter
+// declaration ("Execution plan caching and reuse"; "Parameters and
+// execution plan reuse"), so nearly every batch length would compile a
+// plan of its own. The driver's NVarCharMax type is declared
+// nvarchar(max) (makeParamExtra sets the size to 0, which makeDecl renders
+// as max): one declaration, one plan.
+func fixedText(s string) mssqldb.NVarCharMax { return mssqldb.NVarCharMax(s) }

@@ -14,10 +14,69 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-const recordColumns = "[key], [client], [version], [deleted], [data], [updated_at]"
+// recordColumns are the columns of a Record, selected from a table aliased
+// t. Keys and clients are read as NVARCHAR (see textColumn); [data] already
+// is NVARCHAR(MAX).
+var recordColumns = textColumn("key") + ", " + textColumn("client") + ", t.[version], t.[deleted], t.[data], t.[updated_at]"
+
+// checksumColumns are the columns a Checksum sums.
+var checksumColumns = textColumn("key") + ", " + textColumn("client") + ", t.[data]"
+
+// textColumn selects the [key] or [client] column of the table aliased t
+// converted to NVARCHAR(255), under its own name.
+//
+// The columns are VARCHAR under a UTF-8 collation, and go-mssqldb v1.11.2
+// decodes VARCHAR by a code page alone: decodeChar calls
+// cp.CharsetToUTF8, whose collation2charset picks the code page from the
+// collation's sort id and then its LCID and never reads the UTF-8 flag, so
+// for Latin1_General_100_BIN2_UTF8 (LCID 0x0409) it decodes the UTF-8
+// bytes as cp1252 and "é" comes back as "Ã©". NVARCHAR travels as UTF-16
+// and is decoded by decodeNChar (ucs22str), code page free. SQL Server
+// converts UTF-8 VARCHAR to NVARCHAR without loss ("Collation and Unicode
+// support": both are Unicode encodings), and 255 bytes of UTF-8 are at most
+// 255 UTF-16 code units, so NVARCHAR(255) holds every stored value.
+//
+// Comparisons and ORDER BY name the base column, t.[key], never this alias:
+// ordered by the NVARCHAR value, supplementary characters would sort by
+// UTF-16 code unit instead of code point, and the index order would be lost.
+func textColumn(name string) string {
+	return "CONVERT(NVARCHAR(255), t." + quote(name) + ") AS " + quote(name)
+}
 
 func getStatement(table string) string {
-	return "SELECT " + recordColumns + " FROM " + table + " WHERE [key] = " + keyParam("key") + ";"
+	return "SELECT " + recordColumns + " FROM " + table + " AS t WHERE t.[key] = " + keyParam("key") + ";"
+}
+
+// holdable reports whether s could be a stored key or client: allowed by the identifier rule (events.IdentifierProblem), which
+// refuses control characters and a trailing space in every store. SQL
+// Server pads the shorter string with spaces before it compares ("How SQL
+// Server compares strings with trailing spaces", KB 316626; the rule holds
+// for =, <, ORDER BY, PRIMARY KEY and UNIQUE under every collation), so
+// WHERE [key] = 'a ' would find the row "a": a value the rule refuses is
+// answered without asking the server.
+// The rule includes storable's: at most 255 bytes of valid UTF-8.
+func holdable(s string) bool {
+	return events.IdentifierProblem(s, keyColumnBytes) == ""
+}
+
+// rangeBound returns the bound to send for a Range's After or Through.
+// Stored keys hold no byte below 0x20 (the identifier rule refuses control
+// characters) and never end in a space, and under those two conditions SQL
+// Server's padded comparison of a key with a bound agrees with byte order
+// for > and <=, except where the bound itself holds a byte below 0x20,
+// which padding compares with a space. Such a bound is cut before that
+// byte: every key that extends the part before it sorts above the whole
+// bound in byte order, as it does above the cut one. A key made only of
+// spaces, which would equal ” padded, cannot exist. The result is then
+// brought within the column (see keyFloor).
+func rangeBound(bound string) string {
+	for i := 0; i < len(bound); i++ {
+		if bound[i] < 0x20 {
+			bound = bound[:i]
+			break
+		}
+	}
+	return keyFloor(bound)
 }
 
 // storable reports whether s could be a stored key or client: valid UTF-8 of
@@ -77,29 +136,31 @@ func keyFloor(bound string) string {
 
 // rangeStatement selects the rows of r in key order. The bounds and the
 // client filter are parameters converted to the key columns' type (see
-// keyParam), bounds first brought within it (see keyFloor); only their
-// presence shapes the text.
+// keyParam), bounds first made exact and brought within it (see
+// rangeBound); only their presence shapes the text. Every string parameter
+// is declared NVARCHAR(MAX) (see fixedText), so one plan serves every
+// bound.
 func rangeStatement(columns, table string, r stores.Range, liveOnly bool) (string, []any) {
 	var sb strings.Builder
-	args := []any{sql.Named("after", keyFloor(r.After))}
+	args := []any{sql.Named("after", fixedText(rangeBound(r.After)))}
 	sb.WriteString("SELECT ")
 	if r.Limit > 0 {
 		sb.WriteString("TOP (@limit) ")
 		args = append(args, sql.Named("limit", int64(r.Limit)))
 	}
-	sb.WriteString(columns + " FROM " + table + " WHERE [key] > " + keyParam("after"))
+	sb.WriteString(columns + " FROM " + table + " AS t WHERE t.[key] > " + keyParam("after"))
 	if r.Through != "" {
-		sb.WriteString(" AND [key] <= " + keyParam("through"))
-		args = append(args, sql.Named("through", keyFloor(r.Through)))
+		sb.WriteString(" AND t.[key] <= " + keyParam("through"))
+		args = append(args, sql.Named("through", fixedText(rangeBound(r.Through))))
 	}
 	if r.Client != "" {
-		sb.WriteString(" AND [client] = " + keyParam("client"))
-		args = append(args, sql.Named("client", r.Client))
+		sb.WriteString(" AND t.[client] = " + keyParam("client"))
+		args = append(args, sql.Named("client", fixedText(r.Client)))
 	}
 	if liveOnly {
-		sb.WriteString(" AND [deleted] = 0")
+		sb.WriteString(" AND t.[deleted] = 0")
 	}
-	sb.WriteString(" ORDER BY [key];")
+	sb.WriteString(" ORDER BY t.[key];")
 	return sb.String(), args
 }
 
@@ -111,16 +172,18 @@ WHERE t.[schema_id] = SCHEMA_ID(@schema) AND t.[name] <> N'switchyard_ledger'
 // matching stores.ErrNotFound when the key has no row, stores.ErrNoEntity
 // when the entity has no table (or is not a valid entity name), and a
 // classified driver error otherwise. A key no write could store (over 255
-// bytes, or not valid UTF-8) is not found without asking the server.
+// bytes, not valid UTF-8, or refused by events.IdentifierProblem: a
+// control character or a trailing space) is not found without asking the
+// server, so Get("a ") can never return the row "a".
 func (s *Store) Get(ctx context.Context, entity, key string) (stores.Record, error) {
 	table, err := tableName(s.cfg.schema(), entity)
 	if err != nil {
 		return stores.Record{}, fmt.Errorf("%w: %v", stores.ErrNoEntity, err)
 	}
-	if !storable(key) {
-		return stores.Record{}, fmt.Errorf("get %s/%q: %w", entity, key, stores.ErrNotFound)
+	if !holdable(key) {
+		return stores.Record{}, fmt.Errorf("get %s/%q: no key can be stored that %s: %w", entity, key, events.IdentifierProblem(key, keyColumnBytes), stores.ErrNotFound)
 	}
-	rows, err := s.db.QueryContext(ctx, getStatement(table), sql.Named("key", key))
+	rows, err := s.db.QueryContext(ctx, getStatement(table), sql.Named("key", fixedText(key)))
 	if err != nil {
 		if isMissingTable(err) {
 			return stores.Record{}, fmt.Errorf("get %s/%s: %w", entity, key, stores.ErrNoEntity)
@@ -158,12 +221,13 @@ func scanRecord(rows *sql.Rows) (stores.Record, error) {
 // Scan returns the rows of a range in key order, tombstones included, in one
 // query. An entity without a table scans empty. Keys are ordered by the key
 // column's binary UTF-8 collation: byte order, which is code point order.
+// Keys and clients are read as NVARCHAR (see textColumn).
 func (s *Store) Scan(ctx context.Context, entity string, r stores.Range) ([]stores.Record, error) {
 	table, err := tableName(s.cfg.schema(), entity)
 	if err != nil {
 		return nil, err
 	}
-	if !storable(r.Client) {
+	if !holdable(r.Client) {
 		return nil, nil // no row has this client
 	}
 	statement, args := rangeStatement(recordColumns, table, r, false)
@@ -197,11 +261,11 @@ func (s *Store) Checksum(ctx context.Context, entity string, r stores.Range) (st
 	if err != nil {
 		return stores.Checksum{}, err
 	}
-	if !storable(r.Client) {
+	if !holdable(r.Client) {
 		var empty stores.Summer
 		return empty.Checksum(), nil
 	}
-	statement, args := rangeStatement("[key], [client], [data]", table, r, true)
+	statement, args := rangeStatement(checksumColumns, table, r, true)
 	rows, err := s.db.QueryContext(ctx, statement, args...)
 	if err != nil {
 		if isMissingTable(err) {

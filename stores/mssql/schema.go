@@ -125,13 +125,21 @@ func (t *tableSet) forget(entities []string) {
 }
 
 // ensureEntity creates the entity's table and its projected columns if they
-// are missing and checks the shape of what exists. It fails with an error
-// matching stores.ErrSchemaMismatch naming the first wrong column, and with
-// a classified driver error when SQL Server cannot be reached.
+// are missing and checks the shape of what exists; for ledgerTable it
+// creates the schema and the ledger (see ensureLedger). It fails with an
+// error matching stores.ErrSchemaMismatch naming the first wrong column,
+// and with a classified driver error when SQL Server cannot be reached.
 func (s *Store) ensureEntity(ctx context.Context, entity string) error {
 	s.tables.mu.Lock()
 	defer s.tables.mu.Unlock()
 	if s.tables.ready[entity] {
+		return nil
+	}
+	if entity == ledgerTable {
+		if err := s.ensureLedger(ctx); err != nil {
+			return err
+		}
+		s.tables.ready[entity] = true
 		return nil
 	}
 	schema := s.cfg.schema()
@@ -157,7 +165,8 @@ func (s *Store) ensureEntity(ctx context.Context, entity string) error {
 
 // ensureLedger creates the schema and the ledger table if they are missing
 // and checks the ledger's shape, with the same failure modes as
-// ensureEntity.
+// ensureEntity. Apply calls it through ensureEntity before its first
+// batch: opening a store writes nothing, so read-only credentials can read.
 func (s *Store) ensureLedger(ctx context.Context) error {
 	schema := s.cfg.schema()
 	steps := []ddlStep{
@@ -204,6 +213,12 @@ func (s *Store) runDDL(ctx context.Context, schema, table string, steps []ddlSte
 	return nil
 }
 
+// querier is what checkShape and the preflight checks need: a *sql.DB or
+// a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 type columnInfo struct {
 	typ       string
 	maxLength int
@@ -214,8 +229,8 @@ type columnInfo struct {
 // checkShape compares the table's columns with what Switchyard needs. Extra
 // columns are allowed (users may add their own); missing or retyped ones
 // are not.
-func checkShape(ctx context.Context, tx *sql.Tx, object string, want []column, computed []string) error {
-	rows, err := tx.QueryContext(ctx, shapeQuery, sql.Named("object", object))
+func checkShape(ctx context.Context, q querier, object string, want []column, computed []string) error {
+	rows, err := q.QueryContext(ctx, shapeQuery, sql.Named("object", object))
 	if err != nil {
 		return classify(fmt.Errorf("read columns of %s: %w", object, err))
 	}

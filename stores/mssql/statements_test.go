@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/DATA-DOG/go-sqlmock"
+	"github.com/golang-sql/civil"
 	mssqldb "github.com/microsoft/go-mssqldb"
 
 	"github.com/switchyard/switchyard/stores"
@@ -74,29 +75,47 @@ ORDER BY c.[column_id];`
 
 const pinnedApplyHead = `SET XACT_ABORT ON;
 SET NOCOUNT ON;
-DECLARE @applied BIGINT = 0, @duplicates BIGINT = 0;
-DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE Latin1_General_100_BIN2 NOT NULL PRIMARY KEY, [s] BIT NOT NULL);
+DECLARE @applied BIGINT = 0, @duplicates BIGINT = 0, @from INT = 0, @count INT;
+DECLARE @ids TABLE ([id] NVARCHAR(255) COLLATE Latin1_General_100_BIN2 NOT NULL PRIMARY KEY, [s] BIT NOT NULL, [n] INT NOT NULL);
 DECLARE @seen TABLE ([id] NVARCHAR(255) COLLATE Latin1_General_100_BIN2 NOT NULL PRIMARY KEY, [s] BIT NOT NULL);
-INSERT INTO @ids ([id], [s]) SELECT CAST(j.[value] AS NVARCHAR(255)), 0 FROM OPENJSON(@batch, N'$.ids') AS j
-UNION ALL SELECT CAST(j.[value] AS NVARCHAR(255)), 1 FROM OPENJSON(@batch, N'$.sup') AS j;
+INSERT INTO @ids ([id], [s], [n])
+SELECT u.[id], u.[s], ROW_NUMBER() OVER (ORDER BY u.[id] COLLATE Latin1_General_100_BIN2) - 1
+FROM (SELECT CAST(j.[value] AS NVARCHAR(255)) AS [id], 0 AS [s] FROM OPENJSON(@batch, N'$.ids') AS j
+    UNION ALL SELECT CAST(j.[value] AS NVARCHAR(255)), 1 FROM OPENJSON(@batch, N'$.sup') AS j) AS u;
+SET @count = @@ROWCOUNT;
 BEGIN TRANSACTION;
-INSERT INTO @seen ([id], [s]) SELECT l.[id], i.[s] FROM [dbo].[switchyard_ledger] AS l WITH (UPDLOCK, HOLDLOCK) JOIN @ids AS i ON l.[id] = i.[id];
+WHILE @from < @count
+BEGIN
+    INSERT INTO @seen ([id], [s]) SELECT l.[id], i.[s]
+    FROM @ids AS i INNER LOOP JOIN [dbo].[switchyard_ledger] AS l WITH (UPDLOCK, HOLDLOCK, FORCESEEK) ON l.[id] = i.[id]
+    WHERE i.[n] >= @from AND i.[n] < @from + 2000;
+    INSERT INTO [dbo].[switchyard_ledger] ([id], [recorded_at]) SELECT i.[id], SYSUTCDATETIME()
+    FROM @ids AS i
+    WHERE i.[n] >= @from AND i.[n] < @from + 2000 AND NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = i.[id]);
+    SET @from += 2000;
+END;
 SELECT @duplicates = COUNT_BIG(*) FROM @seen WHERE [s] = 0;
-INSERT INTO [dbo].[switchyard_ledger] ([id], [recorded_at]) SELECT i.[id], SYSUTCDATETIME() FROM @ids AS i WHERE NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = i.[id]);
 `
 
-const pinnedMergeTask = `MERGE [dbo].[task] WITH (HOLDLOCK) AS t
-USING (
-    SELECT CONVERT(VARCHAR(255), s.[k] COLLATE Latin1_General_100_BIN2_UTF8) AS [k], CONVERT(VARCHAR(255), s.[c] COLLATE Latin1_General_100_BIN2_UTF8) AS [c], s.[v], s.[d], s.[x], s.[a]
-    FROM OPENJSON(@batch, N'$.e[%d]') WITH ([k] NVARCHAR(255) N'$.k', [c] NVARCHAR(255) N'$.c', [v] BIGINT N'$.v', [d] BIT N'$.d', [x] NVARCHAR(MAX) N'$.x', [i] NVARCHAR(255) N'$.i', [a] BIT N'$.a') AS s
-    WHERE s.[i] IS NULL OR NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = s.[i] COLLATE Latin1_General_100_BIN2)
-) AS s
-ON t.[key] = s.[k]
-WHEN MATCHED AND s.[a] = 0 AND s.[v] > t.[version] THEN
-    UPDATE SET t.[client] = s.[c], t.[version] = s.[v], t.[deleted] = s.[d], t.[data] = s.[x], t.[updated_at] = SYSUTCDATETIME()
-WHEN NOT MATCHED BY TARGET THEN
-    INSERT ([key], [client], [version], [deleted], [data], [updated_at]) VALUES (s.[k], s.[c], s.[v], s.[d], s.[x], SYSUTCDATETIME());
-SET @applied += @@ROWCOUNT;
+const pinnedMergeTask = `SELECT @from = 0, @count = COUNT(*) FROM OPENJSON(@batch, N'$.e[%[1]d]');
+WHILE @from < @count
+BEGIN
+    MERGE [dbo].[task] WITH (HOLDLOCK) AS t
+    USING (
+        SELECT CONVERT(VARCHAR(255), s.[k] COLLATE Latin1_General_100_BIN2_UTF8) AS [k], CONVERT(VARCHAR(255), s.[c] COLLATE Latin1_General_100_BIN2_UTF8) AS [c], s.[v], s.[d], s.[x], s.[a]
+        FROM OPENJSON(@batch, N'$.e[%[1]d]') AS r
+        CROSS APPLY OPENJSON(r.[value]) WITH ([k] NVARCHAR(255) N'$.k', [c] NVARCHAR(255) N'$.c', [v] BIGINT N'$.v', [d] BIT N'$.d', [x] NVARCHAR(MAX) N'$.x', [i] NVARCHAR(255) N'$.i', [a] BIT N'$.a') AS s
+        WHERE CONVERT(INT, r.[key]) >= @from AND CONVERT(INT, r.[key]) < @from + 2000
+            AND (s.[i] IS NULL OR NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = s.[i] COLLATE Latin1_General_100_BIN2))
+    ) AS s
+    ON t.[key] = s.[k]
+    WHEN MATCHED AND s.[a] = 0 AND s.[v] > t.[version] THEN
+        UPDATE SET t.[client] = s.[c], t.[version] = s.[v], t.[deleted] = s.[d], t.[data] = s.[x], t.[updated_at] = SYSUTCDATETIME()
+    WHEN NOT MATCHED BY TARGET THEN
+        INSERT ([key], [client], [version], [deleted], [data], [updated_at]) VALUES (s.[k], s.[c], s.[v], s.[d], s.[x], SYSUTCDATETIME());
+    SET @applied += @@ROWCOUNT;
+    SET @from += 2000;
+END;
 `
 
 const pinnedApplyTail = `COMMIT TRANSACTION;
@@ -118,10 +137,27 @@ func entityShape() *sqlmock.Rows {
 		AddRow("updated_at", "datetime2", 8, false, "")
 }
 
-// newMock returns a sqlmock handle that matches statements exactly.
+// driverValues passes the driver's own parameter types through unchanged,
+// as go-mssqldb's CheckNamedValue does, so expectations see the Go type
+// that decides the declared SQL type (mssqldb.NVarCharMax: nvarchar(max);
+// civil.DateTime: datetime2(7); string: nvarchar(n); time.Time:
+// datetimeoffset(7)). sqlmock's default converter would turn a
+// NVarCharMax into a plain string and hide the declaration.
+type driverValues struct{}
+
+func (driverValues) ConvertValue(v any) (driver.Value, error) {
+	switch v.(type) {
+	case mssqldb.NVarCharMax, mssqldb.VarChar, mssqldb.VarCharMax, mssqldb.NChar, mssqldb.DateTime1, mssqldb.DateTimeOffset, civil.DateTime:
+		return v, nil
+	}
+	return driver.DefaultParameterConverter.ConvertValue(v)
+}
+
+// newMock returns a sqlmock handle that matches statements exactly and
+// keeps the driver's parameter types.
 func newMock(t *testing.T) (*sql.DB, sqlmock.Sqlmock) {
 	t.Helper()
-	db, mock, err := sqlmock.New(sqlmock.QueryMatcherOption(sqlmock.QueryMatcherEqual))
+	db, mock, err := sqlmock.New(sqlmock.QueryMatcherOption(sqlmock.QueryMatcherEqual), sqlmock.ValueConverterOption(driverValues{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,10 +187,26 @@ func expectPlainEntity(mock sqlmock.Sqlmock, entity string) {
 	mock.ExpectCommit()
 }
 
+const pinnedServer = `SELECT CONVERT(INT, SERVERPROPERTY('EngineEdition')) AS [engine_edition],
+    CONVERT(INT, SERVERPROPERTY('ProductMajorVersion')) AS [major_version],
+    CONVERT(NVARCHAR(128), SERVERPROPERTY('ProductVersion')) AS [product_version],
+    d.[name], d.[compatibility_level]
+FROM sys.databases AS d
+WHERE d.[database_id] = DB_ID();`
+
+var serverColumns = []string{"engine_edition", "major_version", "product_version", "name", "compatibility_level"}
+
+// goodServer is SQL Server 2022 with a database at level 160.
+func goodServer() *sqlmock.Rows {
+	return sqlmock.NewRows(serverColumns).AddRow(int64(3), int64(16), "16.0.4135.4", "app", int64(160))
+}
+
+// newTestStore returns a store on a mock whose open-time check found SQL
+// Server 2022 and compatibility level 160. Nothing else is sent at open.
 func newTestStore(t *testing.T, cfg Config) (*Store, sqlmock.Sqlmock) {
 	t.Helper()
 	db, mock := newMock(t)
-	expectLedger(mock)
+	mock.ExpectQuery(pinnedServer).WithoutArgs().WillReturnRows(goodServer())
 	st, err := New(context.Background(), db, cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -170,7 +222,10 @@ func checkMet(t *testing.T, mock sqlmock.Sqlmock) {
 	}
 }
 
-func TestNewCreatesLedger(t *testing.T) {
+// TestNewWritesNothing: opening a store only reads the server's version
+// and the compatibility level; the ledger is created by the first Apply,
+// so a read-only login can open a store.
+func TestNewWritesNothing(t *testing.T) {
 	_, mock := newTestStore(t, Config{})
 	checkMet(t, mock)
 }
@@ -295,10 +350,21 @@ type payloadArg struct {
 	want batch
 }
 
-func (p payloadArg) Match(v driver.Value) bool {
-	s, ok := v.(string)
+// batchText returns the @batch parameter's text, and fails the test unless
+// it is sent as mssqldb.NVarCharMax (declared nvarchar(max), one plan for
+// every batch length).
+func batchText(t *testing.T, v driver.Value) (string, bool) {
+	t.Helper()
+	s, ok := v.(mssqldb.NVarCharMax)
 	if !ok {
-		p.t.Errorf("@batch is %T, want string", v)
+		t.Errorf("@batch is %T, want mssqldb.NVarCharMax", v)
+	}
+	return string(s), ok
+}
+
+func (p payloadArg) Match(v driver.Value) bool {
+	s, ok := batchText(p.t, v)
+	if !ok {
 		return false
 	}
 	var got batch
@@ -319,6 +385,7 @@ func ptr(s string) *string { return &s }
 
 func TestApplyPinsOneBatch(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
+	expectLedger(mock)
 	expectPlainEntity(mock, "note")
 	expectPlainEntity(mock, "task")
 	statement := pinnedApplyHead + pinnedMerge("note", 0) + pinnedMerge("task", 1) + pinnedApplyTail
@@ -362,7 +429,7 @@ type rawArg struct {
 }
 
 func (a rawArg) Match(v driver.Value) bool {
-	if s, _ := v.(string); s != a.want {
+	if s, ok := batchText(a.t, v); !ok || s != a.want {
 		a.t.Errorf("@batch =\n%v\nwant\n%s", v, a.want)
 		return false
 	}
@@ -376,6 +443,7 @@ func (a rawArg) Match(v driver.Value) bool {
 // the statement: @duplicates counts only ids with [s] = 0.
 func TestApplyRecordsSupersededEventIDs(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
+	expectLedger(mock)
 	expectPlainEntity(mock, "task")
 	statement := pinnedApplyHead + pinnedMerge("task", 0) + pinnedApplyTail
 	counts := func(applied, duplicates int64) *sqlmock.Rows {
@@ -419,8 +487,12 @@ type countingArg struct {
 }
 
 func (c countingArg) Match(v driver.Value) bool {
+	text, ok := batchText(c.t, v)
+	if !ok {
+		return false
+	}
 	var got batch
-	if err := json.Unmarshal([]byte(v.(string)), &got); err != nil {
+	if err := json.Unmarshal([]byte(text), &got); err != nil {
 		c.t.Errorf("@batch: %v", err)
 		return false
 	}
@@ -435,6 +507,7 @@ func (c countingArg) Match(v driver.Value) bool {
 // parameters sent one per value, ten times the 2,100 cap; the batch sends one.
 func TestApplyLargeBatchSendsOneParameter(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
+	expectLedger(mock)
 	expectPlainEntity(mock, "task")
 	const n = 3000
 	writes := make([]stores.Write, n)
@@ -461,6 +534,7 @@ func TestApplyRetriesDeadlocks(t *testing.T) {
 
 	t.Run("recovers", func(t *testing.T) {
 		st, mock := newTestStore(t, Config{})
+		expectLedger(mock)
 		expectPlainEntity(mock, "task")
 		mock.ExpectQuery(statement).WillReturnError(deadlock)
 		mock.ExpectQuery(statement).WillReturnError(deadlock)
@@ -473,6 +547,7 @@ func TestApplyRetriesDeadlocks(t *testing.T) {
 	})
 	t.Run("gives up transient", func(t *testing.T) {
 		st, mock := newTestStore(t, Config{DeadlockRetries: 2})
+		expectLedger(mock)
 		expectPlainEntity(mock, "task")
 		for range 3 {
 			mock.ExpectQuery(statement).WillReturnError(deadlock)
@@ -485,6 +560,7 @@ func TestApplyRetriesDeadlocks(t *testing.T) {
 	})
 	t.Run("other errors are not retried", func(t *testing.T) {
 		st, mock := newTestStore(t, Config{})
+		expectLedger(mock)
 		expectPlainEntity(mock, "task")
 		mock.ExpectQuery(statement).WillReturnError(mssqldb.Error{Number: 547, Message: "CHECK constraint"})
 		_, err := st.Apply(context.Background(), writes)
@@ -560,19 +636,19 @@ func (*netError) Error() string   { return "connection refused" }
 func (*netError) Timeout() bool   { return false }
 func (*netError) Temporary() bool { return false }
 
-const pinnedGet = `SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] = CONVERT(VARCHAR(255), @key COLLATE Latin1_General_100_BIN2_UTF8);`
+const pinnedGet = `SELECT CONVERT(NVARCHAR(255), t.[key]) AS [key], CONVERT(NVARCHAR(255), t.[client]) AS [client], t.[version], t.[deleted], t.[data], t.[updated_at] FROM [dbo].[task] AS t WHERE t.[key] = CONVERT(VARCHAR(255), @key COLLATE Latin1_General_100_BIN2_UTF8);`
 
 var recordRows = []string{"key", "client", "version", "deleted", "data", "updated_at"}
 
 func TestGet(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	mock.ExpectQuery(pinnedGet).WithArgs(sql.Named("key", "a")).WillReturnRows(
+	mock.ExpectQuery(pinnedGet).WithArgs(sql.Named("key", mssqldb.NVarCharMax("a"))).WillReturnRows(
 		sqlmock.NewRows(recordRows).AddRow("a", "acme", int64(3), false, `{"title":"x"}`, at))
-	mock.ExpectQuery(pinnedGet).WithArgs(sql.Named("key", "gone")).WillReturnRows(
+	mock.ExpectQuery(pinnedGet).WithArgs(sql.Named("key", mssqldb.NVarCharMax("gone"))).WillReturnRows(
 		sqlmock.NewRows(recordRows).AddRow("gone", "acme", int64(4), true, nil, at))
-	mock.ExpectQuery(pinnedGet).WithArgs(sql.Named("key", "none")).WillReturnRows(sqlmock.NewRows(recordRows))
-	mock.ExpectQuery(pinnedGet).WithArgs(sql.Named("key", "a")).WillReturnError(mssqldb.Error{Number: 208, Message: "Invalid object name"})
+	mock.ExpectQuery(pinnedGet).WithArgs(sql.Named("key", mssqldb.NVarCharMax("none"))).WillReturnRows(sqlmock.NewRows(recordRows))
+	mock.ExpectQuery(pinnedGet).WithArgs(sql.Named("key", mssqldb.NVarCharMax("a"))).WillReturnError(mssqldb.Error{Number: 208, Message: "Invalid object name"})
 
 	ctx := context.Background()
 	rec, err := st.Get(ctx, "task", "a")
@@ -598,16 +674,16 @@ func TestGet(t *testing.T) {
 func TestScan(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	mock.ExpectQuery(`SELECT TOP (@limit) [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) AND [key] <= CONVERT(VARCHAR(255), @through COLLATE Latin1_General_100_BIN2_UTF8) AND [client] = CONVERT(VARCHAR(255), @client COLLATE Latin1_General_100_BIN2_UTF8) ORDER BY [key];`).
-		WithArgs(sql.Named("after", "a"), sql.Named("limit", int64(2)), sql.Named("through", "z"), sql.Named("client", "acme")).
+	mock.ExpectQuery(`SELECT TOP (@limit) CONVERT(NVARCHAR(255), t.[key]) AS [key], CONVERT(NVARCHAR(255), t.[client]) AS [client], t.[version], t.[deleted], t.[data], t.[updated_at] FROM [dbo].[task] AS t WHERE t.[key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) AND t.[key] <= CONVERT(VARCHAR(255), @through COLLATE Latin1_General_100_BIN2_UTF8) AND t.[client] = CONVERT(VARCHAR(255), @client COLLATE Latin1_General_100_BIN2_UTF8) ORDER BY t.[key];`).
+		WithArgs(sql.Named("after", mssqldb.NVarCharMax("a")), sql.Named("limit", int64(2)), sql.Named("through", mssqldb.NVarCharMax("z")), sql.Named("client", mssqldb.NVarCharMax("acme"))).
 		WillReturnRows(sqlmock.NewRows(recordRows).
 			AddRow("b", "acme", int64(1), false, `{"n":1}`, at).
 			AddRow("c", "acme", int64(2), true, nil, at))
-	mock.ExpectQuery(`SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) ORDER BY [key];`).
-		WithArgs(sql.Named("after", "")).
+	mock.ExpectQuery(`SELECT CONVERT(NVARCHAR(255), t.[key]) AS [key], CONVERT(NVARCHAR(255), t.[client]) AS [client], t.[version], t.[deleted], t.[data], t.[updated_at] FROM [dbo].[task] AS t WHERE t.[key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) ORDER BY t.[key];`).
+		WithArgs(sql.Named("after", mssqldb.NVarCharMax(""))).
 		WillReturnError(mssqldb.Error{Number: 208})
-	mock.ExpectQuery(`SELECT [key], [client], [version], [deleted], [data], [updated_at] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) ORDER BY [key];`).
-		WithArgs(sql.Named("after", "")).
+	mock.ExpectQuery(`SELECT CONVERT(NVARCHAR(255), t.[key]) AS [key], CONVERT(NVARCHAR(255), t.[client]) AS [client], t.[version], t.[deleted], t.[data], t.[updated_at] FROM [dbo].[task] AS t WHERE t.[key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) ORDER BY t.[key];`).
+		WithArgs(sql.Named("after", mssqldb.NVarCharMax(""))).
 		WillReturnError(&netError{})
 
 	ctx := context.Background()
@@ -627,13 +703,13 @@ func TestScan(t *testing.T) {
 
 func TestChecksumStreamsLiveRows(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
-	mock.ExpectQuery(`SELECT TOP (@limit) [key], [client], [data] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) AND [deleted] = 0 ORDER BY [key];`).
-		WithArgs(sql.Named("after", ""), sql.Named("limit", int64(2))).
+	mock.ExpectQuery(`SELECT TOP (@limit) CONVERT(NVARCHAR(255), t.[key]) AS [key], CONVERT(NVARCHAR(255), t.[client]) AS [client], t.[data] FROM [dbo].[task] AS t WHERE t.[key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) AND t.[deleted] = 0 ORDER BY t.[key];`).
+		WithArgs(sql.Named("after", mssqldb.NVarCharMax("")), sql.Named("limit", int64(2))).
 		WillReturnRows(sqlmock.NewRows([]string{"key", "client", "data"}).
 			AddRow("a", "acme", `{"b":1, "a":[1.0]}`).
 			AddRow("b", "beta", `{"x":"y"}`))
-	mock.ExpectQuery(`SELECT [key], [client], [data] FROM [dbo].[task] WHERE [key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) AND [deleted] = 0 ORDER BY [key];`).
-		WithArgs(sql.Named("after", "")).
+	mock.ExpectQuery(`SELECT CONVERT(NVARCHAR(255), t.[key]) AS [key], CONVERT(NVARCHAR(255), t.[client]) AS [client], t.[data] FROM [dbo].[task] AS t WHERE t.[key] > CONVERT(VARCHAR(255), @after COLLATE Latin1_General_100_BIN2_UTF8) AND t.[deleted] = 0 ORDER BY t.[key];`).
+		WithArgs(sql.Named("after", mssqldb.NVarCharMax(""))).
 		WillReturnError(mssqldb.Error{Number: 208})
 
 	got, err := st.Checksum(context.Background(), "task", stores.Range{Limit: 2})
@@ -666,33 +742,98 @@ WHERE t.[schema_id] = SCHEMA_ID(@schema) AND t.[name] <> N'switchyard_ledger'
 		WillReturnRows(sqlmock.NewRows([]string{"name"}).AddRow("task").AddRow("Legacy Table").AddRow("note"))
 	cutoff := time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 3600))
 	prune := `DELETE TOP (@batch) FROM [dbo].[switchyard_ledger] WHERE [recorded_at] < @cutoff;`
-	mock.ExpectExec(prune).WithArgs(sql.Named("batch", int64(5000)), sql.Named("cutoff", cutoff.UTC())).WillReturnResult(sqlmock.NewResult(0, 5000))
-	mock.ExpectExec(prune).WithArgs(sql.Named("batch", int64(5000)), sql.Named("cutoff", cutoff.UTC())).WillReturnResult(sqlmock.NewResult(0, 12))
+	// The cutoff is sent as datetime2(7) holding the UTC wall clock: the
+	// type of [recorded_at], so the index on it is sought.
+	utc := civil.DateTimeOf(time.Date(2025, 12, 31, 23, 0, 0, 0, time.UTC))
+	mock.ExpectExec(prune).WithArgs(sql.Named("batch", int64(2000)), sql.Named("cutoff", utc)).WillReturnResult(sqlmock.NewResult(0, 2000))
+	mock.ExpectExec(prune).WithArgs(sql.Named("batch", int64(2000)), sql.Named("cutoff", utc)).WillReturnResult(sqlmock.NewResult(0, 12))
 
 	names, err := st.Entities(context.Background())
 	if err != nil || strings.Join(names, ",") != "note,task" {
 		t.Fatalf("Entities = %v, %v", names, err)
 	}
 	n, err := st.PruneLedger(context.Background(), cutoff)
-	if err != nil || n != 5012 {
+	if err != nil || n != 2012 {
 		t.Fatalf("PruneLedger = %d, %v", n, err)
 	}
 	checkMet(t, mock)
 }
 
+const pinnedTableExists = `SELECT OBJECT_ID(@object, N'U');`
+
+func expectTableExists(mock sqlmock.Sqlmock, table string, exists bool) {
+	id := sqlmock.NewRows([]string{"id"})
+	if exists {
+		id.AddRow(int64(12345))
+	} else {
+		id.AddRow(nil)
+	}
+	mock.ExpectQuery(pinnedTableExists).WithArgs(sql.Named("object", "[dbo].["+table+"]")).WillReturnRows(id)
+}
+
+// TestApplyAfterTableDroppedRecreates: an error 208 is read as a dropped
+// table only once OBJECT_ID confirms a table is missing; that table is
+// checked (and created) again on the retry.
 func TestApplyAfterTableDroppedRecreates(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
 	statement := pinnedApplyHead + pinnedMerge("task", 0) + pinnedApplyTail
 	writes := []stores.Write{{Entity: "task", Key: "a", Client: "acme", Version: 1, Data: json.RawMessage(`{}`)}}
+	expectLedger(mock)
 	expectPlainEntity(mock, "task")
 	mock.ExpectQuery(statement).WillReturnError(mssqldb.Error{Number: 208, Message: "Invalid object name"})
-	expectPlainEntity(mock, "task") // checked again on the retry
+	expectTableExists(mock, "switchyard_ledger", true)
+	expectTableExists(mock, "task", false)
+	expectPlainEntity(mock, "task") // checked again on the retry; the ledger was there
 	mock.ExpectQuery(statement).WillReturnRows(sqlmock.NewRows([]string{"applied", "duplicates"}).AddRow(int64(1), int64(0)))
-	if _, err := st.Apply(context.Background(), writes); !stores.IsTransient(err) {
+	if _, err := st.Apply(context.Background(), writes); !stores.IsTransient(err) || !strings.Contains(err.Error(), "table task was dropped") {
 		t.Fatalf("Apply on a dropped table = %v, want transient", err)
 	}
 	if res, err := st.Apply(context.Background(), writes); err != nil || res.Applied != 1 {
 		t.Fatalf("retry = %+v, %v", res, err)
 	}
 	checkMet(t, mock)
+}
+
+// TestApplyInvalidObjectWithTablesPresent: OPENJSON does not exist below
+// compatibility level 130 and SQL Server reports it as error 208, the
+// number of a missing table. With every table present, the 208 is not
+// retried as a dropped table: a lowered level fails with a
+// *CompatibilityLevelError naming the fix, any other 208 is permanent.
+func TestApplyInvalidObjectWithTablesPresent(t *testing.T) {
+	statement := pinnedApplyHead + pinnedMerge("task", 0) + pinnedApplyTail
+	writes := []stores.Write{{Entity: "task", Key: "a", Client: "acme", Version: 1, Data: json.RawMessage(`{}`)}}
+	invalid := mssqldb.Error{Number: 208, Message: "Invalid object name 'OPENJSON'."}
+
+	t.Run("level lowered after open", func(t *testing.T) {
+		st, mock := newTestStore(t, Config{})
+		expectLedger(mock)
+		expectPlainEntity(mock, "task")
+		mock.ExpectQuery(statement).WillReturnError(invalid)
+		expectTableExists(mock, "switchyard_ledger", true)
+		expectTableExists(mock, "task", true)
+		mock.ExpectQuery(pinnedServer).WillReturnRows(sqlmock.NewRows(serverColumns).AddRow(int64(3), int64(16), "16.0.4135.4", "app", int64(120)))
+		_, err := st.Apply(context.Background(), writes)
+		var cle *CompatibilityLevelError
+		if !errors.As(err, &cle) || cle.Level != 120 || !errors.Is(err, ErrUnsupported) || stores.IsTransient(err) {
+			t.Fatalf("err = %v, want a permanent CompatibilityLevelError for level 120", err)
+		}
+		if !strings.Contains(err.Error(), "ALTER DATABASE [app] SET COMPATIBILITY_LEVEL = 130") {
+			t.Fatalf("err = %v, want the fix named", err)
+		}
+		checkMet(t, mock)
+	})
+	t.Run("other", func(t *testing.T) {
+		st, mock := newTestStore(t, Config{})
+		expectLedger(mock)
+		expectPlainEntity(mock, "task")
+		mock.ExpectQuery(statement).WillReturnError(invalid)
+		expectTableExists(mock, "switchyard_ledger", true)
+		expectTableExists(mock, "task", true)
+		mock.ExpectQuery(pinnedServer).WillReturnRows(goodServer())
+		_, err := st.Apply(context.Background(), writes)
+		if err == nil || stores.IsTransient(err) || !strings.Contains(err.Error(), "not a dropped table") {
+			t.Fatalf("err = %v, want a permanent error", err)
+		}
+		checkMet(t, mock)
+	})
 }
