@@ -157,7 +157,7 @@ func (driverValues) ConvertValue(v any) (driver.Value, error) {
 // keeps the driver's parameter types.
 func newMock(t *testing.T) (*sql.DB, sqlmock.Sqlmock) {
 	t.Helper()
-	db, mock, err := sqlmock.New(sqlmock.QueryMatcherOption(sqlmock.QueryMatcherEqual), sqlmock.ValueConverterOption(driverValues{}))
+	db, mock, err := sqlmock.New(sqlmock.QueryMatcherOption(sqlmock.QueryMatcherEqual), sqlmock.ValueConverterOption(driverValues{}), sqlmock.MonitorPingsOption(true))
 	if err != nil {
 		t.Fatal(err)
 	}
