@@ -17,14 +17,27 @@
 // plus optional persisted computed columns projected from JSON fields of
 // [data]. Keys and clients are UTF-8 under a binary collation, so they
 // compare as byte strings (code point order) as in every other store; UTF-8
-// collations need SQL Server 2019 or later. Parameters compared with them
-// are converted to that type and collation, so lookups and ranges seek. Tables, and the switchyard_ledger table, are created on demand
-// under an application lock, so many workers may start at once.
+// collations need SQL Server 2019 or later. They are read back converted
+// to NVARCHAR, because the driver decodes VARCHAR by a code page and
+// ignores the UTF-8 flag. Parameters compared with them are converted to
+// their type and collation, so lookups and ranges seek, and every string
+// parameter is declared nvarchar(max), so one plan serves every length.
+//
+// Opening a store writes nothing: it refuses a server older than SQL
+// Server 2019 or a database below compatibility level 130 (OPENJSON) with
+// an error matching ErrUnsupported. Tables, and the switchyard_ledger
+// table, are created by the first Apply that needs them, under an
+// application lock, so many workers may start at once. The identifier rule
+// of every store (events.IdentifierProblem) keeps SQL Server's padded
+// comparisons exact: no key, client or event id ends in a space.
 //
 // Apply sends one batch per call: all rows travel in a single NVARCHAR(MAX)
 // JSON parameter expanded server-side with OPENJSON, so batches never reach
-// the 2,100-parameter cap, and one transaction records the ledger ids and
-// runs one MERGE WITH (HOLDLOCK) per entity. Deadlocks (error 1205) are
-// retried a bounded number of times; connection errors match
-// stores.ErrTransient. See docs/stores.md for the mapping and the DSN.
+// the 2,100-parameter cap, and one transaction records the ledger ids
+// (one primary-key seek per id) and merges each entity WITH (HOLDLOCK), no
+// statement touching more than 2,000 rows of a table, below lock
+// escalation. Deadlocks (error 1205) are retried a bounded number of
+// times; connection errors match stores.ErrTransient. *Store implements
+// stores.Inspector (the preflight checks) and stores.ScratchDropper. See
+// docs/stores.md for the mapping, the locking and the DSN.
 package mssql

@@ -32,7 +32,8 @@ const permissionsQuery = `SELECT CONVERT(INT, CASE WHEN SCHEMA_ID(@schema) IS NU
     HAS_PERMS_BY_NAME(@schema, N'SCHEMA', N'DELETE') AS [delete];`
 
 // Inspect runs the cheap preflight checks, in this order and under these
-// names: connect, server_version, compatibility_level, utf8_collation,
+// names: connect, server_version, compatibility_level, durability
+// (delayed durability not forced), utf8_collation,
 // permissions (what role needs: a target CREATE TABLE in the database,
 // and ALTER, SELECT, INSERT, UPDATE and DELETE on the schema, or CREATE
 // SCHEMA while the schema is missing; a source SELECT only, with a warning
@@ -52,9 +53,10 @@ func (s *Store) Inspect(ctx context.Context, role stores.Role) []stores.Check {
 	if err != nil {
 		checks = append(checks,
 			stores.Check{Name: "server_version", Status: stores.CheckFail, Detail: err.Error()},
-			stores.Check{Name: "compatibility_level", Status: stores.CheckFail, Detail: err.Error()})
+			stores.Check{Name: "compatibility_level", Status: stores.CheckFail, Detail: err.Error()},
+			stores.Check{Name: "durability", Status: stores.CheckFail, Detail: err.Error()})
 	} else {
-		checks = append(checks, info.versionCheck(), info.compatibilityCheck())
+		checks = append(checks, info.versionCheck(), info.compatibilityCheck(), info.durabilityCheck(role))
 	}
 	checks = append(checks, s.collationCheck(ctx), s.permissionsCheck(ctx, role), s.shapeCheck(ctx, role))
 	return checks
@@ -189,7 +191,7 @@ func (s *Store) shapeCheck(ctx context.Context, role stores.Role) stores.Check {
 }
 
 // inspectChecks names Inspect's checks in order.
-var inspectChecks = []string{"connect", "server_version", "compatibility_level", "utf8_collation", "permissions", "table_shape"}
+var inspectChecks = []string{"connect", "server_version", "compatibility_level", "durability", "utf8_collation", "permissions", "table_shape"}
 
 // notRun reports the connect check failed with detail and every later
 // check failed as not run, for reason: a check that cannot run is never

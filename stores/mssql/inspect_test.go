@@ -68,7 +68,7 @@ func ledgerShape() *sqlmock.Rows {
 
 func healthy() inspection {
 	return inspection{
-		server:      []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(160)},
+		server:      []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(160), int64(0)},
 		collations:  1,
 		permissions: []driver.Value{int64(1), int64(1), int64(1), int64(1), int64(1), int64(1), int64(1), int64(1)},
 		ledger:      true,
@@ -101,7 +101,7 @@ func TestInspectHealthyTarget(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
 	expectInspect(mock, healthy())
 	checks := st.Inspect(context.Background(), stores.RoleTarget)
-	want := "connect=pass server_version=pass compatibility_level=pass utf8_collation=pass permissions=pass table_shape=pass"
+	want := "connect=pass server_version=pass compatibility_level=pass durability=pass utf8_collation=pass permissions=pass table_shape=pass"
 	if got := statuses(checks); got != want {
 		t.Fatalf("checks = %s\nwant %s\n%+v", got, want, checks)
 	}
@@ -121,11 +121,14 @@ func TestInspectPlantedProblems(t *testing.T) {
 		detail string
 	}{
 		{"old server", stores.RoleTarget, func(in *inspection) {
-			in.server = []driver.Value{int64(3), int64(14), "14.0.3456.2", "app", int64(140)}
+			in.server = []driver.Value{int64(3), int64(14), "14.0.3456.2", "app", int64(140), int64(0)}
 		}, "server_version", stores.CheckFail, "older than SQL Server 2019"},
 		{"low compatibility level", stores.RoleTarget, func(in *inspection) {
-			in.server = []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(120)}
+			in.server = []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(120), int64(0)}
 		}, "compatibility_level", stores.CheckFail, "ALTER DATABASE [app] SET COMPATIBILITY_LEVEL = 130"},
+		{"delayed durability forced", stores.RoleTarget, func(in *inspection) {
+			in.server = []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(160), int64(2)}
+		}, "durability", stores.CheckFail, "ALTER DATABASE [app] SET DELAYED_DURABILITY = DISABLED"},
 		{"no UTF-8 collations", stores.RoleTarget, func(in *inspection) { in.collations = 0 }, "utf8_collation", stores.CheckFail, "UTF-8 collations need SQL Server 2019"},
 		{"read-only target credentials", stores.RoleTarget, func(in *inspection) { in.permissions = readOnly },
 			"permissions", stores.CheckFail, "CREATE TABLE in the database, ALTER on schema dbo, INSERT on schema dbo, UPDATE on schema dbo, DELETE on schema dbo"},
@@ -182,7 +185,7 @@ func TestInspectUnreachable(t *testing.T) {
 	st, mock := newTestStore(t, Config{})
 	mock.ExpectPing().WillReturnError(errors.New("dial tcp 10.0.0.9:1433: connection refused"))
 	checks := st.Inspect(context.Background(), stores.RoleTarget)
-	want := "connect=fail server_version=fail compatibility_level=fail utf8_collation=fail permissions=fail table_shape=fail"
+	want := "connect=fail server_version=fail compatibility_level=fail durability=fail utf8_collation=fail permissions=fail table_shape=fail"
 	if got := statuses(checks); got != want || !strings.Contains(checks[0].Detail, "connection refused") || checks[1].Detail != "not run: cannot connect" {
 		t.Fatalf("checks = %+v", checks)
 	}
