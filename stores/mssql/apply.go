@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -22,10 +21,12 @@ const maxJSONDepth = 128
 
 // Apply applies writes in one transaction, sent as one batch. See
 // stores.Writer for the semantics. Before anything is sent it rejects, with
-// a *stores.RejectError, the writes stores.Validate refuses and those SQL
-// Server cannot hold: text that is not valid UTF-8, keys, clients and event
-// ids over 255 bytes of UTF-8, documents nested deeper than 128 levels, and
-// the entity name of the ledger table. A deadlocked batch is re-run up to
+// a *stores.RejectError, the writes stores.Validate refuses (among them
+// keys, clients and event ids over 255 bytes, not valid UTF-8, or ending
+// in a space, which SQL Server's padded comparisons could not tell apart)
+// and those SQL Server cannot hold: documents that are not valid UTF-8 or
+// are nested deeper than 128 levels, and the entity name of the ledger
+// table. A deadlocked batch is re-run up to
 // the configured bound and then fails with an error matching
 // stores.ErrTransient, as do connection errors; a wrong table shape fails
 // with stores.ErrSchemaMismatch. The ledger and entity tables are created
@@ -78,25 +79,16 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 	return res, nil
 }
 
-// checkWrites rejects what SQL Server cannot hold; stores.Validate has
-// already checked the shared rules.
+// checkWrites rejects what SQL Server cannot hold beyond the shared rules
+// stores.Validate has already checked (keys, clients and event ids of at
+// most 255 bytes of valid UTF-8, which the VARCHAR(255) key columns and
+// the NVARCHAR(255) ledger column hold, without control characters or a
+// trailing space): the ledger's entity name, and documents that are not
+// valid UTF-8 or that SQL Server's JSON functions cannot parse.
 func checkWrites(writes []stores.Write) error {
 	for i, w := range writes {
-		switch {
-		case w.Entity == ledgerTable:
+		if w.Entity == ledgerTable {
 			return stores.Reject(i, w, "entity name %q is reserved for the ledger table", ledgerTable)
-		case !utf8.ValidString(w.Key):
-			return stores.Reject(i, w, "key is not valid UTF-8")
-		case len(w.Key) > keyColumnBytes:
-			return stores.Reject(i, w, "key is %d bytes of UTF-8; the [key] column holds at most %d", len(w.Key), keyColumnBytes)
-		case !utf8.ValidString(w.Client):
-			return stores.Reject(i, w, "client is not valid UTF-8")
-		case len(w.Client) > keyColumnBytes:
-			return stores.Reject(i, w, "client is %d bytes of UTF-8; the [client] column holds at most %d", len(w.Client), keyColumnBytes)
-		case len(w.EventID) > events.MaxIDBytes:
-			return stores.Reject(i, w, "event id is %d bytes, above the limit of %d", len(w.EventID), events.MaxIDBytes)
-		case !utf8.ValidString(w.EventID):
-			return stores.Reject(i, w, "event id is not valid UTF-8")
 		}
 		if w.Deleted {
 			continue

@@ -111,13 +111,13 @@ func TestKeyLimitIsBytesOfUTF8(t *testing.T) {
 		}
 		w[0].Key += "a"
 		var rej *stores.RejectError
-		if err := checkWrites(w); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "key is 256 bytes of UTF-8") {
-			t.Errorf("checkWrites on a 256-byte key = %v", err)
+		if err := stores.Validate(w); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "key is 256 bytes") {
+			t.Errorf("stores.Validate on a 256-byte key = %v", err)
 		}
 		w[0].Key = "k"
 		w[0].Client += "a"
-		if err := checkWrites(w); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "client is 256 bytes of UTF-8") {
-			t.Errorf("checkWrites on a 256-byte client = %v", err)
+		if err := stores.Validate(w); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "client is 256 bytes") {
+			t.Errorf("stores.Validate on a 256-byte client = %v", err)
 		}
 	}
 
