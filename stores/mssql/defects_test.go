@@ -165,11 +165,11 @@ func TestOpenRefusesWhatCannotRunTheAdapter(t *testing.T) {
 		target any
 		want   string
 	}{
-		{"level 120", []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(120), int64(0)}, new(*CompatibilityLevelError),
+		{"level 120", []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(120)}, new(*CompatibilityLevelError),
 			"database app is at compatibility level 120; Switchyard's batches use OPENJSON, which needs level 130 or higher: an operator must run ALTER DATABASE [app] SET COMPATIBILITY_LEVEL = 130"},
-		{"SQL Server 2017", []driver.Value{int64(3), int64(14), "14.0.3456.2", "app", int64(140), int64(0)}, new(*ServerVersionError),
+		{"SQL Server 2017", []driver.Value{int64(3), int64(14), "14.0.3456.2", "app", int64(140)}, new(*ServerVersionError),
 			"SQL Server 14.0.3456.2 is older than SQL Server 2019 (15.x)"},
-		{"SQL Server 2012 reports no major version on old builds", []driver.Value{int64(2), nil, "11.0.2100.60", "app", int64(110), int64(0)}, new(*ServerVersionError),
+		{"SQL Server 2012 reports no major version on old builds", []driver.Value{int64(2), nil, "11.0.2100.60", "app", int64(110)}, new(*ServerVersionError),
 			"SQL Server 11.0.2100.60 is older"},
 	}
 	for _, tc := range cases {
@@ -195,7 +195,7 @@ func TestOpenRefusesWhatCannotRunTheAdapter(t *testing.T) {
 	}
 	for _, edition := range []int64{editionAzureSQLDatabase, editionManagedInstance} {
 		db, mock := newMock(t)
-		mock.ExpectQuery(pinnedServer).WillReturnRows(sqlmock.NewRows(serverColumns).AddRow(edition, int64(12), "12.0.2000.8", "app", int64(150), int64(1)))
+		mock.ExpectQuery(pinnedServer).WillReturnRows(sqlmock.NewRows(serverColumns).AddRow(edition, int64(12), "12.0.2000.8", "app", int64(150)))
 		if _, err := New(context.Background(), db, Config{}); err != nil {
 			t.Errorf("Azure SQL (edition %d) refused: %v", edition, err)
 		}

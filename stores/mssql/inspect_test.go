@@ -13,6 +13,8 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
+const pinnedDurability = `SELECT d.[delayed_durability] FROM sys.databases AS d WHERE d.[database_id] = DB_ID();`
+
 const pinnedCollation = `SELECT COUNT(*) FROM sys.fn_helpcollations() WHERE [name] = N'Latin1_General_100_BIN2_UTF8';`
 
 const pinnedPermissions = `SELECT CONVERT(INT, CASE WHEN SCHEMA_ID(@schema) IS NULL THEN 0 ELSE 1 END) AS [schema_exists],
@@ -33,6 +35,7 @@ WHERE t.[schema_id] = SCHEMA_ID(@schema) AND t.[name] <> N'switchyard_ledger'
 // inspection is what the mock server answers to Inspect's queries.
 type inspection struct {
 	server      []driver.Value
+	delayed     int64
 	collations  int64
 	permissions []driver.Value
 	ledger      bool
@@ -44,6 +47,7 @@ type inspection struct {
 func expectInspect(mock sqlmock.Sqlmock, in inspection) {
 	mock.ExpectPing()
 	mock.ExpectQuery(pinnedServer).WithoutArgs().WillReturnRows(sqlmock.NewRows(serverColumns).AddRow(in.server...))
+	mock.ExpectQuery(pinnedDurability).WithoutArgs().WillReturnRows(sqlmock.NewRows([]string{"delayed_durability"}).AddRow(in.delayed))
 	mock.ExpectQuery(pinnedCollation).WithoutArgs().WillReturnRows(sqlmock.NewRows([]string{"n"}).AddRow(in.collations))
 	mock.ExpectQuery(pinnedPermissions).WithArgs(sql.Named("schema", "dbo")).WillReturnRows(sqlmock.NewRows(permissionColumns).AddRow(in.permissions...))
 	expectTableExists(mock, "switchyard_ledger", in.ledger)
@@ -68,7 +72,7 @@ func ledgerShape() *sqlmock.Rows {
 
 func healthy() inspection {
 	return inspection{
-		server:      []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(160), int64(0)},
+		server:      []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(160)},
 		collations:  1,
 		permissions: []driver.Value{int64(1), int64(1), int64(1), int64(1), int64(1), int64(1), int64(1), int64(1)},
 		ledger:      true,
@@ -121,14 +125,17 @@ func TestInspectPlantedProblems(t *testing.T) {
 		detail string
 	}{
 		{"old server", stores.RoleTarget, func(in *inspection) {
-			in.server = []driver.Value{int64(3), int64(14), "14.0.3456.2", "app", int64(140), int64(0)}
+			in.server = []driver.Value{int64(3), int64(14), "14.0.3456.2", "app", int64(140)}
 		}, "server_version", stores.CheckFail, "older than SQL Server 2019"},
 		{"low compatibility level", stores.RoleTarget, func(in *inspection) {
-			in.server = []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(120), int64(0)}
+			in.server = []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(120)}
 		}, "compatibility_level", stores.CheckFail, "ALTER DATABASE [app] SET COMPATIBILITY_LEVEL = 130"},
-		{"delayed durability forced", stores.RoleTarget, func(in *inspection) {
-			in.server = []driver.Value{int64(3), int64(16), "16.0.4135.4", "app", int64(160), int64(2)}
-		}, "durability", stores.CheckFail, "ALTER DATABASE [app] SET DELAYED_DURABILITY = DISABLED"},
+		{"delayed durability forced", stores.RoleTarget, func(in *inspection) { in.delayed = 2 },
+			"durability", stores.CheckFail, "ALTER DATABASE CURRENT SET DELAYED_DURABILITY = DISABLED"},
+		{"delayed durability forced on a source", stores.RoleSource, func(in *inspection) {
+			in.delayed = 2
+			in.permissions = []driver.Value{int64(1), int64(0), int64(0), int64(0), int64(1), int64(0), int64(0), int64(0)}
+		}, "durability", stores.CheckWarn, "DELAYED_DURABILITY = FORCED"},
 		{"no UTF-8 collations", stores.RoleTarget, func(in *inspection) { in.collations = 0 }, "utf8_collation", stores.CheckFail, "UTF-8 collations need SQL Server 2019"},
 		{"read-only target credentials", stores.RoleTarget, func(in *inspection) { in.permissions = readOnly },
 			"permissions", stores.CheckFail, "CREATE TABLE in the database, ALTER on schema dbo, INSERT on schema dbo, UPDATE on schema dbo, DELETE on schema dbo"},

@@ -36,11 +36,13 @@ const (
 // serverQuery reads what New and Inspect check, in one round trip. The row
 // of the connected database in sys.databases is visible to every login
 // ("sys.databases": the database the caller is connected to can always be
-// viewed), and SERVERPROPERTY needs no permission.
+// viewed), and SERVERPROPERTY needs no permission. It names only columns
+// every version has, so an old server is refused by its version, not by a
+// compile error; ProductMajorVersion is NULL before SQL Server 2012.
 const serverQuery = `SELECT CONVERT(INT, SERVERPROPERTY('EngineEdition')) AS [engine_edition],
     CONVERT(INT, SERVERPROPERTY('ProductMajorVersion')) AS [major_version],
     CONVERT(NVARCHAR(128), SERVERPROPERTY('ProductVersion')) AS [product_version],
-    d.[name], d.[compatibility_level], d.[delayed_durability]
+    d.[name], d.[compatibility_level]
 FROM sys.databases AS d
 WHERE d.[database_id] = DB_ID();`
 
@@ -51,11 +53,6 @@ type serverInfo struct {
 	productVersion string
 	database       string
 	compatLevel    int64
-	// delayedDurability is sys.databases.delayed_durability: 0 disabled,
-	// 1 allowed (only transactions that ask are delayed; Switchyard's
-	// never ask), 2 forced (every commit is acknowledged before its log
-	// is on disk).
-	delayedDurability int64
 }
 
 func readServer(ctx context.Context, q querier) (serverInfo, error) {
@@ -71,13 +68,12 @@ func readServer(ctx context.Context, q querier) (serverInfo, error) {
 		return serverInfo{}, fmt.Errorf("read server version: sys.databases has no row for the connected database")
 	}
 	var info serverInfo
-	var edition, major, level, delayed sql.NullInt64
+	var edition, major, level sql.NullInt64
 	var version sql.NullString
-	if err := rows.Scan(&edition, &major, &version, &info.database, &level, &delayed); err != nil {
+	if err := rows.Scan(&edition, &major, &version, &info.database, &level); err != nil {
 		return serverInfo{}, fmt.Errorf("read server version: %w", err)
 	}
 	info.edition, info.majorVersion, info.productVersion, info.compatLevel = edition.Int64, major.Int64, version.String, level.Int64
-	info.delayedDurability = delayed.Int64
 	return info, rows.Err()
 }
 
@@ -116,28 +112,6 @@ func (i serverInfo) compatibilityCheck() stores.Check {
 		return stores.Check{Name: "compatibility_level", Status: stores.CheckFail, Detail: (&CompatibilityLevelError{Database: i.database, Level: int(i.compatLevel)}).Error()}
 	}
 	return stores.Check{Name: "compatibility_level", Status: stores.CheckPass, Detail: fmt.Sprintf("database %s is at compatibility level %d (130 or higher)", i.database, i.compatLevel)}
-}
-
-// delayedDurabilityForced is sys.databases.delayed_durability for FORCED.
-const delayedDurabilityForced = 2
-
-// durabilityCheck is the durability preflight check. With delayed
-// durability forced ("Control transaction durability"), SQL Server
-// acknowledges a commit before its log records are on disk, so a crash
-// can lose writes whose events were already acknowledged to the stream:
-// a target fails, a source (only read) is warned.
-func (i serverInfo) durabilityCheck(role stores.Role) stores.Check {
-	check := stores.Check{Name: "durability"}
-	if i.delayedDurability != delayedDurabilityForced {
-		check.Status, check.Detail = stores.CheckPass, "commits are durable when acknowledged (DELAYED_DURABILITY is not FORCED)"
-		return check
-	}
-	check.Status = stores.CheckFail
-	if role == stores.RoleSource {
-		check.Status = stores.CheckWarn
-	}
-	check.Detail = fmt.Sprintf("database %s has DELAYED_DURABILITY = FORCED: a crash can lose commits already acknowledged, and with them events acknowledged to the stream; an operator should run ALTER DATABASE %s SET DELAYED_DURABILITY = DISABLED", i.database, quote(i.database))
-	return check
 }
 
 // ServerVersionError says the server is older than SQL Server 2019.

@@ -190,15 +190,15 @@ func expectPlainEntity(mock sqlmock.Sqlmock, entity string) {
 const pinnedServer = `SELECT CONVERT(INT, SERVERPROPERTY('EngineEdition')) AS [engine_edition],
     CONVERT(INT, SERVERPROPERTY('ProductMajorVersion')) AS [major_version],
     CONVERT(NVARCHAR(128), SERVERPROPERTY('ProductVersion')) AS [product_version],
-    d.[name], d.[compatibility_level], d.[delayed_durability]
+    d.[name], d.[compatibility_level]
 FROM sys.databases AS d
 WHERE d.[database_id] = DB_ID();`
 
-var serverColumns = []string{"engine_edition", "major_version", "product_version", "name", "compatibility_level", "delayed_durability"}
+var serverColumns = []string{"engine_edition", "major_version", "product_version", "name", "compatibility_level"}
 
 // goodServer is SQL Server 2022 with a database at level 160.
 func goodServer() *sqlmock.Rows {
-	return sqlmock.NewRows(serverColumns).AddRow(int64(3), int64(16), "16.0.4135.4", "app", int64(160), int64(0))
+	return sqlmock.NewRows(serverColumns).AddRow(int64(3), int64(16), "16.0.4135.4", "app", int64(160))
 }
 
 // newTestStore returns a store on a mock whose open-time check found SQL
@@ -811,7 +811,7 @@ func TestApplyInvalidObjectWithTablesPresent(t *testing.T) {
 		mock.ExpectQuery(statement).WillReturnError(invalid)
 		expectTableExists(mock, "switchyard_ledger", true)
 		expectTableExists(mock, "task", true)
-		mock.ExpectQuery(pinnedServer).WillReturnRows(sqlmock.NewRows(serverColumns).AddRow(int64(3), int64(16), "16.0.4135.4", "app", int64(120), int64(0)))
+		mock.ExpectQuery(pinnedServer).WillReturnRows(sqlmock.NewRows(serverColumns).AddRow(int64(3), int64(16), "16.0.4135.4", "app", int64(120)))
 		_, err := st.Apply(context.Background(), writes)
 		var cle *CompatibilityLevelError
 		if !errors.As(err, &cle) || cle.Level != 120 || !errors.Is(err, ErrUnsupported) || stores.IsTransient(err) {
