@@ -53,13 +53,44 @@ func (s *Store) Inspect(ctx context.Context, role stores.Role) []stores.Check {
 	if err != nil {
 		checks = append(checks,
 			stores.Check{Name: "server_version", Status: stores.CheckFail, Detail: err.Error()},
-			stores.Check{Name: "compatibility_level", Status: stores.CheckFail, Detail: err.Error()},
-			stores.Check{Name: "durability", Status: stores.CheckFail, Detail: err.Error()})
+			stores.Check{Name: "compatibility_level", Status: stores.CheckFail, Detail: err.Error()})
 	} else {
-		checks = append(checks, info.versionCheck(), info.compatibilityCheck(), info.durabilityCheck(role))
+		checks = append(checks, info.versionCheck(), info.compatibilityCheck())
 	}
-	checks = append(checks, s.collationCheck(ctx), s.permissionsCheck(ctx, role), s.shapeCheck(ctx, role))
+	checks = append(checks, s.durabilityCheck(ctx, role), s.collationCheck(ctx), s.permissionsCheck(ctx, role), s.shapeCheck(ctx, role))
 	return checks
+}
+
+// durabilityQuery reads the connected database's delayed durability:
+// 0 disabled, 1 allowed (only transactions that ask are delayed, and
+// Switchyard's never ask), 2 forced.
+const durabilityQuery = `SELECT d.[delayed_durability] FROM sys.databases AS d WHERE d.[database_id] = DB_ID();`
+
+// delayedDurabilityForced is sys.databases.delayed_durability for FORCED.
+const delayedDurabilityForced = 2
+
+// durabilityCheck is the durability check. With delayed durability forced
+// ("Control transaction durability"), SQL Server acknowledges a commit
+// before its log records are on disk, so a crash can lose writes whose
+// events were already acknowledged to the stream: a target fails, a
+// source (only read) is warned.
+func (s *Store) durabilityCheck(ctx context.Context, role stores.Role) stores.Check {
+	check := stores.Check{Name: "durability"}
+	var delayed int64
+	if err := s.db.QueryRowContext(ctx, durabilityQuery).Scan(&delayed); err != nil {
+		check.Status, check.Detail = stores.CheckFail, "cannot read the database's delayed durability: "+err.Error()
+		return check
+	}
+	if delayed != delayedDurabilityForced {
+		check.Status, check.Detail = stores.CheckPass, "commits are durable when acknowledged (DELAYED_DURABILITY is not FORCED)"
+		return check
+	}
+	check.Status = stores.CheckFail
+	if role == stores.RoleSource {
+		check.Status = stores.CheckWarn
+	}
+	check.Detail = "the database has DELAYED_DURABILITY = FORCED: a crash can lose commits already acknowledged, and with them events acknowledged to the stream; an operator should run ALTER DATABASE CURRENT SET DELAYED_DURABILITY = DISABLED"
+	return check
 }
 
 func (s *Store) collationCheck(ctx context.Context) stores.Check {
