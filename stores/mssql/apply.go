@@ -187,10 +187,11 @@ func batchPayload(plan *stores.Plan) (string, error) {
 // when a single Transact-SQL statement acquires 5,000 locks on one
 // nonpartitioned table or index ("Transaction locking and row versioning
 // guide", lock escalation thresholds), and a table lock would make every
-// consumer's apply wait for this one. A row costs at most two locks per
-// index: its own key and, for a key inserted under HOLDLOCK, the
-// key-range lock on the next key. 2,000 rows stay below 4,000 locks.
-const statementRows = 2000
+// consumer's apply wait for this one. A row costs at most three locks per
+// index: its own key, for a key inserted under HOLDLOCK the key-range lock
+// on the next key, and the intent lock on its page when no other row of
+// the statement shares that page. 1,000 rows stay at or below 3,000 locks.
+const statementRows = 1000
 
 // applyStatement is the T-SQL batch that applies a plan. It reads every row
 // from the single @batch parameter, checks and records the ledger ids, and

@@ -246,18 +246,18 @@ func (a typeArg) Match(v driver.Value) bool {
 
 // TestStatementsStayBelowLockEscalation: no statement of the apply batch
 // or of the prune touches more than statementRows rows of one table, and
-// at two locks per row and index that stays below the 5,000 locks at which
+// at three locks per row and index that stays below the 5,000 locks at which
 // SQL Server escalates to a table lock.
 func TestStatementsStayBelowLockEscalation(t *testing.T) {
-	if 2*statementRows >= 5000 || pruneBatch > statementRows {
+	if 3*statementRows >= 5000 || pruneBatch > statementRows {
 		t.Fatalf("statementRows = %d, pruneBatch = %d: a statement could reach 5,000 locks", statementRows, pruneBatch)
 	}
 	statement := applyStatement("dbo", []string{"note", "task"})
 	if n := strings.Count(statement, "WHILE @from < @count"); n != 3 {
 		t.Errorf("%d chunk loops, want one for the ledger and one per entity", n)
 	}
-	if n := strings.Count(statement, "@from + 2000"); n != 4 {
-		t.Errorf("%d statements bounded to 2,000 rows, want 4 (ledger read, ledger insert, two MERGEs)", n)
+	if n := strings.Count(statement, "@from + 1000"); n != 4 {
+		t.Errorf("%d statements bounded to 1,000 rows, want 4 (ledger read, ledger insert, two MERGEs)", n)
 	}
 	if !strings.Contains(statement, "FROM @ids AS i INNER LOOP JOIN [dbo].[switchyard_ledger] AS l WITH (UPDLOCK, HOLDLOCK, FORCESEEK) ON l.[id] = i.[id]") {
 		t.Errorf("the ledger read is not a forced seek from the batch's ids:\n%s", statement)

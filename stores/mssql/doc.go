@@ -35,7 +35,7 @@
 // JSON parameter expanded server-side with OPENJSON, so batches never reach
 // the 2,100-parameter cap, and one transaction records the ledger ids
 // (one primary-key seek per id) and merges each entity WITH (HOLDLOCK), no
-// statement touching more than 2,000 rows of a table, below lock
+// statement touching more than 1,000 rows of a table, below lock
 // escalation. Deadlocks (error 1205) are retried a bounded number of
 // times; connection errors match stores.ErrTransient. *Store implements
 // stores.Inspector (the preflight checks) and stores.ScratchDropper. See

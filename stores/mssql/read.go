@@ -47,14 +47,13 @@ func getStatement(table string) string {
 	return "SELECT " + recordColumns + " FROM " + table + " AS t WHERE t.[key] = " + keyParam("key") + ";"
 }
 
-// holdable reports whether s could be a stored key or client: allowed by the identifier rule (events.IdentifierProblem), which
-// refuses control characters and a trailing space in every store. SQL
-// Server pads the shorter string with spaces before it compares ("How SQL
-// Server compares strings with trailing spaces", KB 316626; the rule holds
-// for =, <, ORDER BY, PRIMARY KEY and UNIQUE under every collation), so
-// WHERE [key] = 'a ' would find the row "a": a value the rule refuses is
-// answered without asking the server.
-// The rule includes storable's: at most 255 bytes of valid UTF-8.
+// holdable reports whether s could be a stored key or client: allowed by
+// the identifier rule (events.IdentifierProblem: at most 255 bytes of
+// valid UTF-8, no control character, no trailing space). SQL Server pads
+// the shorter string with spaces before it compares ("How SQL Server
+// compares strings with trailing spaces", KB 316626; so do PRIMARY KEY
+// and UNIQUE, under every collation), so WHERE [key] = 'a ' would find the
+// row "a": a value the rule refuses is answered without asking the server.
 func holdable(s string) bool {
 	return events.IdentifierProblem(s, keyColumnBytes) == ""
 }
@@ -67,8 +66,8 @@ func holdable(s string) bool {
 // which padding compares with a space. Such a bound is cut before that
 // byte: every key that extends the part before it sorts above the whole
 // bound in byte order, as it does above the cut one. A key made only of
-// spaces, which would equal ” padded, cannot exist. The result is then
-// brought within the column (see keyFloor).
+// spaces, which padding would make equal to the empty string, cannot
+// exist. The result is then brought within the column (see keyFloor).
 func rangeBound(bound string) string {
 	for i := 0; i < len(bound); i++ {
 		if bound[i] < 0x20 {

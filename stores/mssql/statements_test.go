@@ -88,11 +88,11 @@ WHILE @from < @count
 BEGIN
     INSERT INTO @seen ([id], [s]) SELECT l.[id], i.[s]
     FROM @ids AS i INNER LOOP JOIN [dbo].[switchyard_ledger] AS l WITH (UPDLOCK, HOLDLOCK, FORCESEEK) ON l.[id] = i.[id]
-    WHERE i.[n] >= @from AND i.[n] < @from + 2000;
+    WHERE i.[n] >= @from AND i.[n] < @from + 1000;
     INSERT INTO [dbo].[switchyard_ledger] ([id], [recorded_at]) SELECT i.[id], SYSUTCDATETIME()
     FROM @ids AS i
-    WHERE i.[n] >= @from AND i.[n] < @from + 2000 AND NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = i.[id]);
-    SET @from += 2000;
+    WHERE i.[n] >= @from AND i.[n] < @from + 1000 AND NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = i.[id]);
+    SET @from += 1000;
 END;
 SELECT @duplicates = COUNT_BIG(*) FROM @seen WHERE [s] = 0;
 `
@@ -105,7 +105,7 @@ BEGIN
         SELECT CONVERT(VARCHAR(255), s.[k] COLLATE Latin1_General_100_BIN2_UTF8) AS [k], CONVERT(VARCHAR(255), s.[c] COLLATE Latin1_General_100_BIN2_UTF8) AS [c], s.[v], s.[d], s.[x], s.[a]
         FROM OPENJSON(@batch, N'$.e[%[1]d]') AS r
         CROSS APPLY OPENJSON(r.[value]) WITH ([k] NVARCHAR(255) N'$.k', [c] NVARCHAR(255) N'$.c', [v] BIGINT N'$.v', [d] BIT N'$.d', [x] NVARCHAR(MAX) N'$.x', [i] NVARCHAR(255) N'$.i', [a] BIT N'$.a') AS s
-        WHERE CONVERT(INT, r.[key]) >= @from AND CONVERT(INT, r.[key]) < @from + 2000
+        WHERE CONVERT(INT, r.[key]) >= @from AND CONVERT(INT, r.[key]) < @from + 1000
             AND (s.[i] IS NULL OR NOT EXISTS (SELECT 1 FROM @seen AS z WHERE z.[id] = s.[i] COLLATE Latin1_General_100_BIN2))
     ) AS s
     ON t.[key] = s.[k]
@@ -114,7 +114,7 @@ BEGIN
     WHEN NOT MATCHED BY TARGET THEN
         INSERT ([key], [client], [version], [deleted], [data], [updated_at]) VALUES (s.[k], s.[c], s.[v], s.[d], s.[x], SYSUTCDATETIME());
     SET @applied += @@ROWCOUNT;
-    SET @from += 2000;
+    SET @from += 1000;
 END;
 `
 
@@ -745,15 +745,15 @@ WHERE t.[schema_id] = SCHEMA_ID(@schema) AND t.[name] <> N'switchyard_ledger'
 	// The cutoff is sent as datetime2(7) holding the UTC wall clock: the
 	// type of [recorded_at], so the index on it is sought.
 	utc := civil.DateTimeOf(time.Date(2025, 12, 31, 23, 0, 0, 0, time.UTC))
-	mock.ExpectExec(prune).WithArgs(sql.Named("batch", int64(2000)), sql.Named("cutoff", utc)).WillReturnResult(sqlmock.NewResult(0, 2000))
-	mock.ExpectExec(prune).WithArgs(sql.Named("batch", int64(2000)), sql.Named("cutoff", utc)).WillReturnResult(sqlmock.NewResult(0, 12))
+	mock.ExpectExec(prune).WithArgs(sql.Named("batch", int64(1000)), sql.Named("cutoff", utc)).WillReturnResult(sqlmock.NewResult(0, 1000))
+	mock.ExpectExec(prune).WithArgs(sql.Named("batch", int64(1000)), sql.Named("cutoff", utc)).WillReturnResult(sqlmock.NewResult(0, 12))
 
 	names, err := st.Entities(context.Background())
 	if err != nil || strings.Join(names, ",") != "note,task" {
 		t.Fatalf("Entities = %v, %v", names, err)
 	}
 	n, err := st.PruneLedger(context.Background(), cutoff)
-	if err != nil || n != 2012 {
+	if err != nil || n != 1012 {
 		t.Fatalf("PruneLedger = %d, %v", n, err)
 	}
 	checkMet(t, mock)
