@@ -49,6 +49,10 @@ func isDeadlock(err error) bool {
 	return ok && n == errDeadlockVictim
 }
 
+// isMissingTable reports an error 208 (invalid object name). Reads name
+// only their table, so there it means the table is missing; the apply
+// batch also names OPENJSON, which is missing below compatibility level
+// 130, so Apply confirms first (see explainMissing).
 func isMissingTable(err error) bool {
 	n, ok := serverErrorNumber(err)
 	return ok && n == errInvalidObject
