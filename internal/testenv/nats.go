@@ -84,16 +84,7 @@ func (s *NATSServer) Server() *server.Server { return s.srv }
 // when the test ends.
 func (s *NATSServer) Connect() (*nats.Conn, jetstream.JetStream) {
 	s.t.Helper()
-	nc, err := nats.Connect(s.URL, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		s.t.Fatalf("connect to embedded NATS: %v", err)
-	}
-	s.t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		s.t.Fatalf("jetstream: %v", err)
-	}
-	return nc, js
+	return connect(s.t, s.URL)
 }
 
 func freePort(t testing.TB) int {
