@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/events"
@@ -93,10 +95,15 @@ func TestClusterFaults(t *testing.T) {
 		f.startWorkers(2)
 	}
 
-	// The producer has its own connection, as the application would, to
-	// the stream's leader node, so that stopping that node cuts it off
-	// with publishes in flight.
-	pnc, _ := c.ConnectTo(c.WaitStreamLeader(streamName))
+	// The producer has its own connection, as the application would,
+	// first through a proxy to one node, so that the test can keep it
+	// from learning the outcome of its publishes; then to every node.
+	proxy := newTCPProxy(t, strings.TrimPrefix(c.Nodes[0].URL, "nats://"))
+	pnc, err := nats.Connect("nats://"+proxy.Addr()+","+c.URLs(), nats.DontRandomize(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pnc.Close()
 	pjs, err := jetstream.New(pnc, jetstream.WithPublishAsyncTimeout(ackTimeout))
 	if err != nil {
 		t.Fatal(err)
@@ -126,11 +133,17 @@ func TestClusterFaults(t *testing.T) {
 	defer stopProducer()
 
 	const step, stepTimeout = 300, 30 * time.Second
+	producedAt := 0 // acknowledged to the producer at the previous step
 	advance := func(what string) {
 		t.Helper()
+		target := producedAt + step
+		testenv.Eventually(t, stepTimeout, func() (bool, string) {
+			return producer.count() >= target, fmt.Sprintf("%d acknowledged", producer.count())
+		}, fmt.Sprintf("the producer publishing on (%d events acknowledged)", target))
 		for _, f := range fleets {
 			f.waitAdvance(step, stepTimeout)
 		}
+		producedAt = producer.count()
 		t.Logf("%s (acknowledged to the producer: %d, republished: %d)", what, producer.count(), producer.retries.Load())
 	}
 	inFlight := 0
@@ -146,23 +159,35 @@ func TestClusterFaults(t *testing.T) {
 	killWorkers()
 
 	advance("workers killed and replaced")
-	// A burst of publishes is in flight when the leader stops: their
-	// outcome is unknown to the producer until it republishes them.
+	// A burst of publishes whose acknowledgements never reach the
+	// producer: the leader stores them, then stops. The producer, cut
+	// off, knows nothing of their outcome and must republish every one
+	// to the new leader, which must recognise them by their ids.
 	leader := c.WaitStreamLeader(streamName)
-	producerCut := pnc.ConnectedUrl() == leader.URL
+	before := lastSeq(ctx, t, js)
+	proxy.DropReplies()
 	burstSent, burstDone := make(chan struct{}), make(chan error, 1)
 	burst := genEvents(12, 1_000_000, 2000, 100)
 	go func() { burstDone <- producer.publishChunk(ctx, burst, func() { close(burstSent) }) }()
 	<-burstSent
+	testenv.Eventually(t, stepTimeout, func() (bool, string) {
+		last := lastSeq(ctx, t, js)
+		return last >= before+uint64(len(burst)), fmt.Sprintf("last sequence %d, burst from %d", last, before)
+	}, "the burst stored without its acknowledgements reaching the producer")
+	retriesBefore := producer.retries.Load()
 	c.Stop(leader)
 	if next := c.WaitStreamLeader(streamName); next == leader {
 		t.Fatalf("stopped node %s still leads %s", leader.Name, streamName)
 	}
+	proxy.Stop()
 	if err := <-burstDone; err != nil {
 		t.Fatal(err)
 	}
-	if producerCut && producer.retries.Load() == 0 {
-		t.Fatal("stopping the leader caught no publish of the producer connected to it in flight; the test proved nothing about retries")
+	if n := producer.retries.Load() - retriesBefore; n < int64(len(burst)) {
+		t.Fatalf("the producer republished %d events after losing the burst's acknowledgements, want at least %d", n, len(burst))
+	}
+	if producer.duplicates.Load() == 0 {
+		t.Fatal("no republished event was recognised as already stored: the new leader lost the ids of the old one's messages")
 	}
 
 	advance(fmt.Sprintf("stream leader %s stopped, a new leader elected", leader.Name))
@@ -224,8 +249,8 @@ func TestClusterFaults(t *testing.T) {
 			t.Fatalf("%s: %d dead letters, want none", f.consumer, n)
 		}
 	}
-	t.Logf("%d events, %d republished after an unknown outcome (producer cut off by the leader stop: %v), %d kills with events in flight",
-		published, producer.retries.Load(), producerCut, inFlight)
+	t.Logf("%d events, %d republished after an unknown outcome, %d of them already stored; %d kills with events in flight",
+		published, producer.retries.Load(), producer.duplicates.Load(), inFlight)
 	if pgSkipped != nil {
 		t.Skipf("SKIP (SQLite checked, PostgreSQL part not run): %v", pgSkipped)
 	}
@@ -290,4 +315,14 @@ func diffModels(want, got map[string]modelRow) []string {
 		}
 	}
 	return out
+}
+
+// lastSeq is the stream's last sequence, as its leader answers.
+func lastSeq(ctx context.Context, t *testing.T, js jetstream.JetStream) uint64 {
+	t.Helper()
+	st, err := js.Stream(ctx, streamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.CachedInfo().State.LastSeq
 }

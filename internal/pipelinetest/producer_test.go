@@ -35,7 +35,8 @@ type ackedProducer struct {
 	mu    sync.Mutex
 	acked map[string]ackedEvent // by event id
 
-	retries atomic.Int64 // publishes repeated because the first had no acknowledgement
+	retries    atomic.Int64 // publishes repeated because the previous had no acknowledgement
+	duplicates atomic.Int64 // acknowledgements of a republish that the stream already had
 }
 
 // ackedEvent is one event and the sequence the stream acknowledged it at.
@@ -131,6 +132,9 @@ func (p *ackedProducer) record(ev events.Event, ack *jetstream.PubAck) error {
 	defer p.mu.Unlock()
 	if prev, ok := p.acked[ev.ID]; ok && prev.seq != ack.Sequence {
 		return fmt.Errorf("event %s acknowledged at sequence %d and again at %d: stored twice, the duplicate window did not hold", ev.ID, prev.seq, ack.Sequence)
+	}
+	if ack.Duplicate {
+		p.duplicates.Add(1)
 	}
 	p.acked[ev.ID] = ackedEvent{ev: ev, seq: ack.Sequence}
 	return nil
