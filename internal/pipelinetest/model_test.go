@@ -3,6 +3,7 @@ package pipelinetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/events"
@@ -84,6 +86,12 @@ func streamModel(t *testing.T, js jetstream.JetStream, stream string, maxEventBy
 	seen := map[string]bool{}
 	for done := false; !done; {
 		batch, err := c.Fetch(500, jetstream.FetchMaxWait(5*time.Second))
+		// On a cluster the pull request can reach the client's node before
+		// the new ordered consumer's interest has: ask again.
+		for retry := 0; errors.Is(err, nats.ErrNoResponders) && retry < 100; retry++ {
+			time.Sleep(50 * time.Millisecond)
+			batch, err = c.Fetch(500, jetstream.FetchMaxWait(5*time.Second))
+		}
 		if err != nil {
 			t.Fatalf("read stream: %v", err)
 		}
