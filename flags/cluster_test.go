@@ -83,12 +83,14 @@ func TestProviderClusterLeaderChange(t *testing.T) {
 	}
 	waitStage := func(client string, stage flags.Stage, what string) {
 		t.Helper()
+		start := time.Now()
 		for _, p := range providers {
 			testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 				d := stageNow(p, client)
 				return d.Value == string(stage) && d.Reason == openfeature.TargetingMatchReason, fmt.Sprintf("%s %s", d.Value, d.Reason)
 			}, fmt.Sprintf("%s: %s", p.name, what))
 		}
+		t.Logf("%s: served by every provider after %v", what, time.Since(start).Round(time.Millisecond))
 	}
 	waitStage("moved", flags.StageShadow, "the override loaded")
 
