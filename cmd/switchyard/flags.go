@@ -398,12 +398,15 @@ func flagsSet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		res, err := env.store.SetRollout(ctx, flags.ConfigChange{Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: expected, Force: ch.force}, bp)
 		return reportChange(stdout, f.json, "rollout", res, err)
 	}
-	var failed int
+	var failed, refused int
 	var results []flags.ChangeResult
 	for _, c := range clients {
 		res, err := env.store.SetStage(ctx, flags.Change{Client: c, Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: expected, Force: ch.force})
 		if err != nil {
 			failed++
+			if errors.Is(err, flags.ErrGateRefused) {
+				refused++
+			}
 			fmt.Fprintf(stderr, "switchyard flags set: %s: %v\n", c, err)
 			if errors.Is(err, flags.ErrAudit) {
 				results = append(results, res) // applied, audit missing: still report it
@@ -419,6 +422,9 @@ func flagsSet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := printJSON(stdout, results); err != nil {
 			return err
 		}
+	}
+	if failed > 0 && refused == failed {
+		return cli.CheckFailedf("%d of %d clients not changed: promotion gates refused", failed, len(clients))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d clients not changed", failed, len(clients))

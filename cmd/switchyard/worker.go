@@ -40,9 +40,10 @@ worker processes on one consumer as throughput needs.
 SIGTERM or SIGINT drains: no new batch is pulled, the batches in flight are
 finished and acknowledged, and the process exits within --grace.
 
-With --ensure the stream, its dead-letter stream and the consumer are
-created or updated at start (the subs ensure flags apply); without it they
-must exist. See docs/workers.md.`
+With --ensure the stream and its dead-letter stream are created when
+missing, or checked and left alone when they exist, and the consumer is
+created or updated at start (the subs ensure flags apply, --update-stream
+too); without it they must exist. See docs/workers.md.`
 
 // workerFlags are the flags of the worker command.
 type workerFlags struct {
@@ -297,7 +298,10 @@ func startOps(addr string, reg *prometheus.Registry, log *slog.Logger, nc *atomi
 // consumer itself).
 func prepareSubscription(ctx context.Context, js jetstream.JetStream, ensure bool, stream subscriptions.StreamSpec, consumer subscriptions.ConsumerSpec, streamName string, log *slog.Logger) error {
 	if ensure {
-		if _, err := subscriptions.Ensure(ctx, js, stream, consumer); err != nil {
+		declared, err := subscriptions.Ensure(ctx, js, stream, consumer)
+		logStreamReport(log, declared.Stream)
+		logStreamReport(log, declared.DeadLetters)
+		if err != nil {
 			return err
 		}
 		log.Info("ensured stream, dead-letter stream and consumer", "stream", stream.Name, "consumer", consumer.Name)
