@@ -42,9 +42,16 @@ type migrationFlags struct {
 	bucket    string
 	logFormat string
 	logLevel  string
+	// readOnly commands (status) open the state bucket only if it exists;
+	// the others create it when missing, with replicas.
+	readOnly bool
+	replicas int
 }
 
 func (f *migrationFlags) register(fs *cli.FlagSet) {
+	if !f.readOnly {
+		fs.IntVar(&f.replicas, "replicas", 1, "copies of the migration state bucket when this command creates it (1, 3 or 5); an existing one is left as it is")
+	}
 	f.nats.Register(fs)
 	fs.StringVar(&f.stream, "stream", "EVENTS", "event stream name")
 	fs.StringVar(&f.bucket, "bucket", migrator.DefaultBucket, "key-value bucket holding the migration state")
@@ -63,10 +70,14 @@ func (f *migrationFlags) connect(ctx context.Context, name string, stderr io.Wri
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	state, err := migrator.OpenState(ctx, js, f.bucket)
+	if !f.readOnly && (f.replicas < 1 || f.replicas > 5) {
+		nc.Close()
+		return nil, nil, nil, nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
+	}
+	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: f.bucket, Replicas: f.replicas, MustExist: f.readOnly})
 	if err != nil {
 		nc.Close()
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, nil, explainMissing(err, "nothing has been migrated yet: switchyard backfill (or flags init) creates it")
 	}
 	return nc, js, state, log, nil
 }

@@ -119,6 +119,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer nc.Close()
 	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+		MustExist:       true,
 		MigrationBucket: *migrationBucket,
 		FlagsBucket:     *flagsBucket,
 		AuditStream:     *auditStream,
@@ -128,7 +129,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Log:             log,
 	})
 	if err != nil {
-		return err
+		return explainMissing(err, createControlPlaneHint)
 	}
 	handler, err := console.New(console.Deps{
 		Flags:  flagsadapter.New(cp.Flags, cp.Shadow),

@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/console"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/testenv"
 )
@@ -166,4 +169,80 @@ func TestEnsureUpdatesExactlyWhatItNames(t *testing.T) {
 	if code, _, errOut = runCmd(t, "subs", "ensure", "--nats", srv.URL, "--consumer", "target", "--update-stream", "retention"); code != cli.ExitUsage || !strings.Contains(errOut, "retention") {
 		t.Fatalf("--update-stream=retention: exit %d %s", code, errOut)
 	}
+}
+
+func TestReadOnlyCommandsCreateNothing(t *testing.T) {
+	srv := testenv.NATS(t)
+	_, js := srv.Connect()
+	dir := t.TempDir()
+	legacy, target := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
+	hash, err := console.HashPassword("operator password", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(consoleUsersEnv, fmt.Sprintf(`{"users":[{"name":"olivia","role":"operator","password_hash":%q}]}`, hash))
+	for _, args := range [][]string{
+		{"flags", "get", "--nats", srv.URL},
+		{"flags", "list", "--nats", srv.URL},
+		{"flags", "audit", "--nats", srv.URL},
+		{"status", "--nats", srv.URL},
+		{"console", "--nats", srv.URL, "--listen", "127.0.0.1:0", "--insecure-cookies"},
+		{"read-api", "--nats", srv.URL, "--listen", "127.0.0.1:0", "--legacy", legacy, "--target", target},
+	} {
+		code, _, errOut := runCmd(t, args...)
+		if code != cli.ExitError || !strings.Contains(errOut, "does not exist") || !strings.Contains(errOut, "creates it") && !strings.Contains(errOut, "create it") {
+			t.Errorf("%v on an empty NATS: exit %d, %q; want %d naming what is missing and which command creates it", args[:2], code, errOut, cli.ExitError)
+		}
+	}
+	if names := streamNames(t, js); len(names) != 0 {
+		t.Fatalf("read-only commands created %v", names)
+	}
+
+	if code, out, errOut := runCmd(t, "flags", "init", "--nats", srv.URL); code != 0 || !strings.Contains(out, "control plane ready") {
+		t.Fatalf("flags init: exit %d %s %s", code, out, errOut)
+	}
+	created := streamNames(t, js)
+	if code, _, errOut := runCmd(t, "flags", "get", "--nats", srv.URL); code != 0 {
+		t.Fatalf("flags get after init: %s", errOut)
+	}
+	if code, _, errOut := runCmd(t, "status", "--nats", srv.URL); code != 0 {
+		t.Fatalf("status after init: %s", errOut)
+	}
+	if after := streamNames(t, js); !reflect.DeepEqual(after, created) {
+		t.Fatalf("read-only commands changed the streams: %v, then %v", created, after)
+	}
+}
+
+func TestControlPlaneKeepsAnOperatorsSettings(t *testing.T) {
+	srv := testenv.NATS(t)
+	_, js := srv.Connect()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// An operator made the flag bucket with a short history.
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "switchyard_flags", History: 5}); err != nil {
+		t.Fatal(err)
+	}
+	before := currentStreamConfig(t, js, "KV_switchyard_flags")
+	if code, _, errOut := runCmd(t, "flags", "set", "--nats", srv.URL, "--client", "c1", "--stage", "shadow", "--reason", "pilot", "--actor", "ann"); code != 0 {
+		t.Fatalf("flags set: %s", errOut)
+	}
+	if after := currentStreamConfig(t, js, "KV_switchyard_flags"); !reflect.DeepEqual(after, before) {
+		t.Fatalf("flags set changed the existing bucket:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+func streamNames(t *testing.T, js jetstream.JetStream) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var names []string
+	lister := js.StreamNames(ctx)
+	for n := range lister.Name() {
+		names = append(names, n)
+	}
+	if err := lister.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	return names
 }
