@@ -2,6 +2,7 @@ package migrator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -129,16 +130,27 @@ func (c *BackfillConfig) defaults() error {
 
 // BackfillReport is the outcome of one Backfill call.
 type BackfillReport struct {
-	Run BackfillRun
+	Run BackfillRun `json:"run"`
 	// Joined is true when this process joined a run started elsewhere (or
 	// found it already complete).
-	Joined bool
+	Joined bool `json:"joined"`
 	// Complete is true when every entity is done.
-	Complete bool
-	Entities []EntityProgress
+	Complete bool             `json:"complete"`
+	Entities []EntityProgress `json:"entities"`
 	// RowsThisProcess counts the rows this process copied or skipped.
-	RowsThisProcess int64
-	Elapsed         time.Duration
+	RowsThisProcess int64 `json:"rows_this_process"`
+	// Elapsed is encoded as elapsed_seconds.
+	Elapsed time.Duration `json:"-"`
+}
+
+// MarshalJSON encodes the report with its duration in seconds
+// (elapsed_seconds), as every JSON output of Switchyard does.
+func (r BackfillReport) MarshalJSON() ([]byte, error) {
+	type fields BackfillReport
+	return json.Marshal(struct {
+		fields
+		ElapsedSeconds float64 `json:"elapsed_seconds"`
+	}{fields(r), r.Elapsed.Seconds()})
 }
 
 // Backfill copies every record of the configured entities from the source

@@ -113,7 +113,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer ln.Close()
 
 	natsFlags.Name = "switchyard-console"
-	nc, js, err := natsFlags.Connect(ctx, log)
+	nc, js, err := natsFlags.ConnectWithRetry(ctx, log)
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,9 @@ type flagsFlags struct {
 	// stream when missing, with replicas; others only open what exists.
 	create   bool
 	replicas int
+	// longRunning commands (read-api) keep retrying while NATS is down;
+	// one-shot ones fail within the connect timeout.
+	longRunning bool
 }
 
 // creates makes the command create what is missing, with --replicas.
@@ -124,7 +127,11 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 		return nil, err
 	}
 	f.nats.Name = "switchyard " + name
-	nc, js, err := f.nats.Connect(ctx, log)
+	connect := f.nats.Connect
+	if f.longRunning {
+		connect = f.nats.ConnectWithRetry
+	}
+	nc, js, err := connect(ctx, log)
 	if err != nil {
 		return nil, err
 	}

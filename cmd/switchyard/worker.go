@@ -199,7 +199,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	// Phase 2: connect, retrying while NATS or the store is unreachable.
 	f.nats.Name = "switchyard worker " + f.consumer
-	nc, js, err := f.nats.Connect(ctx, log)
+	nc, js, err := f.nats.ConnectWithRetry(ctx, log)
 	if err != nil {
 		return stoppedBeforeReady(ctx, err, log)
 	}
