@@ -32,7 +32,7 @@ type RegistryConfig struct {
 	// error matching jsdeclare.ErrMissing instead of being created
 	// (read-only commands). An existing one is never changed.
 	MustExist bool
-	Logger   *slog.Logger
+	Logger    *slog.Logger
 }
 
 func (c RegistryConfig) withDefaults() RegistryConfig {

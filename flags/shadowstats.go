@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/switchyard/switchyard/internal/jsdeclare"
-	"github.com/nats-io/nuid"
 )
 
 // ShadowCounts are one client's read counters.
@@ -95,7 +95,7 @@ type ShadowStatsConfig struct {
 	// error matching jsdeclare.ErrMissing instead of being created
 	// (read-only commands). An existing one is never changed.
 	MustExist bool
-	Logger   *slog.Logger
+	Logger    *slog.Logger
 }
 
 func (c ShadowStatsConfig) withDefaults() ShadowStatsConfig {
