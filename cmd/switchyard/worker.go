@@ -205,7 +205,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer nc.Close()
 	natsConn.Store(nc)
-	if err := prepareSubscription(ctx, js, f.doEnsure, streamSpec, consumerSpec, f.stream, log); err != nil {
+	if err := retryTransient(ctx, cfg.Backoff, log, "preparing the subscription", func() error {
+		return prepareSubscription(ctx, js, f.doEnsure, streamSpec, consumerSpec, f.stream, log)
+	}); err != nil {
 		return stoppedBeforeReady(ctx, err, log)
 	}
 	store, err := openStoreWithRetry(ctx, f.sink, cfg.Backoff, log)
@@ -315,6 +317,30 @@ func prepareSubscription(ctx context.Context, js jetstream.JetStream, ensure boo
 		return fmt.Errorf("dead-letter stream %s: %w", dlq, err)
 	}
 	return nil
+}
+
+// retryTransient runs op until it succeeds, fails for good (a stream or
+// consumer that is missing or unusable, a usage error) or ctx ends. Other
+// errors, such as a JetStream request timing out while a cluster elects
+// a leader or a node catches up, are retried with backoff: a worker
+// starting during a broker fault waits it out.
+func retryTransient(ctx context.Context, backoff workers.Backoff, log *slog.Logger, what string, op func() error) error {
+	for attempt := int64(1); ; attempt++ {
+		err := op()
+		if err == nil || errors.Is(err, subscriptions.ErrNotFound) || errors.Is(err, subscriptions.ErrStreamUnusable) || errors.Is(err, cli.ErrUsage) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+		}
+		delay := backoff.Delay(attempt)
+		log.Warn("retrying", "what", what, "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+		case <-time.After(delay):
+		}
+	}
 }
 
 // openStoreWithRetry opens the store, retrying with backoff while it is
