@@ -246,3 +246,36 @@ func streamNames(t *testing.T, js jetstream.JetStream) []string {
 	slices.Sort(names)
 	return names
 }
+
+func TestEnsureLeavesAnR3StreamAlone(t *testing.T) {
+	cluster := testenv.NewNATSCluster(t, 3)
+	_, js := cluster.Connect()
+	before := applicationStream(t, js, func(c *jetstream.StreamConfig) { c.Replicas = 3 })
+
+	code, out, errOut := runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target", "--role", "target", "--start", "new", "--replicas", "3")
+	if code != 0 || !strings.Contains(out, "stream EVENTS exists and is usable") || !strings.Contains(out, "stream EVENTS_DLQ created") {
+		t.Fatalf("subs ensure on R3: exit %d\n%s\n%s", code, out, errOut)
+	}
+	sink := "sqlite:" + filepath.Join(t.TempDir(), "target.db")
+	if err := js.DeleteConsumer(context.Background(), "EVENTS", "target"); err != nil {
+		t.Fatal(err)
+	}
+	if err := runWorkerUntilConsumer(t, js, "--nats", cluster.URL, "--consumer", "target", "--sink", sink, "--ensure", "--http", ""); err != nil {
+		t.Fatalf("worker --ensure: %v", err)
+	}
+	// The default --replicas 1 is a difference, never a reason to scale down.
+	code, out, _ = runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target")
+	if code != 0 || !strings.Contains(out, "replicas: 3 (declared 1; left as it is") {
+		t.Fatalf("subs ensure with --replicas 1: exit %d\n%s", code, out)
+	}
+	code, _, errOut = runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target", "--update-stream", "replicas", "--replicas", "1")
+	if code == 0 || !strings.Contains(errOut, "lowering them to 1 is never done") {
+		t.Fatalf("--update-stream=replicas --replicas 1 on R3: exit %d %s", code, errOut)
+	}
+	if after := currentStreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
+		t.Fatalf("the R3 stream changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+	if r := currentStreamConfig(t, js, "EVENTS_DLQ").Replicas; r != 3 {
+		t.Fatalf("the dead-letter stream was created with %d replicas, want --replicas 3", r)
+	}
+}
