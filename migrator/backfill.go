@@ -52,6 +52,9 @@ type BackfillConfig struct {
 	Restart bool
 	// WorkStream is the work-queue stream (default DefaultWorkStream).
 	WorkStream string
+	// WorkStreamReplicas are the work-queue stream's replicas when the
+	// backfill creates it; zero means 1. An existing one is left as it is.
+	WorkStreamReplicas int
 	// AckWait is how long a chunk may go without a heartbeat before it is
 	// handed to another copier (default 30 s).
 	AckWait time.Duration
@@ -186,7 +189,7 @@ func Backfill(ctx context.Context, cfg BackfillConfig) (BackfillReport, error) {
 		return BackfillReport{}, err
 	}
 	wm.LegacyConsumer = cfg.LegacyConsumer
-	queue, err := openWorkQueue(ctx, cfg.JS, cfg.WorkStream, cfg.AckWait)
+	queue, err := openWorkQueue(ctx, cfg.JS, cfg.WorkStream, cfg.AckWait, cfg.WorkStreamReplicas)
 	if err != nil {
 		return BackfillReport{}, err
 	}

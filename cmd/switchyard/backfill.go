@@ -50,7 +50,7 @@ type migrationFlags struct {
 
 func (f *migrationFlags) register(fs *cli.FlagSet) {
 	if !f.readOnly {
-		fs.IntVar(&f.replicas, "replicas", 1, "copies of the migration state bucket when this command creates it (1, 3 or 5); an existing one is left as it is")
+		fs.IntVar(&f.replicas, "replicas", 1, "copies of the migration state bucket (and backfill's work-queue stream) when this command creates them (1, 3 or 5); existing ones are left as they are")
 	}
 	f.nats.Register(fs)
 	fs.StringVar(&f.stream, "stream", "EVENTS", "event stream name")
@@ -217,7 +217,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Source: src, Target: dst, SourceName: sf.source, TargetName: sf.target, Entities: entities,
 		JS: js, State: state, Stream: mf.stream, TargetConsumer: *targetConsumer, LegacyConsumer: *legacyConsumer,
 		SkipWatermarkWait: *noWait, ChunkRows: *chunk, BatchRows: *batch, Copiers: *copiers, Restart: *restart,
-		WorkStream: *workStream, AckWait: *ackWait, MaxRate: *maxRate, MaxLag: *maxLag, MaxLatency: *maxLatency,
+		WorkStream: *workStream, WorkStreamReplicas: mf.replicas, AckWait: *ackWait, MaxRate: *maxRate, MaxLag: *maxLag, MaxLatency: *maxLatency,
 		Log: log, Progress: migrator.NewProgress(stderrFile(stderr), log, 10*time.Second).WithMetrics(metrics),
 	}
 	if *dryRun {
