@@ -65,14 +65,13 @@ func (f *migrationFlags) connect(ctx context.Context, name string, stderr io.Wri
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	if !f.readOnly && (f.replicas < 1 || f.replicas > 5) {
+		return nil, nil, nil, nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
+	}
 	f.nats.Name = "switchyard " + name
 	nc, js, err := f.nats.Connect(ctx, log)
 	if err != nil {
 		return nil, nil, nil, nil, err
-	}
-	if !f.readOnly && (f.replicas < 1 || f.replicas > 5) {
-		nc.Close()
-		return nil, nil, nil, nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
 	}
 	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: f.bucket, Replicas: f.replicas, MustExist: f.readOnly})
 	if err != nil {

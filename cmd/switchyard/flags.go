@@ -126,6 +126,9 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
+	if f.create && (f.replicas < 1 || f.replicas > 5) {
+		return nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
+	}
 	f.nats.Name = "switchyard " + name
 	connect := f.nats.Connect
 	if f.longRunning {
@@ -134,10 +137,6 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	nc, js, err := connect(ctx, log)
 	if err != nil {
 		return nil, err
-	}
-	if f.create && (f.replicas < 1 || f.replicas > 5) {
-		nc.Close()
-		return nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
 	}
 	cp, err := controlplane.Open(ctx, js, controlplane.Config{
 		Replicas:        f.replicas,
