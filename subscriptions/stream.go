@@ -85,6 +85,10 @@ type Difference struct {
 	Field    StreamField `json:"field"`
 	Existing string      `json:"existing"`
 	Declared string      `json:"declared"`
+	// Updatable is true when naming Field in StreamSpec.Update would change
+	// the stream to the declared value (false, for example, for fewer
+	// replicas or fewer subjects).
+	Updatable bool `json:"updatable"`
 }
 
 // StreamReport says what EnsureStream found and did.
@@ -241,7 +245,7 @@ func planStream(cfg jetstream.StreamConfig, spec StreamSpec, filters []string) (
 	plan := streamPlan{config: cfg, differences: []Difference{}, updated: []Difference{}}
 	var reasons []string
 	note := func(f StreamField, existing, declared string, update func()) {
-		d := Difference{Field: f, Existing: existing, Declared: declared}
+		d := Difference{Field: f, Existing: existing, Declared: declared, Updatable: update != nil}
 		if spec.updates(f) && update != nil {
 			update()
 			plan.updated = append(plan.updated, d)
@@ -266,27 +270,23 @@ func planStream(cfg jetstream.StreamConfig, spec StreamSpec, filters []string) (
 			}
 		}
 		if len(missing) > 0 {
-			if spec.updates(FieldSubjects) {
-				added := append(slices.Clone(cfg.Subjects), missing...)
-				note(FieldSubjects, strings.Join(cfg.Subjects, ","), strings.Join(added, ","), func() { plan.config.Subjects = added })
-			} else {
-				note(FieldSubjects, strings.Join(cfg.Subjects, ","), strings.Join(spec.Subjects, ","), nil)
-				if len(uncaptured) > 0 {
-					reasons = append(reasons, fmt.Sprintf("its subjects %s do not capture %s, which the consumer filters on (add them with --update-stream=subjects)",
-						strings.Join(cfg.Subjects, ","), strings.Join(uncaptured, ",")))
-				}
+			// Declared is what the update would make: every existing
+			// subject kept, the missing ones added.
+			added := append(slices.Clone(cfg.Subjects), missing...)
+			note(FieldSubjects, strings.Join(cfg.Subjects, ","), strings.Join(added, ","), func() { plan.config.Subjects = added })
+			if len(uncaptured) > 0 && !spec.updates(FieldSubjects) {
+				reasons = append(reasons, fmt.Sprintf("its subjects %s do not capture %s, which the consumer filters on (add them with --update-stream=subjects)",
+					strings.Join(cfg.Subjects, ","), strings.Join(uncaptured, ",")))
 			}
 		}
 	}
 
 	// Duplicate window: publishers' retries inside it are dropped.
-	if want := spec.duplicateWindow(); cfg.Duplicates < want {
+	if want := spec.duplicateWindow(); cfg.Duplicates != want {
 		note(FieldDuplicateWindow, cfg.Duplicates.String(), want.String(), func() { plan.config.Duplicates = want })
-		if !spec.updates(FieldDuplicateWindow) {
+		if cfg.Duplicates < want && !spec.updates(FieldDuplicateWindow) {
 			reasons = append(reasons, fmt.Sprintf("its duplicate window %v is shorter than the %v publishers rely on (lower --duplicate-window if that is enough, or raise it with --update-stream=duplicate-window)", cfg.Duplicates, want))
 		}
-	} else if cfg.Duplicates > want {
-		note(FieldDuplicateWindow, cfg.Duplicates.String(), want.String(), nil) // longer is fine: never shortened
 	}
 
 	// Retention: every subscription must see every event. A work queue

@@ -156,7 +156,11 @@ func printStreamReport(w io.Writer, r subscriptions.StreamReport) {
 		fmt.Fprintf(w, "stream %s exists and is usable\n", r.Stream)
 	}
 	for _, d := range r.Differences {
-		fmt.Fprintf(w, "  %s: %s (declared %s; left as it is, --update-stream=%s changes it)\n", d.Field, d.Existing, d.Declared, d.Field)
+		if d.Updatable {
+			fmt.Fprintf(w, "  %s: %s (declared %s; left as it is, --update-stream=%s changes it)\n", d.Field, d.Existing, d.Declared, d.Field)
+		} else {
+			fmt.Fprintf(w, "  %s: %s (declared %s; left as it is)\n", d.Field, d.Existing, d.Declared)
+		}
 	}
 	for _, d := range r.Updated {
 		fmt.Fprintf(w, "  %s: %s -> %s (updated)\n", d.Field, d.Existing, d.Declared)
