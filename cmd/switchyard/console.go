@@ -118,7 +118,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer nc.Close()
-	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+	cp, err := openControlPlane(ctx, js, true, log, controlplane.Config{
 		MustExist:       true,
 		MigrationBucket: *migrationBucket,
 		FlagsBucket:     *flagsBucket,
@@ -129,7 +129,11 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Log:             log,
 	})
 	if err != nil {
-		return explainMissing(err, createControlPlaneHint)
+		if ctx.Err() != nil {
+			log.Info("stopped before the console was ready", "reason", err)
+			return nil
+		}
+		return err
 	}
 	handler, err := console.New(console.Deps{
 		Flags:  flagsadapter.New(cp.Flags, cp.Shadow),

@@ -86,6 +86,31 @@ func (f *flagsFlags) creates(fs *cli.FlagSet) {
 // createControlPlaneHint says which commands create the control plane.
 const createControlPlaneHint = "run switchyard flags init (or any flags change) to create it"
 
+// openControlPlane opens the control plane. A missing bucket or stream
+// fails a one-shot command at once, saying which command creates it; a
+// long-running one (console, read-api) logs that and waits for it, so it
+// may start before the control plane is created, until ctx ends.
+func openControlPlane(ctx context.Context, js jetstream.JetStream, wait bool, log *slog.Logger, cfg controlplane.Config) (*controlplane.ControlPlane, error) {
+	delay := 250 * time.Millisecond
+	for {
+		cp, err := controlplane.Open(ctx, js, cfg)
+		if err == nil {
+			return cp, nil
+		}
+		err = explainMissing(err, createControlPlaneHint)
+		if !wait || !errors.Is(err, jsdeclare.ErrMissing) {
+			return nil, err
+		}
+		log.Warn("waiting for the control plane", "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (stopped waiting: %w)", err, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}
+
 // explainMissing adds to a missing bucket or stream which command creates
 // it.
 func explainMissing(err error, hint string) error {
@@ -138,7 +163,7 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+	cp, err := openControlPlane(ctx, js, f.longRunning, log, controlplane.Config{
 		Replicas:        f.replicas,
 		MustExist:       !f.create,
 		MigrationBucket: f.migrationBucket,
@@ -152,7 +177,7 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	})
 	if err != nil {
 		nc.Close()
-		return nil, explainMissing(err, createControlPlaneHint)
+		return nil, err
 	}
 	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, registry: cp.Registry}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -181,18 +182,39 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv(consoleUsersEnv, fmt.Sprintf(`{"users":[{"name":"olivia","role":"operator","password_hash":%q}]}`, hash))
+
+	// One-shot commands fail at once, naming what is missing and what
+	// creates it.
 	for _, args := range [][]string{
 		{"flags", "get", "--nats", srv.URL},
 		{"flags", "list", "--nats", srv.URL},
 		{"flags", "audit", "--nats", srv.URL},
 		{"status", "--nats", srv.URL},
-		{"console", "--nats", srv.URL, "--listen", "127.0.0.1:0", "--insecure-cookies"},
-		{"read-api", "--nats", srv.URL, "--listen", "127.0.0.1:0", "--legacy", legacy, "--target", target},
 	} {
 		code, _, errOut := runCmd(t, args...)
 		if code != cli.ExitError || !strings.Contains(errOut, "does not exist") || !strings.Contains(errOut, "creates it") && !strings.Contains(errOut, "create it") {
 			t.Errorf("%v on an empty NATS: exit %d, %q; want %d naming what is missing and which command creates it", args[:2], code, errOut, cli.ExitError)
 		}
+	}
+
+	// Long-running ones wait for it, saying what creates it, and start
+	// serving once it exists.
+	consoleAddr, readAPIAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var consoleLog, readAPILog testenv.Buffer
+	consoleDone, readAPIDone := make(chan error, 1), make(chan error, 1)
+	go func() {
+		consoleDone <- runConsole(ctx, []string{"--nats", srv.URL, "--listen", consoleAddr, "--insecure-cookies"}, io.Discard, &consoleLog)
+	}()
+	go func() {
+		readAPIDone <- runReadAPI(ctx, []string{"--nats", srv.URL, "--listen", readAPIAddr, "--legacy", legacy, "--target", target}, io.Discard, &readAPILog)
+	}()
+	for name, log := range map[string]*testenv.Buffer{"console": &consoleLog, "read-api": &readAPILog} {
+		testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+			out := log.String()
+			return strings.Contains(out, "waiting for the control plane") && strings.Contains(out, "switchyard flags init"), out
+		}, name+" says what it waits for")
 	}
 	if names := streamNames(t, js); len(names) != 0 {
 		t.Fatalf("read-only commands created %v", names)
@@ -202,11 +224,32 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 		t.Fatalf("flags init: exit %d %s %s", code, out, errOut)
 	}
 	created := streamNames(t, js)
+	for name, url := range map[string]string{"console": "http://" + consoleAddr + "/healthz", "read-api": "http://" + readAPIAddr + "/healthz"} {
+		testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+			resp, err := http.Get(url)
+			if err != nil {
+				return false, err.Error()
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK, resp.Status
+		}, name+" serves once the control plane exists")
+	}
 	if code, _, errOut := runCmd(t, "flags", "get", "--nats", srv.URL); code != 0 {
 		t.Fatalf("flags get after init: %s", errOut)
 	}
 	if code, _, errOut := runCmd(t, "status", "--nats", srv.URL); code != 0 {
 		t.Fatalf("status after init: %s", errOut)
+	}
+	cancel()
+	for name, done := range map[string]chan error{"console": consoleDone, "read-api": readAPIDone} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s after cancel: %v", name, err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("%s did not stop", name)
+		}
 	}
 	if after := streamNames(t, js); !reflect.DeepEqual(after, created) {
 		t.Fatalf("read-only commands changed the streams: %v, then %v", created, after)
