@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
 // Audit scopes: what a change applied to.
@@ -58,8 +60,12 @@ type AuditConfig struct {
 	Subject string
 	// MaxAge bounds how long entries are kept; zero keeps them forever.
 	MaxAge time.Duration
-	// Replicas of the stream; default 1.
+	// Replicas of the stream when it is created; default 1.
 	Replicas int
+	// MustExist opens an existing stream only: a missing one fails with an
+	// error matching jsdeclare.ErrMissing instead of being created
+	// (read-only commands). An existing one is never changed.
+	MustExist bool
 }
 
 func (c AuditConfig) withDefaults() AuditConfig {
@@ -68,9 +74,6 @@ func (c AuditConfig) withDefaults() AuditConfig {
 	}
 	if c.Subject == "" {
 		c.Subject = "switchyard.audit"
-	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
 	}
 	return c
 }
@@ -82,12 +85,13 @@ type AuditLog struct {
 	cfg AuditConfig
 }
 
-// OpenAuditLog creates the audit stream if it does not exist (or updates its
-// retention) and returns the log. It fails with an error matching
+// OpenAuditLog opens the audit stream, creating it if it does not exist
+// (unless cfg.MustExist), and returns the log. An existing stream is used
+// as it is: MaxAge and Replicas apply when it is created. It fails with an error matching
 // ErrUnavailable when JetStream cannot be reached.
 func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) (*AuditLog, error) {
 	cfg = cfg.withDefaults()
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	_, err := jsdeclare.Stream(ctx, js, jetstream.StreamConfig{
 		Name:        cfg.Stream,
 		Description: "Switchyard flag changes: who, when, from, to, why",
 		Subjects:    []string{cfg.Subject + ".>"},
@@ -95,9 +99,9 @@ func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) 
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      cfg.MaxAge,
 		Replicas:    cfg.Replicas,
-	})
+	}, declareMode(cfg.MustExist))
 	if err != nil {
-		return nil, fmt.Errorf("audit stream %s: %w: %w", cfg.Stream, ErrUnavailable, err)
+		return nil, openError("audit stream", cfg.Stream, err)
 	}
 	return &AuditLog{js: js, cfg: cfg}, nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
 // RegistryConfig configures the registry of clients seen by read routers.
@@ -24,9 +26,13 @@ type RegistryConfig struct {
 	// MaxPending bounds the clients waiting to be written; marks beyond it
 	// are dropped (and retried on a later read). Default 100000.
 	MaxPending int
-	// Replicas of the bucket; default 1.
+	// Replicas of the bucket when it is created; default 1.
 	Replicas int
-	Logger   *slog.Logger
+	// MustExist opens an existing bucket only: a missing one fails with an
+	// error matching jsdeclare.ErrMissing instead of being created
+	// (read-only commands). An existing one is never changed.
+	MustExist bool
+	Logger    *slog.Logger
 }
 
 func (c RegistryConfig) withDefaults() RegistryConfig {
@@ -41,9 +47,6 @@ func (c RegistryConfig) withDefaults() RegistryConfig {
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = 100000
-	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -73,18 +76,19 @@ type Registry struct {
 	flusher flushLoop
 }
 
-// OpenRegistry creates the bucket if needed. It fails with an error
+// OpenRegistry opens the bucket, creating it if needed (unless
+// cfg.MustExist). It fails with an error
 // matching ErrUnavailable when JetStream cannot be reached.
 func OpenRegistry(ctx context.Context, js jetstream.JetStream, cfg RegistryConfig) (*Registry, error) {
 	cfg = cfg.withDefaults()
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := jsdeclare.KeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,
 		Description: "Switchyard: clients seen by read routers",
 		History:     1,
 		Replicas:    cfg.Replicas,
-	})
+	}, declareMode(cfg.MustExist))
 	if err != nil {
-		return nil, fmt.Errorf("client registry bucket %s: %w: %w", cfg.Bucket, ErrUnavailable, err)
+		return nil, openError("client registry bucket", cfg.Bucket, err)
 	}
 	return &Registry{kv: kv, cfg: cfg, pending: map[string]time.Time{}, lastMark: map[string]time.Time{}}, nil
 }

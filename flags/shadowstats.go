@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
 // ShadowCounts are one client's read counters.
@@ -87,9 +89,13 @@ type ShadowStatsConfig struct {
 	// MaxPending bounds the clients with unwritten counters; beyond it new
 	// clients' counters are dropped until the next flush. Default 100000.
 	MaxPending int
-	// Replicas of the bucket; default 1.
+	// Replicas of the bucket when it is created; default 1.
 	Replicas int
-	Logger   *slog.Logger
+	// MustExist opens an existing bucket only: a missing one fails with an
+	// error matching jsdeclare.ErrMissing instead of being created
+	// (read-only commands). An existing one is never changed.
+	MustExist bool
+	Logger    *slog.Logger
 }
 
 func (c ShadowStatsConfig) withDefaults() ShadowStatsConfig {
@@ -104,9 +110,6 @@ func (c ShadowStatsConfig) withDefaults() ShadowStatsConfig {
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = 100000
-	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -130,22 +133,23 @@ type ShadowStats struct {
 	flusher flushLoop
 }
 
-// OpenShadowStats creates the bucket if needed. It fails with an error
+// OpenShadowStats opens the bucket, creating it if needed (unless
+// cfg.MustExist). MaxAge applies when the bucket is created. It fails with an error
 // matching ErrUnavailable when JetStream cannot be reached.
 func OpenShadowStats(ctx context.Context, js jetstream.JetStream, cfg ShadowStatsConfig) (*ShadowStats, error) {
 	cfg = cfg.withDefaults()
 	if !validToken(cfg.RouterID) {
 		return nil, invalid("router id", "%q may hold only letters, digits, '-' and '_'", truncate(cfg.RouterID, 64))
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := jsdeclare.KeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,
 		Description: "Switchyard: per-client shadow read counters, one key per client and router",
 		History:     1,
 		TTL:         cfg.MaxAge,
 		Replicas:    cfg.Replicas,
-	})
+	}, declareMode(cfg.MustExist))
 	if err != nil {
-		return nil, fmt.Errorf("shadow stats bucket %s: %w: %w", cfg.Bucket, ErrUnavailable, err)
+		return nil, openError("shadow stats bucket", cfg.Bucket, err)
 	}
 	return &ShadowStats{kv: kv, cfg: cfg, pending: map[string]ShadowCounts{}}, nil
 }

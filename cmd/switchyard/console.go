@@ -113,12 +113,13 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer ln.Close()
 
 	natsFlags.Name = "switchyard-console"
-	nc, js, err := natsFlags.Connect(ctx, log)
+	nc, js, err := natsFlags.ConnectWithRetry(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+	cp, err := openControlPlane(ctx, js, true, log, controlplane.Config{
+		MustExist:       true,
 		MigrationBucket: *migrationBucket,
 		FlagsBucket:     *flagsBucket,
 		AuditStream:     *auditStream,
@@ -128,6 +129,10 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Log:             log,
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			log.Info("stopped before the console was ready", "reason", err)
+			return nil
+		}
 		return err
 	}
 	handler, err := console.New(console.Deps{

@@ -69,6 +69,9 @@ func TestConsoleServesAndShutsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if code, _, errOut := runCmd(t, "flags", "init", "--nats", srv.URL); code != 0 {
+		t.Fatalf("flags init: %s", errOut)
+	}
 	t.Setenv(consoleUsersEnv, fmt.Sprintf(`{"users":[{"name":"olivia","role":"operator","password_hash":%q}]}`, hash))
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	ctx, cancel := context.WithCancel(context.Background())

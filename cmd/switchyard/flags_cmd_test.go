@@ -107,6 +107,9 @@ func TestReadAPICommand(t *testing.T) {
 		t.Fatalf("missing --legacy: exit %d: %s", code, errOut)
 	}
 
+	if code, _, errOut := runCmd(t, "flags", "init", "--nats", srv.URL); code != 0 {
+		t.Fatalf("flags init: %s", errOut)
+	}
 	port := testenv.FreePort(t)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)

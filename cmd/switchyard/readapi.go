@@ -41,7 +41,7 @@ See docs/read-router.md.`
 
 func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("read-api", readAPIUsage, stderr)
-	var f flagsFlags
+	f := flagsFlags{longRunning: true}
 	f.register(fs, "info")
 	listen := fs.String("listen", ":8081", "address to serve on")
 	legacyDSN := fs.String("legacy", "", "DSN of the legacy store (required; secrets as ${env:NAME} or ${file:PATH})")

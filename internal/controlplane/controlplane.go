@@ -39,7 +39,14 @@ type Config struct {
 	// FlushInterval is how often shadow counters and seen clients are
 	// written to NATS by this process; default 5 s.
 	FlushInterval time.Duration
-	Log           *slog.Logger
+	// Replicas of the buckets and the audit stream that Open creates;
+	// zero means 1. Existing ones are used as they are, never changed.
+	Replicas int
+	// MustExist opens only what exists: a missing bucket or stream fails
+	// with an error matching jsdeclare.ErrMissing instead of being created
+	// (commands that only read, or serve, the control plane).
+	MustExist bool
+	Log       *slog.Logger
 }
 
 // Defaults.
@@ -59,34 +66,36 @@ type ControlPlane struct {
 	Flags    *flags.Store
 }
 
-// Open opens (creating where missing) every bucket and stream of the control
-// plane. The flag store's gates ask the migration state, and the first
+// Open opens every bucket and stream of the control plane, creating what
+// is missing with cfg.Replicas unless cfg.MustExist. The flag store's gates ask the migration state, and the first
 // change that moves a client off legacy advances the migration to the
 // switching phase. It fails with the first error of the underlying opens,
 // which match flags.ErrUnavailable when JetStream cannot be reached.
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlane, error) {
 	cfg = cfg.withDefaults()
-	state, err := migrator.OpenState(ctx, js, cfg.MigrationBucket)
+	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: cfg.MigrationBucket, Replicas: cfg.Replicas, MustExist: cfg.MustExist})
 	if err != nil {
 		return nil, err
 	}
-	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream})
+	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream, Replicas: cfg.Replicas, MustExist: cfg.MustExist})
 	if err != nil {
 		return nil, err
 	}
-	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: cfg.ShadowBucket, FlushInterval: cfg.FlushInterval, Logger: cfg.Log})
+	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: cfg.ShadowBucket, FlushInterval: cfg.FlushInterval, Replicas: cfg.Replicas, MustExist: cfg.MustExist, Logger: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
-	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: cfg.ClientsBucket, FlushInterval: cfg.FlushInterval, Logger: cfg.Log})
+	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: cfg.ClientsBucket, FlushInterval: cfg.FlushInterval, Replicas: cfg.Replicas, MustExist: cfg.MustExist, Logger: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
 	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{
-		Bucket:   cfg.FlagsBucket,
-		Audit:    audit,
-		Registry: registry,
-		Shadow:   shadow,
+		Bucket:    cfg.FlagsBucket,
+		Replicas:  cfg.Replicas,
+		MustExist: cfg.MustExist,
+		Audit:     audit,
+		Registry:  registry,
+		Shadow:    shadow,
 		Gates: flags.NewGates(flags.GatesConfig{
 			Source:         migrationstatus.Gates{State: state},
 			Shadow:         shadow,
