@@ -249,7 +249,7 @@ func (g *Gates) shadowCondition(ctx context.Context, client string) Condition {
 	case g.minKeys >= 0 && c.Keys < g.minKeys:
 		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d shadow reads compared, covering %d distinct keys; %d needed", compared, c.Keys, g.minKeys) + note}
 	case g.minSpan >= 0 && span < g.minSpan:
-		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d shadow reads compared over %s; %s needed", compared, span.Round(time.Second), g.minSpan) + note}
+		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d shadow reads compared over %s; %s needed", compared, span.Truncate(time.Second), g.minSpan) + note}
 	}
-	return Condition{Name: GateShadow, OK: true, Detail: fmt.Sprintf("%d shadow reads over %d distinct keys and %s, all matching", compared, c.Keys, span.Round(time.Second)) + note}
+	return Condition{Name: GateShadow, OK: true, Detail: fmt.Sprintf("%d shadow reads over %d distinct keys and %s, all matching", compared, c.Keys, span.Truncate(time.Second)) + note}
 }
