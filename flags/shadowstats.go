@@ -40,7 +40,9 @@ type ShadowCounts struct {
 	TargetErrors int64 `json:"target_errors"`
 	// Keys is how many distinct keys the compared reads covered: exact up
 	// to MaxShadowKeys, where counting stops. Reading one key a hundred
-	// times covers one key.
+	// times covers one key. Counts recorded by hand (Record with Keys set
+	// but no reads observed) carry no key hashes; summed with others they
+	// count as a lower bound, the largest of the parts.
 	Keys int `json:"distinct_keys"`
 	// FirstCompared and LastCompared are the times of the first and the
 	// last compared read; Span is the time between them.

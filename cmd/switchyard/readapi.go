@@ -197,7 +197,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	})
 	mux.Handle("/", api)
 	srv := &http.Server{
-		Handler: mux, TLSConfig: tlsConfig,
+		Handler: mux, TLSConfig: tlsConfig, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: min(5*time.Second, *readTimeout), ReadTimeout: *readTimeout,
 		WriteTimeout: *writeTimeout, IdleTimeout: *idleTimeout, MaxHeaderBytes: 32 << 10,
 	}
