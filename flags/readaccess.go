@@ -15,15 +15,9 @@ import (
 	"sync/atomic"
 )
 
-// Errors of read API authentication.
-var (
-	// ErrUnauthenticated: the request carries no credentials the access
-	// policy knows (401).
-	ErrUnauthenticated = errors.New("not authenticated")
-	// ErrForbidden: the caller is known but not allowed what it asked
-	// (403).
-	ErrForbidden = errors.New("not allowed")
-)
+// ErrUnauthenticated: a read API request carries no credentials the
+// access policy knows (401).
+var ErrUnauthenticated = errors.New("not authenticated")
 
 // AllClients in a caller's clients grants reads of every client.
 const AllClients = "*"
