@@ -274,3 +274,38 @@ func TestLoweredGateThresholdNeedsForce(t *testing.T) {
 		t.Fatalf("defaults lowered = %q", got)
 	}
 }
+
+// driverReader blocks until its context ends and then fails the way some
+// drivers do, with an error of its own rather than the context's.
+type driverReader struct {
+	stores.Reader
+	entered chan struct{}
+}
+
+func (d *driverReader) Get(ctx context.Context, _, _ string) (stores.Record, error) {
+	d.entered <- struct{}{}
+	<-ctx.Done()
+	return stores.Record{}, errors.New("driver: connection reset")
+}
+
+// A read its caller cancelled fails with the caller's error, whatever the
+// store made of the cancellation, and is no store failure.
+func TestAbandonedReadReturnsTheCallersError(t *testing.T) {
+	env := newRouterEnv(t)
+	const c = "hasty"
+	env.setStage(t, c, flags.StageTarget)
+	target := &driverReader{Reader: env.target, entered: make(chan struct{}, 1)}
+	r := env.router(t, flags.RouterConfig{Target: target})
+	ctx, cancel := context.WithCancel(testCtx(t))
+	go func() {
+		<-target.entered
+		cancel()
+	}()
+	_, err := r.Get(ctx, c, "orders", "k")
+	if !errors.Is(err, context.Canceled) || errors.Is(err, flags.ErrStoreTimeout) {
+		t.Fatalf("abandoned read: %v, want the caller's context.Canceled", err)
+	}
+	if n := metric(env.reg, "switchyard_store_read_errors_total", "store", "target"); n != 0 {
+		t.Fatalf("abandoned read counted as %v target errors", n)
+	}
+}

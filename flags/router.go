@@ -306,7 +306,7 @@ func (r *Router) Get(ctx context.Context, client, entity, key string) (GetResult
 	sctx, cancel := r.storeContext(ctx)
 	rec, err := r.timedGet(sctx, primary, served, entity, key)
 	cancel()
-	abandoned := r.abandoned(ctx, err)
+	abandoned, err := r.abandoned(ctx, err)
 	if shadow != nil {
 		shadow.primaryDone(getOutcome{rec: rec, err: err}, abandoned)
 	}
@@ -365,7 +365,7 @@ func (r *Router) List(ctx context.Context, client, entity, after string, limit i
 	sctx, cancel := r.storeContext(ctx)
 	recs, err := r.timedScan(sctx, primary, served, entity, rng)
 	cancel()
-	abandoned := r.abandoned(ctx, err)
+	abandoned, err := r.abandoned(ctx, err)
 	if shadow != nil {
 		shadow.primaryDone(listOutcome{recs: recs, err: err}, abandoned)
 	}
@@ -401,10 +401,17 @@ func (r *Router) storeContext(caller context.Context) (context.Context, context.
 
 // abandoned reports whether a read failed because its caller went away
 // (cancelled, or its own deadline passed) rather than because of the
-// store. A store that overran its own budget is not abandoned: its error
-// matches ErrStoreTimeout.
-func (r *Router) abandoned(caller context.Context, err error) bool {
-	return isFailure(err) && !errors.Is(err, ErrStoreTimeout) && caller.Err() != nil
+// store; the error then matches the caller's context error, whatever the
+// store made of the cancellation. A store that overran its own budget is
+// not abandoned: its error matches ErrStoreTimeout.
+func (r *Router) abandoned(caller context.Context, err error) (bool, error) {
+	if !isFailure(err) || errors.Is(err, ErrStoreTimeout) || caller.Err() == nil {
+		return false, err
+	}
+	if errors.Is(err, caller.Err()) {
+		return true, err
+	}
+	return true, fmt.Errorf("read abandoned by its caller: %w (store: %w)", caller.Err(), err)
 }
 
 // storeError classifies a failed read made with ctx: an overrun of the
