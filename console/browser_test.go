@@ -285,7 +285,8 @@ func startFlagEnv(t *testing.T, clients ...string) *flagEnv {
 		if _, err := store.SetStage(ctx, flags.Change{Client: c, Stage: flags.StageShadow, Reason: "onboarded to shadow reads", Actor: "setup"}); err != nil {
 			t.Fatalf("set up %s: %v", c, err)
 		}
-		shadow.Record(c, flags.ShadowCounts{Matches: 250, TargetReads: 0})
+		// Enough reads, over enough keys and time, for the shadow gate.
+		shadow.Record(c, flags.ShadowCounts{Matches: 250, Keys: 40, FirstCompared: time.Now().Add(-time.Hour), LastCompared: time.Now()})
 	}
 	shadow.Record("acme-dirty", flags.ShadowCounts{Matches: 180, Mismatches: 3, Errors: 1})
 	if err := shadow.Flush(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,8 +40,91 @@ type ShadowCounts struct {
 	// (stages target and target-shadow) and how many of them failed.
 	TargetReads  int64 `json:"target_reads"`
 	TargetErrors int64 `json:"target_errors"`
+	// Keys is how many distinct keys the compared reads covered: exact up
+	// to MaxShadowKeys, where counting stops. Reading one key a hundred
+	// times covers one key. Counts recorded by hand (Record with Keys set
+	// but no reads observed) carry no key hashes; summed with others they
+	// count as a lower bound, the largest of the parts.
+	Keys int `json:"distinct_keys"`
+	// FirstCompared and LastCompared are the times of the first and the
+	// last compared read; Span is the time between them.
+	FirstCompared time.Time `json:"first_compared,omitzero"`
+	LastCompared  time.Time `json:"last_compared,omitzero"`
 	// UpdatedAt is when the counters last changed.
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
+
+	// keys holds the hashes of the distinct keys, sorted, at most
+	// MaxShadowKeys; Keys is at least its length.
+	keys []uint64
+}
+
+// MaxShadowKeys is how many distinct keys are tracked per client and
+// router; the shadow gate's distinct-key threshold cannot exceed it.
+const MaxShadowKeys = 256
+
+// Span returns the time from the first to the last compared read.
+func (c ShadowCounts) Span() time.Duration {
+	if c.FirstCompared.IsZero() || c.LastCompared.IsZero() {
+		return 0
+	}
+	return c.LastCompared.Sub(c.FirstCompared)
+}
+
+// shadowKeyHash identifies one key of one entity in the distinct-key set:
+// FNV-1a (64 bit) of entity, a zero byte and key, the same in every
+// process.
+func shadowKeyHash(entity, key string) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(entity); i++ {
+		h ^= uint64(entity[i])
+		h *= prime
+	}
+	h *= prime // the zero byte
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= prime
+	}
+	return h
+}
+
+// keySet turns hashes into a set: sorted, without duplicates, the smallest
+// MaxShadowKeys. It sorts hs in place.
+func keySet(hs []uint64) []uint64 {
+	slices.Sort(hs)
+	hs = slices.Compact(hs)
+	return hs[:min(len(hs), MaxShadowKeys)]
+}
+
+// unionKeys merges two sorted hash sets into a new one, keeping at most
+// MaxShadowKeys (the smallest hashes, so every process keeps the same
+// ones).
+func unionKeys(a, b []uint64) []uint64 {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]uint64, 0, min(len(a)+len(b), MaxShadowKeys))
+	i, j := 0, 0
+	for len(out) < MaxShadowKeys && (i < len(a) || j < len(b)) {
+		switch {
+		case j == len(b) || i < len(a) && a[i] < b[j]:
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
 }
 
 // Compared returns the shadow reads that were compared (unsettled ones are
@@ -65,9 +149,43 @@ func (c *ShadowCounts) Add(o ShadowCounts) {
 	c.Dropped += o.Dropped
 	c.TargetReads += o.TargetReads
 	c.TargetErrors += o.TargetErrors
+	// A set is never shared: unionKeys returns a fresh slice or one of
+	// its inputs, which nobody mutates.
+	c.keys = unionKeys(c.keys, o.keys)
+	c.Keys = max(c.Keys, o.Keys, len(c.keys))
+	if !o.FirstCompared.IsZero() && (c.FirstCompared.IsZero() || o.FirstCompared.Before(c.FirstCompared)) {
+		c.FirstCompared = o.FirstCompared
+	}
+	if o.LastCompared.After(c.LastCompared) {
+		c.LastCompared = o.LastCompared
+	}
 	if o.UpdatedAt.After(c.UpdatedAt) {
 		c.UpdatedAt = o.UpdatedAt
 	}
+}
+
+// storedCounts is the bucket's form of ShadowCounts: with the key hashes,
+// which readers union across routers.
+type storedCounts struct {
+	ShadowCounts
+	KeyHashes []uint64 `json:"key_hashes,omitempty"`
+}
+
+func encodeCounts(c ShadowCounts) []byte {
+	b, _ := json.Marshal(storedCounts{ShadowCounts: c, KeyHashes: c.keys})
+	return b
+}
+
+// decodeCounts reads stored counters; a malformed value reads as zero.
+func decodeCounts(b []byte) (ShadowCounts, bool) {
+	var s storedCounts
+	if json.Unmarshal(b, &s) != nil {
+		return ShadowCounts{}, false
+	}
+	c := s.ShadowCounts
+	c.keys = keySet(s.KeyHashes)
+	c.Keys = max(c.Keys, len(c.keys))
+	return c, true
 }
 
 func (c ShadowCounts) isZero() bool {
@@ -186,15 +304,21 @@ func (s *ShadowStats) Dropped() int64 { return s.dropped.Load() }
 
 // ObserveRead implements ClientObserver.
 func (s *ShadowStats) ObserveRead(client string, o ReadObservation) {
+	if o.Abandoned {
+		return // the caller went away: the read tells nothing
+	}
 	var d ShadowCounts
+	now := time.Now().UTC()
 	switch o.Shadow {
 	case ShadowMatch:
 		d.Matches = 1
 		if o.Settled {
 			d.Settled = 1
 		}
+		d.compared(now, o.Entity, o.Keys)
 	case ShadowMismatch:
 		d.Mismatches = 1
+		d.compared(now, o.Entity, o.Keys)
 	case ShadowUnsettled:
 		d.Unsettled = 1
 	case ShadowError:
@@ -211,8 +335,22 @@ func (s *ShadowStats) ObserveRead(client string, o ReadObservation) {
 	if d.isZero() {
 		return
 	}
-	d.UpdatedAt = time.Now().UTC()
+	d.UpdatedAt = now
 	s.Record(client, d)
+}
+
+// compared notes one compared read at now covering keys of entity.
+func (c *ShadowCounts) compared(now time.Time, entity string, keys []string) {
+	c.FirstCompared, c.LastCompared = now, now
+	if len(keys) == 0 {
+		return
+	}
+	hs := make([]uint64, 0, len(keys))
+	for _, k := range keys {
+		hs = append(hs, shadowKeyHash(entity, k))
+	}
+	c.keys = keySet(hs)
+	c.Keys = len(c.keys)
 }
 
 // Start runs the flush loop until Close.
@@ -264,15 +402,13 @@ func (s *ShadowStats) add(ctx context.Context, client string, delta ShadowCounts
 		switch {
 		case err == nil:
 			rev = e.Revision()
-			if json.Unmarshal(e.Value(), &cur) != nil {
-				cur = ShadowCounts{}
-			}
+			cur, _ = decodeCounts(e.Value())
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 		default:
 			return err
 		}
 		cur.Add(delta)
-		b, _ := json.Marshal(cur)
+		b := encodeCounts(cur)
 		if rev == 0 {
 			_, err = s.kv.Create(ctx, key, b)
 		} else {
@@ -307,8 +443,7 @@ func (s *ShadowStats) ClientStats(ctx context.Context, client string) (ShadowCou
 			if e == nil {
 				return sum, nil
 			}
-			var c ShadowCounts
-			if json.Unmarshal(e.Value(), &c) == nil {
+			if c, ok := decodeCounts(e.Value()); ok {
 				sum.Add(c)
 			}
 		}
@@ -327,8 +462,7 @@ func (s *ShadowStats) All(ctx context.Context) (map[string]ShadowCounts, error) 
 		if !ok {
 			return
 		}
-		var c ShadowCounts
-		if json.Unmarshal(e.Value(), &c) == nil {
+		if c, ok := decodeCounts(e.Value()); ok {
 			sum := out[client]
 			sum.Add(c)
 			out[client] = sum

@@ -67,7 +67,8 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	clientsBucket := fs.String("clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
 	migrationBucket := fs.String("migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state")
 	stream := fs.String("stream", "EVENTS", "event stream whose subscriptions the migration page shows")
-	minShadowReads := fs.Int64("min-shadow-reads", controlplane.DefaultMinShadowReads, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
+	var gates gateFlags
+	gates.register(fs)
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long open requests may finish at shutdown")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -125,7 +126,9 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		AuditStream:     *auditStream,
 		ShadowBucket:    *shadowBucket,
 		ClientsBucket:   *clientsBucket,
-		MinShadowReads:  *minShadowReads,
+		MinShadowReads:  gates.minShadowReads,
+		MinShadowKeys:   gates.minShadowKeys,
+		MinShadowSpan:   gates.minShadowSpan,
 		Log:             log,
 	})
 	if err != nil {

@@ -61,7 +61,7 @@ type flagsFlags struct {
 	shadowBucket    string
 	clientsBucket   string
 	migrationBucket string
-	minShadowReads  int64
+	gates           gateFlags
 	json            bool
 	logFormat       string
 	logLevel        string
@@ -171,7 +171,9 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 		AuditStream:     f.auditStream,
 		ShadowBucket:    f.shadowBucket,
 		ClientsBucket:   f.clientsBucket,
-		MinShadowReads:  f.minShadowReads,
+		MinShadowReads:  f.gates.minShadowReads,
+		MinShadowKeys:   f.gates.minShadowKeys,
+		MinShadowSpan:   f.gates.minShadowSpan,
 		FlushInterval:   f.flushInterval,
 		Log:             log,
 	})
@@ -254,7 +256,7 @@ func newFlagsFlagSet(cmd, usage string, stderr io.Writer) (*cli.FlagSet, *flagsF
 	fs := cli.NewFlagSet(cmd, usage, stderr)
 	var f flagsFlags
 	f.register(fs, "warn")
-	fs.Int64Var(&f.minShadowReads, "min-shadow-reads", 100, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
+	f.gates.register(fs)
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	return fs, &f
 }

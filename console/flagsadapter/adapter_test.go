@@ -41,7 +41,7 @@ func open(t *testing.T, withAudit bool) (*flags.Store, *flags.ShadowStats, jetst
 		t.Fatal(err)
 	}
 	cfg := flags.StoreConfig{Gates: flags.NewGates(flags.GatesConfig{
-		Source: verifyGates{dirty: map[string]string{"dirty": "2 differences"}}, Shadow: shadow, MinShadowReads: -1,
+		Source: verifyGates{dirty: map[string]string{"dirty": "2 differences"}}, Shadow: cleanShadow{},
 	})}
 	if withAudit {
 		if cfg.Audit, err = flags.OpenAuditLog(ctx, js, flags.AuditConfig{}); err != nil {
@@ -56,6 +56,15 @@ func open(t *testing.T, withAudit bool) (*flags.Store, *flags.ShadowStats, jetst
 }
 
 func rev(n uint64) *uint64 { return &n }
+
+// cleanShadow passes the shadow gate for every client with the default
+// thresholds, so these tests exercise the verify gate alone.
+type cleanShadow struct{}
+
+func (cleanShadow) ClientStats(context.Context, string) (flags.ShadowCounts, error) {
+	now := time.Now()
+	return flags.ShadowCounts{Matches: flags.DefaultMinShadowReads, Keys: flags.DefaultMinShadowKeys, FirstCompared: now.Add(-flags.DefaultMinShadowSpan), LastCompared: now}, nil
+}
 
 func TestSearchPagesThroughKnownClients(t *testing.T) {
 	store, shadow, _ := open(t, true)

@@ -32,10 +32,13 @@ type Config struct {
 	// ClientsBucket holds the clients read routers served; default
 	// "switchyard_clients".
 	ClientsBucket string
-	// MinShadowReads is the number of compared shadow reads, all matching, a
-	// client needs before it may move to target; negative disables the
-	// shadow gate. Default 100.
+	// MinShadowReads, MinShadowKeys and MinShadowSpan are the shadow
+	// gate's thresholds (flags.GatesConfig); zero takes the default. A
+	// threshold below its default makes every move onto the target a
+	// forced change.
 	MinShadowReads int64
+	MinShadowKeys  int
+	MinShadowSpan  time.Duration
 	// FlushInterval is how often shadow counters and seen clients are
 	// written to NATS by this process; default 5 s.
 	FlushInterval time.Duration
@@ -54,7 +57,7 @@ const (
 	DefaultAuditStream    = "SWITCHYARD_AUDIT"
 	DefaultShadowBucket   = "switchyard_shadow"
 	DefaultClientsBucket  = "switchyard_clients"
-	DefaultMinShadowReads = 100
+	DefaultMinShadowReads = flags.DefaultMinShadowReads
 )
 
 // ControlPlane is the opened control plane.
@@ -73,6 +76,10 @@ type ControlPlane struct {
 // which match flags.ErrUnavailable when JetStream cannot be reached.
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlane, error) {
 	cfg = cfg.withDefaults()
+	thresholds := flags.GatesConfig{MinShadowReads: cfg.MinShadowReads, MinShadowKeys: cfg.MinShadowKeys, MinShadowSpan: cfg.MinShadowSpan}
+	if err := thresholds.Validate(); err != nil {
+		return nil, err
+	}
 	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: cfg.MigrationBucket, Replicas: cfg.Replicas, MustExist: cfg.MustExist})
 	if err != nil {
 		return nil, err
@@ -100,6 +107,8 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlan
 			Source:         migrationstatus.Gates{State: state},
 			Shadow:         shadow,
 			MinShadowReads: cfg.MinShadowReads,
+			MinShadowKeys:  cfg.MinShadowKeys,
+			MinShadowSpan:  cfg.MinShadowSpan,
 		}),
 		OnLeaveLegacy: func(ctx context.Context) error {
 			// A migration already past switching stays where it is.

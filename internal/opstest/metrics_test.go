@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -116,7 +117,11 @@ func TestFleetExportsTheMigrationSeries(t *testing.T) {
 
 	// The read API: flag evaluations, shadow reads, store latency, stages.
 	readAPI := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	startProcess(t, env, "read-api", "--listen", readAPI, "--legacy", sink, "--target", sink, "--stats-flush-interval", "200ms")
+	access := filepath.Join(dir, "read-api-access.json")
+	if err := os.WriteFile(access, []byte(`{"callers": [{"name": "app", "token": "`+readAPIToken+`", "clients": ["*"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startProcess(t, env, "read-api", "--listen", readAPI, "--access-file", access, "--legacy", sink, "--target", sink, "--stats-flush-interval", "200ms")
 	runStep(t, dir, append(env, "PATH="+filepath.Dir(binary)+":/usr/bin:/bin", "USER=test"), step{name: "shadow", script: "switchyard flags set --client acme --stage shadow --reason 'metrics test'\n"})
 	readThrough(t, readAPI, "acme", 20)
 	apiURL := "http://" + readAPI + "/metrics"
