@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -207,8 +208,12 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	go func() {
 		consoleDone <- runConsole(ctx, []string{"--nats", srv.URL, "--listen", consoleAddr, "--insecure-cookies"}, io.Discard, &consoleLog)
 	}()
+	access := filepath.Join(t.TempDir(), "access.json")
+	if err := os.WriteFile(access, []byte(`{"callers": [{"name": "app", "token": "guest-test-token-0123456789abcdef", "clients": ["*"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	go func() {
-		readAPIDone <- runReadAPI(ctx, []string{"--nats", srv.URL, "--listen", readAPIAddr, "--legacy", legacy, "--target", target}, io.Discard, &readAPILog)
+		readAPIDone <- runReadAPI(ctx, []string{"--nats", srv.URL, "--listen", readAPIAddr, "--legacy", legacy, "--target", target, "--access-file", access}, io.Discard, &readAPILog)
 	}()
 	for name, log := range map[string]*testenv.Buffer{"console": &consoleLog, "read-api": &readAPILog} {
 		testenv.Eventually(t, 10*time.Second, func() (bool, string) {
