@@ -68,6 +68,12 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	migrationBucket := fs.String("migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state")
 	stream := fs.String("stream", "EVENTS", "event stream whose subscriptions the migration page shows")
 	minShadowReads := fs.Int64("min-shadow-reads", controlplane.DefaultMinShadowReads, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
+	legacyDSN := fs.String("legacy", "", "DSN of the legacy store, for per-client verifies from the client page (with --target and --verify-entities)")
+	targetDSN := fs.String("target", "", "DSN of the target store, for per-client verifies")
+	var verifyEntities cli.StringList
+	fs.Var(&verifyEntities, "verify-entities", "entities a per-client verify compares, comma-separated")
+	targetConsumer := fs.String("target-consumer", "target", "the target subscription a per-client verify waits for before reporting a difference")
+	legacyConsumer := fs.String("legacy-consumer", "legacy", "the legacy subscription it also waits for (empty: not waited for)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long open requests may finish at shutdown")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -95,6 +101,15 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return cli.Usagef("--tls-cert and --tls-key go together")
+	}
+	verifies := *legacyDSN != "" || *targetDSN != "" || len(verifyEntities) > 0
+	if verifies && (*legacyDSN == "" || *targetDSN == "" || len(verifyEntities) == 0) {
+		return cli.Usagef("--legacy, --target and --verify-entities go together (per-client verifies)")
+	}
+	if verifies {
+		if err := validEntities("console", verifyEntities); err != nil {
+			return err
+		}
 	}
 	srv := &http.Server{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	if *tlsCert != "" {
@@ -130,12 +145,24 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	handler, err := console.New(console.Deps{
+	deps := console.Deps{
 		Flags:  flagsadapter.New(cp.Flags, cp.Shadow),
 		Status: &migrationstatus.Source{State: cp.State, JS: js, Stream: *stream, Flags: cp.Flags},
 		Users:  users,
 		Log:    log,
-	}, opts)
+	}
+	if verifies {
+		v, closeVerifier, err := migrationstatus.OpenVerifier(ctx, migrationstatus.VerifierStores{
+			LegacyDSN: *legacyDSN, TargetDSN: *targetDSN, Entities: verifyEntities,
+			JS: js, Stream: *stream, TargetConsumer: *targetConsumer, LegacyConsumer: *legacyConsumer,
+		}, cp.State, cp.Audit, log)
+		if err != nil {
+			return err
+		}
+		defer closeVerifier()
+		deps.Verifier = v
+	}
+	handler, err := console.New(deps, opts)
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}

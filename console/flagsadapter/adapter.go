@@ -225,6 +225,15 @@ func (a *Adapter) ClearOverride(ctx context.Context, ch console.OverrideClear) (
 	return a.Client(ctx, ch.ClientID)
 }
 
+// ResetShadow clears the client's shadow counters through the store, which
+// records the reset in the audit log.
+func (a *Adapter) ResetShadow(ctx context.Context, r console.ShadowReset) (console.ClientDetail, error) {
+	if _, err := a.store.ResetShadowStats(ctx, r.ClientID, r.Reason, r.Actor); err != nil {
+		return console.ClientDetail{}, translate(err)
+	}
+	return a.Client(ctx, r.ClientID)
+}
+
 // Audit lists the audit log the store appends to.
 func (a *Adapter) Audit(ctx context.Context, q console.AuditQuery) ([]console.AuditEntry, error) {
 	log := a.store.Audit()
