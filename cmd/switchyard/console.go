@@ -146,7 +146,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	deps := console.Deps{
-		Flags:  flagsadapter.New(cp.Flags, cp.Shadow),
+		Flags:  flagsadapter.New(cp.Flags, cp.Shadow).WithSampleLog(cp.Samples),
 		Status: &migrationstatus.Source{State: cp.State, JS: js, Stream: *stream, Flags: cp.Flags},
 		Users:  users,
 		Log:    log,
