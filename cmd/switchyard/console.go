@@ -33,7 +33,9 @@ const consoleUsage = `console [flags]
 
 Serves the support console: search clients, see their read stage, shadow
 statistics and promotion gates, switch or roll them back with a reason,
-read the audit log and the migration status.
+clear their shadow counters, read the audit log and the migration status.
+With --legacy, --target and --verify-entities operators can also verify
+one client's rows from its page.
 
 Users come from --users-file, or from SWITCHYARD_CONSOLE_USERS holding the
 same JSON or YAML document. hash-password reads one password from standard
@@ -83,6 +85,15 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.NoArgs(); err != nil {
 		return err
 	}
+	verifies := *legacyDSN != "" || *targetDSN != "" || len(verifyEntities) > 0
+	if verifies && (*legacyDSN == "" || *targetDSN == "" || len(verifyEntities) == 0) {
+		return cli.Usagef("--legacy, --target and --verify-entities go together (per-client verifies)")
+	}
+	if verifies {
+		if err := validEntities("console", verifyEntities); err != nil {
+			return err
+		}
+	}
 	log, err := cli.NewLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
 		return err
@@ -101,15 +112,6 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return cli.Usagef("--tls-cert and --tls-key go together")
-	}
-	verifies := *legacyDSN != "" || *targetDSN != "" || len(verifyEntities) > 0
-	if verifies && (*legacyDSN == "" || *targetDSN == "" || len(verifyEntities) == 0) {
-		return cli.Usagef("--legacy, --target and --verify-entities go together (per-client verifies)")
-	}
-	if verifies {
-		if err := validEntities("console", verifyEntities); err != nil {
-			return err
-		}
 	}
 	srv := &http.Server{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	if *tlsCert != "" {
