@@ -281,8 +281,13 @@ func TestChartOptions(t *testing.T) {
 	var cons appsv1.Deployment
 	decodeInto(t, find(objs, "Deployment", "sy-switchyard-console"), &cons)
 	args := cons.Spec.Template.Spec.Containers[0].Args
-	if !contains(args, "--trusted-proxy=10.42.0.0/16") || contains(args, "--insecure-cookies") {
+	if !contains(args, "--trusted-proxy=10.42.0.0/16") || contains(args, "--insecure-cookies") || !contains(args, "--verify-entities=task,project") {
 		t.Errorf("console args = %v", args)
+	}
+	for _, name := range []string{"SWITCHYARD_LEGACY", "SWITCHYARD_TARGET"} {
+		if e := envVar(cons.Spec.Template.Spec.Containers[0].Env, name); e == nil || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+			t.Errorf("the console's %s for per-client verifies must come from a Secret, got %+v", name, e)
+		}
 	}
 	var ing networkingv1.Ingress
 	decodeInto(t, find(objs, "Ingress", "sy-switchyard-console"), &ing)
@@ -377,6 +382,7 @@ readApi:
   envFrom: [{configMapRef: {name: env-read-api}}]
 console:
   trustedProxies: [10.42.0.0/16]
+  clientVerify: {entities: [task, project]}
   ingress: {enabled: true, className: nginx, host: console.example.com, tlsSecret: console-tls}
   extraArgs: [--extra-console]
   extraEnv: [{name: EXTRA_CONSOLE, value: "1"}]
