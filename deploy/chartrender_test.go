@@ -513,3 +513,48 @@ func matches(selector, labels map[string]string) bool {
 	}
 	return true
 }
+
+// renderNotes renders NOTES.txt (which helm template does not print) by
+// wrapping it into a ConfigMap of a copy of the chart.
+func renderNotes(t *testing.T, helm string, args ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "switchyard")
+	if out, err := exec.Command("cp", "-rL", chartDir, dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy the chart: %v\n%s", err, out)
+	}
+	notes, err := os.ReadFile(filepath.Join(chartDir, "templates", "NOTES.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapper := "{{- define \"test.notes\" }}" + string(notes) + "{{- end }}\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include \"test.notes\" . | quote }}\n"
+	if err := os.WriteFile(filepath.Join(dir, "templates", "zz-notes.yaml"), []byte(wrapper), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(helm, append([]string{"template", "sy", dir, "--namespace", "migration", "--show-only", "templates/zz-notes.yaml"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("render NOTES.txt: %v\n%s", err, out)
+	}
+	var cm corev1.ConfigMap
+	if err := yaml.Unmarshal(out, &cm); err != nil {
+		t.Fatal(err)
+	}
+	return cm.Data["notes"]
+}
+
+// TestChartNotesSayWhatWasInstalledAndWhatNext checks NOTES.txt on a plain
+// cluster and with KEDA.
+func TestChartNotesSayWhatWasInstalledAndWhatNext(t *testing.T) {
+	helm := helmBinary(t)
+	plain := renderNotes(t, helm)
+	for _, want := range []string{"subs ensure", "sy-switchyard-worker-target", "HPA on CPU", "KEDA's API was not found", "What to do next", "logs job/sy-switchyard-ensure", "port-forward svc/sy-switchyard-console", "docs/runbook.md"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("NOTES on a plain cluster lack %q:\n%s", want, plain)
+		}
+	}
+	keda := renderNotes(t, helm, "--api-versions", "keda.sh/v1alpha1", "--set", "console.ingress.enabled=true")
+	for _, want := range []string{"scaled by KEDA on consumer lag", "https://switchyard.example.com/", "console.trustedProxies"} {
+		if !strings.Contains(keda, want) {
+			t.Errorf("NOTES with KEDA and an Ingress lack %q:\n%s", want, keda)
+		}
+	}
+}
