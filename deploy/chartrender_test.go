@@ -164,6 +164,7 @@ func TestChartWithKEDA(t *testing.T) {
 subscriptions:
   - name: target
     role: target
+    start: new
     sinkSecret: {name: target-dsn, key: dsn}
     autoscaling: {mode: hpa, minReplicas: 3, maxReplicas: 9, targetCPUUtilizationPercentage: 60}
 `, kedaAPI...)
@@ -174,6 +175,7 @@ subscriptions:
 subscriptions:
   - name: target
     role: target
+    start: new
     sinkSecret: {name: target-dsn, key: dsn}
     replicas: 4
     autoscaling: {mode: keda, minReplicas: 1, maxReplicas: 3}
@@ -193,8 +195,8 @@ func TestChartSchemaRefusesTypos(t *testing.T) {
 		{"console:\n  ingress: {enabled: true, tlsSecrets: x}\n", "tlsSecrets"},
 		{"metrics:\n  serviceMonitor: {enable: true}\n", "enable"},
 		{"readApi:\n  tokenSecret: t\n", "tokenSecret"},
-		{"subscriptions:\n  - {name: target, role: target, sinkSecret: {name: a, key: b}, autoscaling: {mode: auto, minReplicas: 1, maxReplicas: 2}, batchsize: 10}\n", "batchsize"},
-		{"subscriptions:\n  - {name: target, role: target, sinkSecret: {name: a, key: b}, autoscaling: {mode: kdea, minReplicas: 1, maxReplicas: 2}}\n", "mode"},
+		{"subscriptions:\n  - {name: target, role: target, start: new, sinkSecret: {name: a, key: b}, autoscaling: {mode: auto, minReplicas: 1, maxReplicas: 2}, batchsize: 10}\n", "batchsize"},
+		{"subscriptions:\n  - {name: target, role: target, start: new, sinkSecret: {name: a, key: b}, autoscaling: {mode: kdea, minReplicas: 1, maxReplicas: 2}}\n", "mode"},
 		{"backfill:\n  extraArg: [--x]\n", "extraArg"},
 	} {
 		out, err := renderRaw(t, helm, tc.values)
@@ -556,5 +558,28 @@ func TestChartNotesSayWhatWasInstalledAndWhatNext(t *testing.T) {
 		if !strings.Contains(keda, want) {
 			t.Errorf("NOTES with KEDA and an Ingress lack %q:\n%s", want, keda)
 		}
+	}
+}
+
+// TestChartMinimalSubscription renders a subscription given only the
+// values the schema requires: the commands' own defaults apply.
+func TestChartMinimalSubscription(t *testing.T) {
+	helm := helmBinary(t)
+	objs := render(t, helm, `
+subscriptions:
+  - {name: orders, role: target, start: all, sinkSecret: {name: dsn, key: dsn}, autoscaling: {mode: none, minReplicas: 1, maxReplicas: 1}}
+`)
+	var d appsv1.Deployment
+	obj := find(objs, "Deployment", "sy-switchyard-worker-orders")
+	if obj == nil {
+		t.Fatal("no worker Deployment")
+	}
+	decodeInto(t, obj, &d)
+	args := d.Spec.Template.Spec.Containers[0].Args
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 || hasPrefix(args, "--batch-size") || hasPrefix(args, "--concurrency") {
+		t.Errorf("replicas %v, args %v", d.Spec.Replicas, args)
+	}
+	if out, err := renderRaw(t, helm, "subscriptions:\n  - {name: orders, role: target, sinkSecret: {name: dsn, key: dsn}, autoscaling: {mode: none, minReplicas: 1, maxReplicas: 1}}\n"); err == nil || !strings.Contains(out, "start") {
+		t.Errorf("a subscription without a start position rendered (err %v): %s", err, out)
 	}
 }
