@@ -24,6 +24,8 @@ const (
 	// ScopeShadowReset: a client's shadow counters were reset, so the
 	// shadow gate counts from zero again.
 	ScopeShadowReset = "shadow-reset"
+	// ScopeVerify: someone asked for a verify of a client's rows.
+	ScopeVerify = "verify"
 )
 
 // ActorAutoRollback is the actor of changes made by a Router's automatic
@@ -109,7 +111,7 @@ func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) 
 func (a *AuditLog) subject(scope, client string) string {
 	// Every entry about one client shares its subject, so a client's
 	// audit trail is one filtered read.
-	if scope == ScopeClient || scope == ScopeShadowReset {
+	if scope == ScopeClient || scope == ScopeShadowReset || scope == ScopeVerify {
 		return a.cfg.Subject + ".client." + encodeClient(client)
 	}
 	return a.cfg.Subject + "." + scope
@@ -122,13 +124,13 @@ func (a *AuditLog) Append(ctx context.Context, e AuditEntry) (uint64, error) {
 		e.Time = time.Now().UTC()
 	}
 	switch e.Scope {
-	case ScopeClient, ScopeShadowReset:
+	case ScopeClient, ScopeShadowReset, ScopeVerify:
 		if err := ValidateClient(e.Client); err != nil {
 			return 0, err
 		}
 	case ScopeDefault, ScopeRollout:
 	default:
-		return 0, invalid("scope", "%q is not one of client, default, rollout, shadow-reset", e.Scope)
+		return 0, invalid("scope", "%q is not one of client, default, rollout, shadow-reset, verify", e.Scope)
 	}
 	b, err := json.Marshal(e)
 	if err != nil {

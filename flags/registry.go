@@ -287,3 +287,21 @@ func eachEntry(ctx context.Context, kv jetstream.KeyValue, fn func(jetstream.Key
 		}
 	}
 }
+
+// Client returns when a read router last served client; false when none
+// registered it. It reads one key, so a client page does not scan the
+// bucket.
+func (r *Registry) Client(ctx context.Context, client string) (SeenClient, bool, error) {
+	e, err := r.kv.Get(ctx, encodeClient(client))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return SeenClient{}, false, nil
+	}
+	if err != nil {
+		return SeenClient{}, false, fmt.Errorf("client registry %s: %w: %w", r.cfg.Bucket, ErrUnavailable, err)
+	}
+	var s SeenClient
+	if err := json.Unmarshal(e.Value(), &s); err != nil || s.Client != client {
+		return SeenClient{}, false, nil
+	}
+	return s, true, nil
+}

@@ -94,6 +94,11 @@ type RouterConfig struct {
 	// Observers are told about every read (shadow statistics, client
 	// registry). They must not block.
 	Observers []ClientObserver
+	// MismatchSink, when set, is also given every mismatching key (the
+	// recent ones are kept in memory regardless, see Mismatches), so they
+	// can be shown elsewhere; *ShadowSamples keeps them for the console.
+	// It must not block.
+	MismatchSink MismatchSink
 	// AutoRollback, when set, enables automatic rollback to legacy.
 	AutoRollback *AutoRollbackConfig
 	Logger       *slog.Logger
@@ -142,6 +147,7 @@ type Router struct {
 	observers      []ClientObserver
 	metrics        *routerMetrics
 	samples        *mismatchRing
+	sink           MismatchSink
 	rollback       *rollbackTracker
 	log            *slog.Logger
 
@@ -210,7 +216,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		flags: cfg.Flags, legacy: cfg.Legacy, target: cfg.Target, fallback: cfg.FallbackStage,
 		readTimeout: cfg.ReadTimeout, budget: cfg.ShadowBudget, settleDelay: cfg.SettleDelay, settleChecks: cfg.SettleChecks, settleKeys: cfg.SettleKeys,
 		repair: cfg.Repair, repairTimeout: cfg.RepairTimeout,
-		observers: cfg.Observers, metrics: m, samples: newMismatchRing(cfg.MismatchSamples),
+		observers: cfg.Observers, metrics: m, samples: newMismatchRing(cfg.MismatchSamples), sink: cfg.MismatchSink,
 		log: cfg.Logger, slots: make(chan struct{}, cfg.MaxShadowInFlight),
 	}
 	if cfg.AutoRollback != nil {

@@ -140,8 +140,18 @@ func (r *Router) recordShadow(t *shadowTask, res ShadowResult, settled bool, key
 func (r *Router) sampleMismatches(client string, st Stage, keys []mismatch) {
 	now := time.Now().UTC()
 	for _, m := range keys {
-		r.samples.add(MismatchSample{Time: now, Client: client, Entity: m.entity, Key: m.key, Stage: st, Kind: m.kind})
+		s := MismatchSample{Time: now, Client: client, Entity: m.entity, Key: m.key, Stage: st, Kind: m.kind}
+		r.samples.add(s)
+		if r.sink != nil {
+			r.sink.RecordMismatch(s)
+		}
 	}
+}
+
+// MismatchSink is given the mismatching keys of shadow reads. It must not
+// block.
+type MismatchSink interface {
+	RecordMismatch(MismatchSample)
 }
 
 func (r *Router) repairKeys(entity string, ms []mismatch) {

@@ -209,6 +209,15 @@ func (s *Store) Client(ctx context.Context, client string) (ClientView, error) {
 	default:
 		return ClientView{}, err
 	}
+	if s.registry != nil {
+		seen, ok, err := s.registry.Client(ctx, client)
+		if err != nil {
+			return ClientView{}, err
+		}
+		if ok {
+			v.LastSeen = seen.LastSeen
+		}
+	}
 	return v, nil
 }
 

@@ -139,6 +139,7 @@ type flagsEnv struct {
 	store    *flags.Store
 	audit    *flags.AuditLog
 	shadow   *flags.ShadowStats
+	samples  *flags.ShadowSamples
 	registry *flags.Registry
 }
 
@@ -181,7 +182,7 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 		nc.Close()
 		return nil, err
 	}
-	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, registry: cp.Registry}, nil
+	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
 }
 
 func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {

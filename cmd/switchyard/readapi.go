@@ -158,8 +158,9 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Flags: provider, Legacy: legacy, Target: target, Registerer: reg, ReadTimeout: *reqTimeout,
 		ShadowBudget: *budget, MaxShadowInFlight: *inFlight, MismatchSamples: *samples,
 		SettleDelay: *settleDelay, SettleChecks: *settleChecks,
-		Observers: []flags.ClientObserver{env.shadow, env.registry},
-		Logger:    log,
+		Observers:    []flags.ClientObserver{env.shadow, env.registry},
+		MismatchSink: env.samples,
+		Logger:       log,
 	}
 	if *repair {
 		cfg.Repair = func(ctx context.Context, entity string, keys []string) error {
@@ -175,6 +176,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	env.shadow.Start()
+	env.samples.Start()
 	env.registry.Start()
 	api, err := flags.NewReadAPI(flags.ReadAPIConfig{Router: router, Access: access, MaxInFlight: *maxRequests, Logger: log})
 	if err != nil {
@@ -232,7 +234,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	flushCtx, cancelFlush := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancelFlush()
-	if err := errors.Join(env.shadow.Close(flushCtx), env.registry.Close(flushCtx)); err != nil {
+	if err := errors.Join(env.shadow.Close(flushCtx), env.samples.Close(flushCtx), env.registry.Close(flushCtx)); err != nil {
 		log.Warn("last counters not written", "err", err)
 	}
 	fmt.Fprintln(stdout, "read API stopped")

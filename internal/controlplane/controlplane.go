@@ -62,9 +62,12 @@ const (
 
 // ControlPlane is the opened control plane.
 type ControlPlane struct {
-	State    *migrator.State
-	Audit    *flags.AuditLog
-	Shadow   *flags.ShadowStats
+	State  *migrator.State
+	Audit  *flags.AuditLog
+	Shadow *flags.ShadowStats
+	// Samples are the recent mismatching keys per client, kept in the
+	// shadow statistics' bucket.
+	Samples  *flags.ShadowSamples
 	Registry *flags.Registry
 	Flags    *flags.Store
 }
@@ -122,7 +125,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlan
 	if err != nil {
 		return nil, err
 	}
-	return &ControlPlane{State: state, Audit: audit, Shadow: shadow, Registry: registry, Flags: store}, nil
+	return &ControlPlane{State: state, Audit: audit, Shadow: shadow, Samples: flags.NewShadowSamples(shadow, 0), Registry: registry, Flags: store}, nil
 }
 
 func (c Config) withDefaults() Config {
