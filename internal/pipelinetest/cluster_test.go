@@ -69,7 +69,7 @@ func (f *fleet) waitAdvance(n uint64, timeout time.Duration) {
 func TestClusterFaults(t *testing.T) {
 	t.Parallel()
 	pgDSN, pgSkipped := testenv.PostgresIfReachable(t)
-	c := testenv.NewNATSCluster(t)
+	c := testenv.NewNATSCluster(t, 3)
 	_, js := c.Connect()
 	ctx, cancel := context.WithTimeout(context.Background(), 85*time.Second)
 	defer cancel()
@@ -84,7 +84,7 @@ func TestClusterFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertConsumerR3(ctx, t, js, consumer)
-		p := &pipeline{t: t, js: js, pub: events.NewPublisher(js, ""), natsURL: c.URLs(), consumer: consumer}
+		p := &pipeline{t: t, js: js, pub: events.NewPublisher(js, ""), url: c.URL, consumer: consumer}
 		return &fleet{pipeline: p, sink: sink, dsn: dsn}
 	}
 	fleets := []*fleet{newFleet("sqlite", sqliteDSN(t))}
@@ -99,7 +99,7 @@ func TestClusterFaults(t *testing.T) {
 	// first through a proxy to one node, so that the test can keep it
 	// from learning the outcome of its publishes; then to every node.
 	proxy := newTCPProxy(t, strings.TrimPrefix(c.Nodes[0].URL, "nats://"))
-	pnc, err := nats.Connect("nats://"+proxy.Addr()+","+c.URLs(), nats.DontRandomize(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	pnc, err := nats.Connect("nats://"+proxy.Addr()+","+c.URL, nats.DontRandomize(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestClusterFaults(t *testing.T) {
 	// producer: the leader stores them, then stops. The producer, cut
 	// off, knows nothing of their outcome and must republish every one
 	// to the new leader, which must recognise them by their ids.
-	leader := c.WaitStreamLeader(streamName)
+	leader := c.WaitStreamLeader(streamName, nil, stepTimeout)
 	before := lastSeq(ctx, t, js)
 	proxy.DropReplies()
 	burstSent, burstDone := make(chan struct{}), make(chan error, 1)
@@ -175,10 +175,8 @@ func TestClusterFaults(t *testing.T) {
 		return last >= before+uint64(len(burst)), fmt.Sprintf("last sequence %d, burst from %d", last, before)
 	}, "the burst stored without its acknowledgements reaching the producer")
 	retriesBefore := producer.retries.Load()
-	c.Stop(leader)
-	if next := c.WaitStreamLeader(streamName); next == leader {
-		t.Fatalf("stopped node %s still leads %s", leader.Name, streamName)
-	}
+	leader.Shutdown()
+	c.WaitStreamLeader(streamName, leader, stepTimeout)
 	proxy.Stop()
 	if err := <-burstDone; err != nil {
 		t.Fatal(err)
@@ -190,22 +188,24 @@ func TestClusterFaults(t *testing.T) {
 		t.Fatal("no republished event was recognised as already stored: the new leader lost the ids of the old one's messages")
 	}
 
-	advance(fmt.Sprintf("stream leader %s stopped, a new leader elected", leader.Name))
+	advance(fmt.Sprintf("stream leader %s stopped, a new leader elected", leader.Name()))
 	killWorkers()
 
 	advance("workers killed and replaced with a node down")
-	c.Start(leader)
-	c.WaitCurrent(streamName)
+	leader.Start()
+	c.WaitMetaLeader(stepTimeout)
+	c.WaitCurrent(streamName, stepTimeout)
 
-	advance(fmt.Sprintf("node %s back and caught up", leader.Name))
-	other := c.WaitStreamLeader(streamName)
+	advance(fmt.Sprintf("node %s back and caught up", leader.Name()))
+	other := c.WaitStreamLeader(streamName, nil, stepTimeout)
 	if other == leader {
 		other = c.Nodes[(slices.Index(c.Nodes, leader)+1)%len(c.Nodes)]
 	}
-	c.Restart(other)
-	c.WaitCurrent(streamName)
+	other.Restart()
+	c.WaitMetaLeader(stepTimeout)
+	c.WaitCurrent(streamName, stepTimeout)
 
-	advance(fmt.Sprintf("node %s restarted", other.Name))
+	advance(fmt.Sprintf("node %s restarted", other.Name()))
 	killWorkers()
 
 	advance("workers killed and replaced")

@@ -34,8 +34,8 @@ type pipeline struct {
 	srv *testenv.NATSServer // nil on a cluster
 	js  jetstream.JetStream
 	pub *events.Publisher
-	// natsURL is what workers get as --nats: one URL, or every node's.
-	natsURL  string
+	// url is what workers get as --nats: one URL, or every node's.
+	url      string
 	consumer string
 }
 
@@ -61,7 +61,7 @@ func newPipeline(t *testing.T, duplicateWindow time.Duration) *pipeline {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return &pipeline{t: t, srv: srv, js: js, pub: events.NewPublisher(js, ""), natsURL: srv.URL, consumer: consumerName}
+	return &pipeline{t: t, srv: srv, js: js, pub: events.NewPublisher(js, ""), url: srv.URL, consumer: consumerName}
 }
 
 // sqliteDSN returns a fresh SQLite file in the test's temporary folder.
@@ -74,7 +74,7 @@ func (p *pipeline) startWorker(name, dsn string, extra ...string) *proc {
 	p.t.Helper()
 	args := append([]string{
 		"worker",
-		"--nats", p.natsURL,
+		"--nats", p.url,
 		"--stream", streamName,
 		"--consumer", p.consumer,
 		"--sink", dsn,

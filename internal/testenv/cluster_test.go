@@ -17,7 +17,7 @@ import (
 // catches up with what was written while it was away.
 func TestClusterLeaderChange(t *testing.T) {
 	t.Parallel()
-	c := testenv.NewNATSCluster(t)
+	c := testenv.NewNATSCluster(t, 3)
 	_, js := c.Connect()
 	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
 	defer cancel()
@@ -40,19 +40,17 @@ func TestClusterLeaderChange(t *testing.T) {
 		}
 	}
 	publish(10)
-	old := c.WaitStreamLeader("R3")
-	c.Stop(old)
-	leader := c.WaitStreamLeader("R3")
-	if leader == old {
-		t.Fatalf("node %s still leads after it stopped", old.Name)
-	}
+	old := c.WaitStreamLeader("R3", nil, 30*time.Second)
+	old.Shutdown()
+	c.WaitStreamLeader("R3", old, 30*time.Second)
 	publish(5)
-	c.Start(old)
-	c.WaitCurrent("R3")
+	old.Start()
+	c.WaitMetaLeader(30 * time.Second)
+	c.WaitCurrent("R3", 30*time.Second)
 	// The restarted node's own copy caught up with what was written
 	// while it was away.
 	if last, err := old.LastSeq("R3"); err != nil || last != 15 {
-		t.Fatalf("restarted node %s: last sequence %d (%v), want 15", old.Name, last, err)
+		t.Fatalf("restarted node %s: last sequence %d (%v), want 15", old.Name(), last, err)
 	}
 	info, err := st.Info(ctx)
 	if err != nil {

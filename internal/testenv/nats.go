@@ -99,3 +99,20 @@ func freePort(t testing.TB) int {
 
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int { return freePort(t) }
+
+// connect opens a client connection to urls (comma-separated) that
+// reconnects forever and is closed when the test ends.
+func connect(t testing.TB, urls string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	all := append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond)}, opts...)
+	nc, err := nats.Connect(urls, all...)
+	if err != nil {
+		t.Fatalf("connect to embedded NATS at %s: %v", urls, err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	return nc, js
+}
