@@ -261,11 +261,8 @@ func TestClusterFaults(t *testing.T) {
 // Switchyard joins.
 func declareR3(ctx context.Context, t *testing.T, js jetstream.JetStream) {
 	t.Helper()
-	specs := []subscriptions.StreamSpec{
-		{Name: streamName, Subjects: []string{events.SubjectFilter("")}, Replicas: 3},
-		{Name: subscriptions.DLQStreamName(streamName), Subjects: []string{subscriptions.DLQSubjectPrefix + "." + streamName + ".>"}, Replicas: 3},
-	}
-	for _, spec := range specs {
+	source := subscriptions.StreamSpec{Name: streamName, Subjects: []string{events.SubjectFilter("")}, Replicas: 3}
+	for _, spec := range []subscriptions.StreamSpec{source, subscriptions.DLQSpec(source)} {
 		st, err := subscriptions.EnsureStream(ctx, js, spec)
 		if err != nil {
 			t.Fatal(err)
