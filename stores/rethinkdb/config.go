@@ -21,9 +21,9 @@ import (
 
 // Defaults applied by ParseDSN and New when a setting is left empty.
 const (
-	DefaultPort         = "28015"
-	DefaultKeyField     = "id"
-	DefaultClientField  = "client"
+	DefaultPort        = "28015"
+	DefaultKeyField    = "id"
+	DefaultClientField = "client"
 	// The bookkeeping fields are namespaced, so that an application's own
 	// "version" or "deleted" field (an optimistic-lock counter, a soft-delete
 	// flag) is data like any other and migrates exactly.
