@@ -59,8 +59,11 @@ func TestNewCreatesDatabaseLedgerAndIndex(t *testing.T) {
 	mock := r.NewMock()
 	on(mock, r.DBList().Contains("app")).Return(false, nil).Once()
 	on(mock, r.DBCreate("app")).Return(map[string]any{"dbs_created": 1}, nil).Once()
+	// A creator looks for a concurrent creator's duplicate: none here.
+	on(mock, r.DB("rethinkdb").Table("db_config").Filter(map[string]any{"name": "app"}).Field("id")).Return([]any{"id-1"}, nil).Once()
 	on(mock, app.TableList().Contains("switchyard_ledger")).Return(false, nil).Once()
 	on(mock, app.TableCreate("switchyard_ledger", r.TableCreateOpts{PrimaryKey: "id"})).Return(map[string]any{"tables_created": 1}, nil).Once()
+	on(mock, r.DB("rethinkdb").Table("table_config").Filter(map[string]any{"db": "app", "name": "switchyard_ledger"}).Field("id")).Return([]any{"id-2"}, nil).Once()
 	on(mock, ledger.Wait(r.WaitOpts{Timeout: 60})).Return(map[string]any{"ready": 1}, nil).Once()
 	on(mock, ledger.Info().Field("primary_key")).Return("id", nil).Once()
 	on(mock, ledger.IndexList().Contains("recorded_at")).Return(false, nil).Once()
@@ -78,6 +81,14 @@ func TestTableCreateRaceIsTolerated(t *testing.T) {
 	on(mock, app.TableList().Contains("task")).Return(false, nil).Once()
 	on(mock, app.TableCreate("task", r.TableCreateOpts{PrimaryKey: "id"})).Return(nil, r.RQLOpFailedError{}).Once()
 	on(mock, app.TableList().Contains("task")).Return(true, nil).Once()
+	// The winner's copy and this writer's: the later id is renamed, found
+	// empty and dropped.
+	taskConfig := r.DB("rethinkdb").Table("table_config")
+	on(mock, taskConfig.Filter(map[string]any{"db": "app", "name": "task"}).Field("id")).Return([]any{"bbbbbbbb-2", "aaaaaaaa-1"}, nil).Once()
+	on(mock, taskConfig.Get("bbbbbbbb-2").Update(map[string]any{"name": "task_duplicate_bbbbbbbb"})).Return(map[string]any{"replaced": 1}, nil).Once()
+	on(mock, app.Table("task_duplicate_bbbbbbbb").Wait(r.WaitOpts{Timeout: 60})).Return(map[string]any{"ready": 1}, nil).Once()
+	on(mock, app.Table("task_duplicate_bbbbbbbb").Count()).Return(0, nil).Once()
+	on(mock, app.TableDrop("task_duplicate_bbbbbbbb")).Return(map[string]any{"tables_dropped": 1}, nil).Once()
 	on(mock, task.Wait(r.WaitOpts{Timeout: 60})).Return(map[string]any{"ready": 1}, nil).Once()
 	on(mock, task.Info().Field("primary_key")).Return("id", nil).Once()
 	if err := st.ensureTable(context.Background(), "task", "id"); err != nil {
@@ -304,11 +315,11 @@ func TestGetMapsDocuments(t *testing.T) {
 	on(mock, task.Get("a")).Return(map[string]any{
 		"id": "a", "client": "acme", "_switchyard_version": 7, "title": "x",
 		"_switchyard_updated_at": map[string]any{"$reql_type$": "TIME", "epoch_time": 1767323045.123, "timezone": "+00:00"},
-		"when":  map[string]any{"$reql_type$": "TIME", "epoch_time": 1767323045.123, "timezone": "+02:00"},
-		"utc":   map[string]any{"$reql_type$": "TIME", "epoch_time": 1767323045, "timezone": "+00:00"},
-		"blob":  map[string]any{"$reql_type$": "BINARY", "data": "AAEC/w=="},
-		"where": map[string]any{"$reql_type$": "GEOMETRY", "type": "Point", "coordinates": []any{-122.4, 37.7}},
-		"list":  []any{1, "two", map[string]any{"n": nil}},
+		"when":                   map[string]any{"$reql_type$": "TIME", "epoch_time": 1767323045.123, "timezone": "+02:00"},
+		"utc":                    map[string]any{"$reql_type$": "TIME", "epoch_time": 1767323045, "timezone": "+00:00"},
+		"blob":                   map[string]any{"$reql_type$": "BINARY", "data": "AAEC/w=="},
+		"where":                  map[string]any{"$reql_type$": "GEOMETRY", "type": "Point", "coordinates": []any{-122.4, 37.7}},
+		"list":                   []any{1, "two", map[string]any{"n": nil}},
 	}, nil).Once()
 	on(mock, task.Get("added")).Return(map[string]any{
 		"id": "added", "client": "acme", "_switchyard_version": 2, "_switchyard_added": []any{"id", "client"}, "v": 1,

@@ -38,11 +38,16 @@ func (t *tableSet) forget(table string) {
 }
 
 // ensureDatabase creates the database when it is missing. Concurrent
-// creators are tolerated: when DBCreate fails, the database list decides.
+// creators are tolerated: when DBCreate fails, the database list decides,
+// and a writer that created it resolves duplicates (duplicates.go).
 func (s *Store) ensureDatabase(ctx context.Context) error {
 	exists := r.DBList().Contains(s.cfg.Database)
 	create := r.DBCreate(s.cfg.Database)
-	return s.createIfMissing(ctx, "database "+s.cfg.Database, exists, create)
+	created, err := s.createIfMissing(ctx, "database "+s.cfg.Database, exists, create)
+	if err != nil || !created {
+		return err
+	}
+	return s.resolveDuplicateDatabase(ctx)
 }
 
 // ensureTable creates an entity or ledger table when it is missing, waits
@@ -58,11 +63,23 @@ func (s *Store) ensureTable(ctx context.Context, table, primaryKey string) error
 	db := r.DB(s.cfg.Database)
 	exists := db.TableList().Contains(table)
 	create := db.TableCreate(table, r.TableCreateOpts{PrimaryKey: primaryKey})
-	if err := s.createIfMissing(ctx, "table "+table, exists, create); err != nil {
+	created, err := s.createIfMissing(ctx, "table "+table, exists, create)
+	if err != nil {
 		return err
 	}
+	if created {
+		if err := s.resolveDuplicateTable(ctx, table); err != nil {
+			return err
+		}
+	}
 	if err := s.exec(ctx, db.Table(table).Wait(s.waitOpts())); err != nil {
-		return classify(fmt.Errorf("wait for table %s: %w", table, err))
+		// Another writer's copy may have made the name ambiguous.
+		if resolveErr := s.resolveDuplicateTable(ctx, table); resolveErr != nil {
+			return resolveErr
+		}
+		if err := s.exec(ctx, db.Table(table).Wait(s.waitOpts())); err != nil {
+			return classify(fmt.Errorf("wait for table %s: %w", table, err))
+		}
 	}
 	var key string
 	if err := s.readOne(ctx, db.Table(table).Info().Field("primary_key"), &key); err != nil {
@@ -83,7 +100,7 @@ func (s *Store) ensureTable(ctx context.Context, table, primaryKey string) error
 func (s *Store) ensureLedgerIndex(ctx context.Context) error {
 	ledger := r.DB(s.cfg.Database).Table(ledgerTable)
 	exists := ledger.IndexList().Contains(ledgerTimeField)
-	if err := s.createIfMissing(ctx, "index "+ledgerTimeField, exists, ledger.IndexCreate(ledgerTimeField)); err != nil {
+	if _, err := s.createIfMissing(ctx, "index "+ledgerTimeField, exists, ledger.IndexCreate(ledgerTimeField)); err != nil {
 		return err
 	}
 	// index_wait has no timeout of its own: the context bounds it.
@@ -195,23 +212,24 @@ func (s *Store) sampleCollisions(ctx context.Context, table string, n int, field
 	return out, nil
 }
 
-// createIfMissing runs create when exists is false. When create fails, it
-// asks exists again: a concurrent worker may have won the race, which is
-// success, so no error message has to be interpreted.
-func (s *Store) createIfMissing(ctx context.Context, what string, exists, create r.Term) error {
+// createIfMissing runs create when exists is false, and reports whether it
+// tried. When create fails, it asks exists again: a concurrent writer may
+// have won the race, which is success, so no error message has to be
+// interpreted.
+func (s *Store) createIfMissing(ctx context.Context, what string, exists, create r.Term) (bool, error) {
 	var found bool
 	if err := s.readOne(ctx, exists, &found); err != nil {
-		return classify(fmt.Errorf("look up %s: %w", what, err))
+		return false, classify(fmt.Errorf("look up %s: %w", what, err))
 	}
 	if found {
-		return nil
+		return false, nil
 	}
 	createErr := s.exec(ctx, create)
 	if createErr == nil {
-		return nil
+		return true, nil
 	}
 	if err := s.readOne(ctx, exists, &found); err == nil && found {
-		return nil
+		return true, nil
 	}
-	return classify(fmt.Errorf("create %s: %w", what, createErr))
+	return true, classify(fmt.Errorf("create %s: %w", what, createErr))
 }
