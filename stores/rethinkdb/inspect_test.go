@@ -41,7 +41,7 @@ func TestInspect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	defer r.DBDrop(database+"_fresh").RunWrite(admin)
+	defer r.DBDrop(database + "_fresh").RunWrite(admin)
 	checks := fresh.Inspect(ctx, stores.RoleTarget)
 	for _, c := range checks {
 		if c.Status != stores.CheckPass {

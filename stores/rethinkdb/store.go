@@ -28,7 +28,7 @@ type Store struct {
 }
 
 var (
-	_ stores.Store = (*Store)(nil)
+	_ stores.Store          = (*Store)(nil)
 	_ stores.Inspector      = (*Store)(nil)
 	_ stores.SourceSampler  = (*Store)(nil)
 	_ stores.ScratchDropper = (*Store)(nil)
