@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,6 +175,8 @@ func openStore(t testing.TB, dsn string) stores.Store {
 
 // appEvents publishes the application's own changes of legacy documents
 // (nil doc: a delete), in order, and records them in the producer's model.
+// Their ids are 251 bytes long, near the limit of events.IdentifierProblem,
+// and not ASCII: each store's ledger must record them.
 func appEvents(t testing.TB, p *producer, docs ...legacyDoc) {
 	t.Helper()
 	p.mu.Lock()
@@ -181,7 +184,7 @@ func appEvents(t testing.TB, p *producer, docs ...legacyDoc) {
 	evs := make([]events.Event, 0, len(docs))
 	for _, d := range docs {
 		p.seq++
-		ev := events.Event{ID: fmt.Sprintf("app-%d", p.seq), Type: "task.saved", Entity: p.entity, Key: d.key,
+		ev := events.Event{ID: fmt.Sprintf("app-%06d-%s", p.seq, strings.Repeat("é", 120)), Type: "task.saved", Entity: p.entity, Key: d.key,
 			Client: d.client, Op: events.OpUpsert, OccurredAt: time.Now().UTC()}
 		if d.doc == nil {
 			ev.Op, ev.Type = events.OpDelete, "task.deleted"
@@ -277,11 +280,18 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 		deleted(docs[9]),
 		docs[10].changed(bump),
 	)
+	// Both subscriptions apply every event so far, the long ids among them.
+	drained(t, e.js, legacyName)
+	drained(t, e.js, targetName)
 	prodCtx, stopProducer := context.WithCancel(ctx)
 	defer stopProducer()
 	prodDone := make(chan error, 1)
 	go func() { prodDone <- p.run(prodCtx, 2, keys) }()
 
+	cleanupCfg := CleanupConfig{JS: e.js, State: e.state, Stream: testStream, LegacyConsumer: legacyName}
+	if _, err := Cleanup(ctx, cleanupCfg); !errors.Is(err, ErrGateFailed) {
+		t.Fatalf("cleanup before the backfill: %v, want ErrGateFailed", err)
+	}
 	legacyTables := tableList(t, admin, database)
 	backfillKilledAndResumed(t, e, 2, func() BackfillConfig {
 		cfg := e.backfillConfig(source, target, entity)
@@ -314,7 +324,7 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 		}
 	}
 
-	rec, err := Cleanup(ctx, CleanupConfig{JS: e.js, State: e.state, Stream: testStream, LegacyConsumer: legacyName})
+	rec, err := Cleanup(ctx, cleanupCfg)
 	if err != nil {
 		t.Fatalf("cleanup after a clean verify: %v", err)
 	}
