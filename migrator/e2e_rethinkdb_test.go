@@ -160,14 +160,14 @@ func tableList(t testing.TB, admin *r.Session, database string) []string {
 	return tables
 }
 
-// openStore opens dsn and closes it when the test ends.
-func openStore(t testing.TB, dsn string) stores.Store {
+// openStore opens dsn in role and closes it when the test ends.
+func openStore(t testing.TB, dsn string, role stores.Role) stores.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := stores.Open(ctx, dsn)
+	st, err := stores.OpenRole(ctx, dsn, role)
 	if err != nil {
-		t.Fatalf("open %s: %v", stores.Redact(dsn), err)
+		t.Fatalf("open %s as %s: %v", stores.Redact(dsn), role, err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st
@@ -228,12 +228,12 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 	// credentials; opening it must write nothing there, not even in a
 	// database no Switchyard process has touched yet.
 	sourceDSN := "rethinkdb://" + readOnlyUser(t, admin, database).String() + "@" + addr + "/" + database
-	source := openStore(t, sourceDSN)
+	source := openStore(t, sourceDSN, stores.RoleSource)
 	if got := tableList(t, admin, database); !slices.Equal(got, []string{entity}) {
 		t.Fatalf("opening the legacy database read-only left the tables %v, want only the application's %q", got, entity)
 	}
 	targetDSN := testenv.Postgres(t)
-	target := openStore(t, targetDSN)
+	target := openStore(t, targetDSN, stores.RoleTarget)
 
 	e := newEnv(t)
 	if _, err := subscriptions.EnsureDLQ(ctx, e.js, testStream); err != nil {
@@ -247,7 +247,7 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 	// The legacy subscription writes as the application does, with write
 	// access to the legacy database.
 	e.consumer(legacyName, "legacy", subscriptions.StartAll)
-	legacy := openStore(t, "rethinkdb://"+addr+"/"+database)
+	legacy := openStore(t, "rethinkdb://"+addr+"/"+database, stores.RoleTarget)
 	startWorker(t, e.js, legacyName, legacy)
 	const keys = 1500
 	p.create(keys)
