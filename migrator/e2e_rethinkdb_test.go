@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -96,31 +95,6 @@ func writeLegacyTable(t testing.TB, admin *r.Session, database, table string, do
 	}
 }
 
-// readOnlyUser creates a RethinkDB user that may read database and nothing
-// else, as the credentials an operator hands to the backfill and verify,
-// and removes it when the test ends. It returns the user's URL userinfo.
-func readOnlyUser(t testing.TB, admin *r.Session, database string) *url.Userinfo {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	name, password := database+"_reader", "réad only"
-	users := r.DB("rethinkdb").Table("users")
-	if _, err := users.Insert(map[string]any{"id": name, "password": password}).RunWrite(admin, r.RunOpts{Context: ctx}); err != nil {
-		t.Fatalf("create user %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if _, err := users.Get(name).Delete().RunWrite(admin, r.RunOpts{Context: ctx}); err != nil {
-			t.Errorf("remove user %s: %v", name, err)
-		}
-	})
-	if _, err := r.DB(database).Grant(name, map[string]any{"read": true}).RunWrite(admin, r.RunOpts{Context: ctx}); err != nil {
-		t.Fatalf("grant read on %s to %s: %v", database, name, err)
-	}
-	return url.UserPassword(name, password)
-}
-
 // rawDocuments reads database.table as the legacy application sees it.
 func rawDocuments(t testing.TB, admin *r.Session, database, table string) map[string]map[string]any {
 	t.Helper()
@@ -141,23 +115,6 @@ func rawDocuments(t testing.TB, admin *r.Session, database, table string) map[st
 		out[key] = d
 	}
 	return out
-}
-
-// tableList lists the tables of a RethinkDB database.
-func tableList(t testing.TB, admin *r.Session, database string) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var tables []string
-	cur, err := r.DB(database).TableList().Run(admin, r.RunOpts{Context: ctx})
-	if err == nil {
-		err = cur.All(&tables)
-	}
-	if err != nil {
-		t.Fatalf("list the tables of %s: %v", database, err)
-	}
-	slices.Sort(tables)
-	return tables
 }
 
 // openStore opens dsn in role and closes it when the test ends.
@@ -227,9 +184,9 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 	// The backfill and verify read the legacy database with read-only
 	// credentials; opening it must write nothing there, not even in a
 	// database no Switchyard process has touched yet.
-	sourceDSN := "rethinkdb://" + readOnlyUser(t, admin, database).String() + "@" + addr + "/" + database
+	sourceDSN := "rethinkdb://" + testenv.RethinkDBReader(t, admin, database).String() + "@" + addr + "/" + database
 	source := openStore(t, sourceDSN, stores.RoleSource)
-	if got := tableList(t, admin, database); !slices.Equal(got, []string{entity}) {
+	if got := testenv.RethinkDBTables(t, admin, database); !slices.Equal(got, []string{entity}) {
 		t.Fatalf("opening the legacy database read-only left the tables %v, want only the application's %q", got, entity)
 	}
 	targetDSN := testenv.Postgres(t)
@@ -292,7 +249,7 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 	if _, err := Cleanup(ctx, cleanupCfg); !errors.Is(err, ErrGateFailed) {
 		t.Fatalf("cleanup before the backfill: %v, want ErrGateFailed", err)
 	}
-	legacyTables := tableList(t, admin, database)
+	legacyTables := testenv.RethinkDBTables(t, admin, database)
 	backfillKilledAndResumed(t, e, 2, func() BackfillConfig {
 		cfg := e.backfillConfig(source, target, entity)
 		cfg.SourceName, cfg.TargetName = sourceDSN, targetDSN
@@ -341,7 +298,7 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 	// The final tables: both equal the model.
 	p.model.check(t, legacy, entity)
 	p.model.check(t, target, entity)
-	if got := tableList(t, admin, database); !slices.Equal(got, legacyTables) {
+	if got := testenv.RethinkDBTables(t, admin, database); !slices.Equal(got, legacyTables) {
 		t.Fatalf("the legacy database's tables went from %v to %v while the backfill and verify read it", legacyTables, got)
 	}
 	// What the application sees in RethinkDB: the documents no event touched
