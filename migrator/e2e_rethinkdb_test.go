@@ -177,6 +177,8 @@ func bump(doc map[string]any) {
 func TestMigrationFromRethinkDB(t *testing.T) {
 	addr, database := testenv.RethinkDB(t)
 	ctx := context.Background()
+	began := time.Now()
+	phase := func(what string) { t.Logf("%6.1fs %s", time.Since(began).Seconds(), what) }
 	const entity = "tasks"
 	admin := testenv.RethinkDBAdmin(t, addr)
 	docs := legacyDocuments()
@@ -240,6 +242,7 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 	// Both subscriptions apply every event so far, the long ids among them.
 	drained(t, e.js, legacyName)
 	drained(t, e.js, targetName)
+	phase("both subscriptions applied the events so far")
 	prodCtx, stopProducer := context.WithCancel(ctx)
 	defer stopProducer()
 	prodDone := make(chan error, 1)
@@ -256,6 +259,7 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 		cfg.MaxRate = 600
 		return cfg
 	})
+	phase("backfill complete after two cancellations")
 	change(docs[0].changed(func(doc map[string]any) { bump(doc); bump(doc) }), deleted(legacyDoc{key: "é-new", client: "Müller GmbH"}))
 
 	var findings bytes.Buffer
@@ -269,6 +273,7 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 	if res.Differences != 0 || !res.Clean {
 		t.Fatalf("verify RethinkDB against PostgreSQL under load: %+v\n%s", res, findings.String())
 	}
+	phase(fmt.Sprintf("verify clean: %d rows, %d keys settled", res.RowsSource, res.Settled))
 	stopProducer()
 	if err := <-prodDone; err != nil {
 		t.Fatal(err)
@@ -281,6 +286,7 @@ func TestMigrationFromRethinkDB(t *testing.T) {
 		}
 	}
 
+	phase("both subscriptions drained")
 	rec, err := Cleanup(ctx, cleanupCfg)
 	if err != nil {
 		t.Fatalf("cleanup after a clean verify: %v", err)

@@ -204,6 +204,6 @@ func drained(t testing.TB, js jetstream.JetStream, consumer string) {
 		if err != nil {
 			return false, err.Error()
 		}
-		return st.Lag == 0, fmt.Sprintf("lag %d", st.Lag)
+		return st.Lag == 0, fmt.Sprintf("lag %d, %d redelivered (a batch the store keeps refusing is redelivered forever)", st.Lag, st.Redelivered)
 	}, consumer+" drained")
 }
