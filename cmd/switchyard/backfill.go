@@ -91,9 +91,7 @@ func (f *storeFlags) validate(command string) error {
 	return nil
 }
 
-// open opens both stores; the caller closes them. The source is opened as
-// stores.RoleSource: it is only read, writes nothing (not even an adapter's
-// bookkeeping tables), and so works with read-only credentials.
+// open opens both stores; the caller closes them.
 func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, error) {
 	src, err := openStore(ctx, f.source, stores.RoleSource)
 	if err != nil {
@@ -107,6 +105,8 @@ func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, erro
 	return src, dst, nil
 }
 
+// openStore opens a store in its role: the source writes nothing and works
+// with read-only credentials.
 func openStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
 	st, err := stores.OpenRole(ctx, dsn, role)
 	if errors.Is(err, stores.ErrUnknownScheme) {

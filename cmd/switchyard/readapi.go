@@ -83,7 +83,6 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer ln.Close()
 
-	// The read API only reads the legacy store: read-only credentials do.
 	legacy, err := stores.OpenRole(ctx, *legacyDSN, stores.RoleSource)
 	if err != nil {
 		return fmt.Errorf("--legacy: %w", err)

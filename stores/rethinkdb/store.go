@@ -28,10 +28,10 @@ type Store struct {
 }
 
 var (
-	_ stores.Store = (*Store)(nil)
-	// _ stores.Inspector      = (*Store)(nil)
-	// _ stores.SourceSampler
-	// _ stores.ScratchDropper
+	_ stores.Store          = (*Store)(nil)
+	_ stores.Inspector      = (*Store)(nil)
+	_ stores.SourceSampler  = (*Store)(nil)
+	_ stores.ScratchDropper = (*Store)(nil)
 )
 
 // Open parses dsn (see ParseDSN), connects with a pool of the configured
