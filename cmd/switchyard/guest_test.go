@@ -312,9 +312,9 @@ func TestEnsureLeavesAnR3StreamAlone(t *testing.T) {
 		t.Fatalf("worker --ensure: %v", err)
 	}
 	// The default --replicas 1 is a difference, never a reason to scale down.
-	code, out, _ = runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target")
+	code, out, errOut = runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target")
 	if code != 0 || !strings.Contains(out, "replicas: 3 (declared 1; left as it is") {
-		t.Fatalf("subs ensure with --replicas 1: exit %d\n%s", code, out)
+		t.Fatalf("subs ensure with --replicas 1: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, _, errOut = runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target", "--update-stream", "replicas", "--replicas", "1")
 	if code == 0 || !strings.Contains(errOut, "lowering them to 1 is never done") {
