@@ -35,6 +35,11 @@ func (f *NATSFlags) Register(fs *FlagSet) {
 	fs.StringVar(&f.TLSKey, "nats-tls-key", "", "client key for NATS mutual TLS")
 }
 
+// Options returns the connection options the flags describe (name,
+// credentials, token, TLS), for callers that connect on their own terms,
+// such as preflight's single attempt without retry.
+func (f *NATSFlags) Options() ([]nats.Option, error) { return f.options() }
+
 func (f *NATSFlags) options() ([]nats.Option, error) {
 	opts := []nats.Option{
 		nats.Name(f.Name),
