@@ -40,9 +40,10 @@ func (e *InspectError) Is(target error) bool { return target == ErrInspectFailed
 // RequireRole runs the cheap checks of st for role, as workers and the
 // backfill do before they touch any record, and returns them. When one
 // fails it also returns an *InspectError naming every failing check and its
-// reason. dsn names the store in the error and is redacted. A store whose
+// reason. st is a store of any interface (Store, Reader, Writer); dsn
+// names it in the error and is redacted. A store whose
 // adapter implements no Inspector (a test double) passes with no checks.
-func RequireRole(ctx context.Context, st Store, role Role, dsn string) ([]Check, error) {
+func RequireRole(ctx context.Context, st any, role Role, dsn string) ([]Check, error) {
 	in, ok := st.(Inspector)
 	if !ok {
 		return nil, nil
