@@ -173,15 +173,28 @@ func checkConsumer(ctx context.Context, r *natsResults, stream jetstream.Stream,
 	r.add(stores.CheckPass, "consumer", name, detail)
 }
 
-// covered reports whether every subject matching filter is captured by one
-// of the stream's subjects (NATS wildcards: * one token, > the rest).
+// covered reports whether every subject matching filter is captured by the
+// stream's subjects (NATS wildcards: * one token, > one or more). A filter
+// ending in > is also covered when the subjects capture its one-token and
+// its longer forms separately (events.* and events.*.> cover events.>).
 func covered(filter string, streamSubjects []string) bool {
+	return coveredDepth(filter, streamSubjects, 0)
+}
+
+// maxCoverDepth bounds the splitting of a trailing > into its forms.
+const maxCoverDepth = 16
+
+func coveredDepth(filter string, streamSubjects []string, depth int) bool {
 	for _, s := range streamSubjects {
 		if subsetOf(filter, s) {
 			return true
 		}
 	}
-	return false
+	rest, ok := strings.CutSuffix(filter, ">")
+	if !ok || depth >= maxCoverDepth {
+		return false
+	}
+	return coveredDepth(rest+"*", streamSubjects, depth+1) && coveredDepth(rest+"*.>", streamSubjects, depth+1)
 }
 
 func subsetOf(filter, subject string) bool {

@@ -296,13 +296,14 @@ WHERE n.nspname = $1 AND c.relname = $2`, s.schema, ledgerTable)
 	return "the ledger has the expected shape", nil
 }
 
-// DropScratch drops the table of a preflight scratch entity (a name
-// starting with stores.ScratchPrefix) and the ledger entries whose event id
-// starts with the entity's name, which is how the self-test names its
-// events. Any other name is refused with an error matching stores.ErrNotScratch.
-// Dropping an entity that does not exist is not an error.
+// DropScratch drops the table of a preflight scratch entity (its name is
+// stores.ScratchPrefix followed by a suffix) and the ledger entries whose
+// event id starts with the entity's name, which is how the self-test names
+// its events. Any other name is refused with an error matching
+// stores.ErrNotScratch. Dropping an entity that does not exist is not an
+// error.
 func (s *Store) DropScratch(ctx context.Context, entity string) error {
-	if !strings.HasPrefix(entity, stores.ScratchPrefix) || !usableEntity(entity) {
+	if len(entity) <= len(stores.ScratchPrefix) || !strings.HasPrefix(entity, stores.ScratchPrefix) || !usableEntity(entity) {
 		return fmt.Errorf("postgres: drop %q: %w", entity, stores.ErrNotScratch)
 	}
 	s.tables.Delete(entity)
