@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/subscriptions"
+)
+
+func TestPreflightCommand(t *testing.T) {
+	srv := testenv.NATS(t)
+	_, js := srv.Connect()
+	if _, err := subscriptions.EnsureStream(context.Background(), js, subscriptions.StreamSpec{Name: "EVENTS", Subjects: []string{"events.>"}, Memory: true}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	source, target := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
+
+	code, out, errOut := runCmd(t, "preflight", "--nats", srv.URL, "--consumer", "legacy,target", "--source", source, "--target", target)
+	if code != 0 {
+		t.Fatalf("clean setup: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"STATUS", "consumer", "selftest_checksum", "preflight passed"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("table lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A failure: exit 1, the reason in the table and on stderr.
+	code, out, errOut = runCmd(t, "preflight", "--nats", srv.URL, "--stream", "NOPE", "--target", target)
+	if code != 1 || !strings.Contains(out, "no stream named NOPE") || !strings.Contains(errOut, "checks failed") {
+		t.Fatalf("missing stream: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// --json: stable snake_case keys, passwords redacted.
+	code, out, _ = runCmd(t, "preflight", "--nats", "", "--json", "--target", "postgres://app:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=1")
+	if code != 1 || strings.Contains(out, "hunter2") {
+		t.Fatalf("unreachable target with a password: exit %d\n%s", code, out)
+	}
+	var rep struct {
+		Passed   *bool `json:"passed"`
+		Failures *int  `json:"failures"`
+		Warnings *int  `json:"warnings"`
+		Results  []map[string]any
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Passed == nil || *rep.Passed || rep.Failures == nil || *rep.Failures != 1 || rep.Warnings == nil {
+		t.Fatalf("--json output %s (%v)", out, err)
+	}
+	for _, key := range []string{"check", "store", "role", "status", "detail"} {
+		if _, ok := rep.Results[0][key]; !ok {
+			t.Fatalf("result lacks %q: %v", key, rep.Results[0])
+		}
+	}
+	if rep.Results[0]["store"] != "postgres://app:xxxxx@127.0.0.1:1/db?sslmode=disable&connect_timeout=1" {
+		t.Fatalf("store = %v", rep.Results[0]["store"])
+	}
+
+	for _, args := range [][]string{
+		{"preflight", "--nats", ""},
+		{"preflight", "--nats", "", "--source", "legacy.db"},
+		{"preflight", "--nats", "", "--target", "nosuch://x"},
+		{"preflight", "--sample", "0", "--target", target},
+		{"preflight", "--nats", "", "--target", target, "extra"},
+		{"preflight", "--nats", "", "--source", source, "--entities", "Bad"},
+	} {
+		if code, _, errOut := runCmd(t, args...); code != 2 {
+			t.Errorf("%q: exit %d (%s), want 2", args, code, errOut)
+		}
+	}
+	if code, out, _ := runCmd(t, "preflight", "--help"); code != 0 || !strings.Contains(out, "Usage: switchyard preflight") {
+		t.Fatalf("--help: exit %d\n%s", code, out)
+	}
+}
