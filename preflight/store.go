@@ -10,7 +10,8 @@ import (
 // checkStore opens one store and runs, in its role, the adapter's cheap
 // checks, then the source sample or the target self-test. The self-test
 // runs only when the cheap checks passed: a target the credentials cannot
-// write would fail every step for the same reason.
+// write would fail every step for the same reason. The sample runs unless
+// the store is unreachable.
 func checkStore(ctx context.Context, cfg Config, spec StoreSpec) []Result {
 	r := &storeResults{store: stores.Redact(spec.DSN), role: spec.Role}
 	openCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -22,23 +23,19 @@ func checkStore(ctx context.Context, cfg Config, spec StoreSpec) []Result {
 	}
 	defer st.Close()
 
-	in, ok := st.(stores.Inspector)
-	if !ok {
-		r.fail("inspect", "", fmt.Sprintf("the %s adapter implements no preflight checks (stores.Inspector)", stores.Scheme(spec.DSN)))
-		return r.out
-	}
-	inspectCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	checks := in.Inspect(inspectCtx, spec.Role)
-	cancel()
-	cheapFailed := false
+	checks := inspect(ctx, cfg, st, spec)
+	unreachable, cheapFailed := false, false
 	for _, c := range checks {
 		r.add(c, "")
 		cheapFailed = cheapFailed || c.Status == stores.CheckFail
+		unreachable = unreachable || (c.Name == "connect" && c.Status == stores.CheckFail)
 	}
 	switch spec.Role {
 	case stores.RoleSource:
-		if cheapFailed {
-			r.fail("sample", "", "not run: the checks above failed")
+		// The sample only reads: it runs whatever else failed, unless the
+		// store is unreachable, so one run reports every problem.
+		if unreachable {
+			r.fail("sample", "", "not run: the store is unreachable")
 			break
 		}
 		sampleSource(ctx, cfg, st, r)
@@ -50,4 +47,17 @@ func checkStore(ctx context.Context, cfg Config, spec StoreSpec) []Result {
 		selfTest(ctx, cfg, st, r)
 	}
 	return r.out
+}
+
+// inspect runs the adapter's cheap checks. An adapter without them fails
+// the check "inspect": what cannot be checked is never passed silently.
+func inspect(ctx context.Context, cfg Config, st stores.Store, spec StoreSpec) []stores.Check {
+	in, ok := st.(stores.Inspector)
+	if !ok {
+		return []stores.Check{{Name: "inspect", Status: stores.CheckFail,
+			Detail: fmt.Sprintf("the %s adapter implements no preflight checks (stores.Inspector)", stores.Scheme(spec.DSN))}}
+	}
+	inspectCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	return in.Inspect(inspectCtx, spec.Role)
 }
