@@ -75,3 +75,15 @@ func TestPreflightCommand(t *testing.T) {
 		t.Fatalf("--help: exit %d\n%s", code, out)
 	}
 }
+
+// TestWorkerRefusesReadOnlySink: a worker whose sink credentials may only
+// read refuses to start, naming the failing check, instead of failing every
+// batch.
+func TestWorkerRefusesReadOnlySink(t *testing.T) {
+	srv := testenv.NATS(t)
+	sink := testenv.PostgresReadOnly(t, testenv.Postgres(t))
+	code, _, errOut := runCmd(t, "worker", "--nats", srv.URL, "--consumer", "target", "--ensure", "--http", "", "--sink", sink)
+	if code != 1 || !strings.Contains(errOut, "target store") || !strings.Contains(errOut, "permissions: ") || !strings.Contains(errOut, "lacks CREATE on schema") {
+		t.Fatalf("worker on a read-only sink: exit %d\n%s", code, errOut)
+	}
+}
