@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/subscriptions"
@@ -82,7 +83,23 @@ func TestPreflightCommand(t *testing.T) {
 func TestWorkerRefusesReadOnlySink(t *testing.T) {
 	srv := testenv.NATS(t)
 	sink := testenv.PostgresReadOnly(t, testenv.Postgres(t))
-	code, _, errOut := runCmd(t, "worker", "--nats", srv.URL, "--consumer", "target", "--ensure", "--http", "", "--sink", sink)
+	type result struct {
+		code   int
+		errOut string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, _, errOut := runCmd(t, "worker", "--nats", srv.URL, "--consumer", "target", "--ensure", "--http", "", "--sink", sink)
+		done <- result{code, errOut}
+	}()
+	var code int
+	var errOut string
+	select {
+	case r := <-done:
+		code, errOut = r.code, r.errOut
+	case <-time.After(time.Minute):
+		t.Fatal("the worker started on a sink its credentials may only read")
+	}
 	if code != 1 || !strings.Contains(errOut, "target store") || !strings.Contains(errOut, "permissions: ") || !strings.Contains(errOut, "lacks CREATE on schema") {
 		t.Fatalf("worker on a read-only sink: exit %d\n%s", code, errOut)
 	}
