@@ -7,7 +7,8 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-// checkStore opens one store and runs, in its role, the adapter's cheap
+// checkStore opens one store in its role (stores.OpenRole: a source writes
+// nothing, not even bookkeeping tables) and runs, in its role, the adapter's cheap
 // checks, then the source sample or the target self-test. The self-test
 // runs only when the cheap checks passed: a target the credentials cannot
 // write would fail every step for the same reason. The sample runs unless
@@ -15,10 +16,12 @@ import (
 func checkStore(ctx context.Context, cfg Config, spec StoreSpec) []Result {
 	r := &storeResults{store: stores.Redact(spec.DSN), role: spec.Role}
 	openCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	st, err := stores.Open(openCtx, spec.DSN)
+	st, err := stores.OpenRole(openCtx, spec.DSN, spec.Role)
 	cancel()
 	if err != nil {
-		r.fail("connect", "", err.Error())
+		// Unreachable, refused credentials, or an adapter that refuses the
+		// store in this role at open, with its reason.
+		r.fail("open", "", err.Error())
 		return r.out
 	}
 	defer st.Close()

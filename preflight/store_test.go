@@ -113,14 +113,14 @@ func TestSampleSizeAndEntities(t *testing.T) {
 	want(t, rep, "sample_keys", "note", stores.CheckPass, "0 records sampled")
 }
 
-func TestUnreachableStoreFailsConnect(t *testing.T) {
+func TestUnreachableStoreFailsOpen(t *testing.T) {
 	rep := run(t, preflight.Config{Timeout: 5e9, Stores: []preflight.StoreSpec{
 		{DSN: "sqlite:/nonexistent-folder/x.db", Role: stores.RoleTarget},
 		{DSN: "postgres://u:secret@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", Role: stores.RoleSource},
 	}})
-	rows := find(rep, "connect", "")
+	rows := find(rep, "open", "")
 	if len(rows) != 2 || rows[0].Status != stores.CheckFail || rows[1].Status != stores.CheckFail {
-		t.Fatalf("connect rows: %+v", rows)
+		t.Fatalf("open rows: %+v", rows)
 	}
 	if strings.Contains(table(rep), "secret") {
 		t.Fatalf("the report prints a password:\n%s", table(rep))
