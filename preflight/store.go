@@ -31,7 +31,7 @@ func checkStore(ctx context.Context, cfg Config, spec StoreSpec) []Result {
 	for _, c := range checks {
 		r.add(c, "")
 		cheapFailed = cheapFailed || c.Status == stores.CheckFail
-		unreachable = unreachable || (c.Name == "connect" && c.Status == stores.CheckFail)
+		unreachable = unreachable || (isReachability(c.Name) && c.Status == stores.CheckFail)
 	}
 	switch spec.Role {
 	case stores.RoleSource:
@@ -51,6 +51,9 @@ func checkStore(ctx context.Context, cfg Config, spec StoreSpec) []Result {
 	}
 	return r.out
 }
+
+// isReachability tells the check an adapter names for reaching its server.
+func isReachability(name string) bool { return name == "connect" || name == "reachable" }
 
 // inspect runs the adapter's cheap checks. An adapter without them fails
 // the check "inspect": what cannot be checked is never passed silently.
