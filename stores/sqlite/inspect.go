@@ -46,13 +46,17 @@ func (s *Store) Inspect(ctx context.Context, role stores.Role) []stores.Check {
 	default:
 		checks = append(checks, stores.Check{Name: "server_version", Status: stores.CheckPass, Detail: "SQLite " + version})
 	}
-	if strings.EqualFold(journal, "wal") {
+	switch {
+	case strings.EqualFold(journal, "wal"):
 		checks = append(checks, stores.Check{Name: "journal_mode", Status: stores.CheckPass, Detail: "WAL"})
-	} else {
+	case role == stores.RoleSource:
+		checks = append(checks, stores.Check{Name: "journal_mode", Status: stores.CheckPass,
+			Detail: fmt.Sprintf("%s; a source is only read, and the file is left as it is", journal)})
+	default:
 		checks = append(checks, stores.Check{Name: "journal_mode", Status: stores.CheckFail,
 			Detail: fmt.Sprintf("journal mode %q, want WAL (readers beside the writer); the file system may not support it", journal)})
 	}
-	checks = append(checks, s.checkAccess(role), s.checkTableShapes(ctx))
+	checks = append(checks, s.checkAccess(role), s.checkTableShapes(ctx, role))
 	return checks
 }
 
@@ -70,6 +74,9 @@ func parseSQLiteVersion(v string) (int, error) {
 // shared-memory files, for a target.
 func (s *Store) checkAccess(role stores.Role) stores.Check {
 	const name = "permissions"
+	if s.readOnly && role == stores.RoleTarget {
+		return stores.Check{Name: name, Status: stores.CheckFail, Detail: "the store was opened as a source, read only; open it as a target"}
+	}
 	mode, what := uint32(unix.R_OK), "read"
 	if role == stores.RoleTarget {
 		mode, what = unix.R_OK|unix.W_OK, "read and write"
@@ -87,8 +94,9 @@ func (s *Store) checkAccess(role stores.Role) stores.Check {
 	return stores.Check{Name: name, Status: stores.CheckPass, Detail: fmt.Sprintf("may %s %s", what, s.path)}
 }
 
-// checkTableShapes checks every entity table and the ledger.
-func (s *Store) checkTableShapes(ctx context.Context) stores.Check {
+// checkTableShapes checks every entity table and, for a target, the
+// ledger (a source needs none).
+func (s *Store) checkTableShapes(ctx context.Context, role stores.Role) stores.Check {
 	const name = "table_shape"
 	entities, err := s.Entities(ctx)
 	if err != nil {
@@ -100,8 +108,12 @@ func (s *Store) checkTableShapes(ctx context.Context) stores.Check {
 			problems = append(problems, err.Error())
 		}
 	}
-	if err := s.checkLedgerShape(ctx); err != nil {
-		problems = append(problems, err.Error())
+	ledger := ""
+	if role == stores.RoleTarget {
+		ledger = "; the ledger has the expected shape"
+		if err := s.checkLedgerShape(ctx); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if len(problems) > 0 {
 		return stores.Check{Name: name, Status: stores.CheckFail, Detail: strings.Join(problems, "; ")}
@@ -110,7 +122,7 @@ func (s *Store) checkTableShapes(ctx context.Context) stores.Check {
 	if len(entities) > 0 {
 		detail += " (" + strings.Join(entities, ", ") + ")"
 	}
-	return stores.Check{Name: name, Status: stores.CheckPass, Detail: detail + "; the ledger has the expected shape"}
+	return stores.Check{Name: name, Status: stores.CheckPass, Detail: detail + ledger}
 }
 
 // checkLedgerShape checks that event_id is the ledger's text primary key in

@@ -1,9 +1,12 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,5 +74,57 @@ func TestDropScratch(t *testing.T) {
 	res, err := st.Apply(ctx, writes)
 	if err != nil || res.Applied != 1 || res.Duplicates != 1 {
 		t.Fatalf("after the drop, the scratch event id is forgotten and the application's kept: %+v, %v", res, err)
+	}
+}
+
+// TestSourceWritesNothing opens a file that Switchyard never wrote as a
+// source: the file is left byte for byte as it was (no ledger, no journal
+// switch), it reads and passes its checks as a source, and writes fail.
+func TestSourceWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "legacy.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`CREATE TABLE task (key TEXT PRIMARY KEY, client TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL, data TEXT, updated_at TEXT NOT NULL);
+INSERT INTO task VALUES ('k', 'c', 1, 0, '{"a":1}', '2026-01-01T00:00:00.000000Z')`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := stores.OpenRole(ctx, "sqlite:"+path, stores.RoleSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := st.Get(ctx, "task", "k"); err != nil || string(rec.Data) != `{"a":1}` {
+		t.Fatalf("Get = %+v, %v", rec, err)
+	}
+	for _, c := range st.(stores.Inspector).Inspect(ctx, stores.RoleSource) {
+		if c.Status != stores.CheckPass {
+			t.Fatalf("source check: %+v", c)
+		}
+	}
+	if _, err := st.Apply(ctx, []stores.Write{{Entity: "task", Key: "n", Client: "c", Version: 1, Data: []byte(`{}`)}}); err == nil {
+		t.Fatal("Apply on a store opened as a source succeeded")
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("opening, reading and inspecting a source changed the file")
+	}
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		t.Fatal("a source left a WAL file")
+	}
+	if _, err := stores.OpenRole(ctx, "sqlite:"+filepath.Join(t.TempDir(), "missing.db"), stores.RoleSource); err == nil {
+		t.Fatal("a missing source file opened (and would have been created)")
 	}
 }
