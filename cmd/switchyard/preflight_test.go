@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -20,12 +21,20 @@ func TestPreflightCommand(t *testing.T) {
 	}
 	dir := t.TempDir()
 	source, target := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
+	legacy, err := stores.Open(context.Background(), source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := legacy.Apply(context.Background(), []stores.Write{{Entity: "task", Key: "t-1", Client: "acme", Version: 1, Data: []byte(`{"title":"x"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	legacy.Close()
 
 	code, out, errOut := runCmd(t, "preflight", "--nats", srv.URL, "--consumer", "legacy,target", "--source", source, "--target", target)
 	if code != 0 {
 		t.Fatalf("clean setup: exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"STATUS", "consumer", "selftest_checksum", "preflight passed"} {
+	for _, want := range []string{"STATUS", "consumer", "sample_keys", "selftest_checksum", "preflight passed"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("table lacks %q:\n%s", want, out)
 		}
