@@ -23,7 +23,8 @@ const (
 	// DefaultTimeout bounds each network step: a connection, one store's
 	// cheap checks, one sample, one self-test step.
 	DefaultTimeout = 30 * time.Second
-	// DefaultNATSConnectTimeout bounds the NATS connection attempt.
+	// DefaultNATSConnectTimeout bounds the NATS connection attempt and
+	// each JetStream request.
 	DefaultNATSConnectTimeout = 5 * time.Second
 )
 
@@ -56,8 +57,8 @@ type NATSConfig struct {
 	// Options are the connection options (credentials, TLS, name).
 	// Preflight adds a connect timeout and turns reconnection off.
 	Options []nats.Option
-	// ConnectTimeout bounds the connection. Zero means
-	// DefaultNATSConnectTimeout.
+	// ConnectTimeout bounds the connection and each JetStream request.
+	// Zero means DefaultNATSConnectTimeout.
 	ConnectTimeout time.Duration
 	// Stream is the event stream, such as "EVENTS".
 	Stream string

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -43,6 +44,9 @@ func sampleSource(ctx context.Context, cfg Config, st stores.Store, r *storeResu
 		sampleCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		checks, err := sampler.SampleSource(sampleCtx, entity, cfg.SampleSize)
 		cancel()
+		if errors.Is(err, stores.ErrNoEntity) {
+			continue // the sample already warned that the entity has no records
+		}
 		if err != nil {
 			r.fail("sample_documents", entity, err.Error())
 			continue
@@ -83,6 +87,10 @@ func sampleEntity(ctx context.Context, cfg Config, st stores.Store, entity strin
 				bigDocs = append(bigDocs, fmt.Sprintf("key %s is %d bytes", quoteShort(rec.Key), len(rec.Data)))
 			}
 		}
+	}
+	if len(recs) == 0 {
+		r.warn("sample_keys", entity, "no records: the entity is empty or has no table in this source; check the entity name")
+		return
 	}
 	sampled := fmt.Sprintf("%d records sampled", len(recs))
 	if badIDCount > 0 {

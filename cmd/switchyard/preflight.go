@@ -67,7 +67,7 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	sample := fs.Int("sample", preflight.DefaultSampleSize, "records sampled per source entity")
 	maxDoc := fs.Int("max-document-bytes", events.DefaultMaxEventBytes, "largest source document allowed (the workers' --max-event-bytes)")
 	timeout := fs.Duration("timeout", preflight.DefaultTimeout, "bound on each network step")
-	natsTimeout := fs.Duration("nats-timeout", preflight.DefaultNATSConnectTimeout, "bound on the NATS connection")
+	natsTimeout := fs.Duration("nats-timeout", preflight.DefaultNATSConnectTimeout, "bound on the NATS connection and each JetStream request")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
