@@ -49,9 +49,10 @@ if [ -n "${SWITCHYARD_TEST_RETHINKDB:-}" ]; then
 elif answers 127.0.0.1:28015; then
   export SWITCHYARD_TEST_RETHINKDB=127.0.0.1:28015
   echo "RethinkDB: 127.0.0.1:28015 answers; the RethinkDB tests run"
-elif [ -x "$rethinkdb_tool" ] && rethinkdb_out=$("$rethinkdb_tool" "$(mktemp -d)" 28015 2>/dev/null); then
+elif [ -x "$rethinkdb_tool" ] && rethinkdb_dir=$(mktemp -d) &&
+  rethinkdb_out=$("$rethinkdb_tool" "$rethinkdb_dir" 28015 2>/dev/null); then
   rethinkdb_pid=$(echo "$rethinkdb_out" | sed -n 1p)
-  trap 'kill "$rethinkdb_pid" 2>/dev/null || true' EXIT
+  trap 'kill "$rethinkdb_pid" 2>/dev/null || true; rm -rf "$rethinkdb_dir"' EXIT
   export SWITCHYARD_TEST_RETHINKDB=127.0.0.1:28015
   echo "RethinkDB: started one from $rethinkdb_tool on 127.0.0.1:28015 (pid $rethinkdb_pid); the RethinkDB tests run"
 elif [ "${SWITCHYARD_REQUIRE_RETHINKDB:-}" = 1 ]; then

@@ -93,9 +93,11 @@ func testBigIntegers(t *testing.T, open Opener) {
 	}
 	want := []stores.Record{{Key: "exact", Client: "c1", Data: json.RawMessage(exact)}}
 	if stored {
+		t.Logf("integers beyond 2^53: kept exactly")
 		wantRow(t, st, "nums", "big", 1, false, big)
 		want = append(want, stores.Record{Key: "big", Client: "c1", Data: json.RawMessage(big)})
 	} else {
+		t.Logf("integers beyond 2^53: refused (%v)", err)
 		wantNotFound(t, st, "nums", "big")
 	}
 	sum, err := stores.ChecksumRecords(want)
