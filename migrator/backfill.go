@@ -159,6 +159,9 @@ func (r BackfillReport) MarshalJSON() ([]byte, error) {
 // Backfill copies every record of the configured entities from the source
 // to the target, in explicit phases:
 //
+//  0. the stores pass their cheap checks, the source as a reader and the
+//     target as a writer (stores.RequireRole; a failure matches
+//     stores.ErrInspectFailed and names each reason);
 //  1. the target subscription must exist (ErrNoTargetSubscription);
 //  2. a run is started, or an unfinished one with the same entities and
 //     subscriptions is joined (a different one fails with ErrRunMismatch
@@ -179,6 +182,9 @@ func Backfill(ctx context.Context, cfg BackfillConfig) (BackfillReport, error) {
 	}
 	if cfg.State == nil {
 		return BackfillReport{}, errors.New("backfill: a state bucket is required")
+	}
+	if err := requireStores(ctx, cfg, stores.RoleTarget); err != nil {
+		return BackfillReport{}, err
 	}
 	started := time.Now()
 	log := cfg.Log

@@ -37,6 +37,8 @@ func validateWrite(w Write) string {
 		return "data must be a JSON object"
 	case !w.Deleted && bytes.TrimSpace(w.Data)[0] != '{':
 		return "data must be a JSON object"
+	case !w.Deleted:
+		return dataProblem(w.Data)
 	}
 	return ""
 }

@@ -103,11 +103,11 @@ func (f *storeFlags) validate(command string) error {
 
 // open opens both stores; the caller closes them.
 func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, error) {
-	src, err := openStore(ctx, f.source)
+	src, err := openStore(ctx, f.source, stores.RoleSource)
 	if err != nil {
 		return nil, nil, fmt.Errorf("source: %w", err)
 	}
-	dst, err := openStore(ctx, f.target)
+	dst, err := openStore(ctx, f.target, stores.RoleTarget)
 	if err != nil {
 		src.Close()
 		return nil, nil, fmt.Errorf("target: %w", err)
@@ -115,8 +115,10 @@ func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, erro
 	return src, dst, nil
 }
 
-func openStore(ctx context.Context, dsn string) (stores.Store, error) {
-	st, err := stores.Open(ctx, dsn)
+// openStore opens a store in its role: the source writes nothing and works
+// with read-only credentials.
+func openStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
+	st, err := stores.OpenRole(ctx, dsn, role)
 	if errors.Is(err, stores.ErrUnknownScheme) {
 		return nil, cli.Usagef("%v", err)
 	}

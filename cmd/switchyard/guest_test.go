@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/console"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/stores"
 )
 
 // applicationStream is a stream the application made before Switchyard
@@ -178,6 +179,13 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	_, js := srv.Connect()
 	dir := t.TempDir()
 	legacy, target := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
+	// The legacy store exists before Switchyard reads it (read-api opens it
+	// read only and creates nothing).
+	legacyStore, err := stores.Open(context.Background(), legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacyStore.Close()
 	hash, err := console.HashPassword("operator password", 4)
 	if err != nil {
 		t.Fatal(err)
@@ -312,9 +320,9 @@ func TestEnsureLeavesAnR3StreamAlone(t *testing.T) {
 		t.Fatalf("worker --ensure: %v", err)
 	}
 	// The default --replicas 1 is a difference, never a reason to scale down.
-	code, out, _ = runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target")
+	code, out, errOut = runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target")
 	if code != 0 || !strings.Contains(out, "replicas: 3 (declared 1; left as it is") {
-		t.Fatalf("subs ensure with --replicas 1: exit %d\n%s", code, out)
+		t.Fatalf("subs ensure with --replicas 1: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, _, errOut = runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target", "--update-stream", "replicas", "--replicas", "1")
 	if code == 0 || !strings.Contains(errOut, "lowering them to 1 is never done") {

@@ -120,7 +120,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer ln.Close()
 
-	legacy, err := stores.Open(ctx, *legacyDSN)
+	legacy, err := stores.OpenRole(ctx, *legacyDSN, stores.RoleSource)
 	if err != nil {
 		return fmt.Errorf("--legacy: %w", err)
 	}

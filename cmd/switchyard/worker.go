@@ -215,6 +215,10 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return stoppedBeforeReady(ctx, err, log)
 	}
 	defer store.Close()
+	// The sink is written: it must pass the cheap checks of a writer.
+	if err := requireSink(ctx, store, f.sink, log); err != nil {
+		return err
+	}
 	sinkStore.Store(&store)
 
 	// Phase 3: run until the signal, then drain.
@@ -341,6 +345,18 @@ func retryTransient(ctx context.Context, backoff workers.Backoff, log *slog.Logg
 		case <-time.After(delay):
 		}
 	}
+}
+
+// requireSink runs the sink's cheap checks (stores.RequireRole) and logs
+// their warnings; a failing check refuses the start with every reason.
+func requireSink(ctx context.Context, store stores.Store, dsn string, log *slog.Logger) error {
+	checks, err := stores.RequireRole(ctx, store, stores.RoleTarget, dsn)
+	for _, c := range checks {
+		if c.Status == stores.CheckWarn {
+			log.Warn("store check", "check", c.Name, "detail", c.Detail)
+		}
+	}
+	return err
 }
 
 // openStoreWithRetry opens the store, retrying with backoff while it is

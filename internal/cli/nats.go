@@ -310,3 +310,16 @@ func RedactURL(urls string) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// Resolved returns the server URL and the connection options that the
+// flags, the environment and the nats context describe, for callers that
+// connect on their own terms, such as preflight's single attempt. named
+// reports whether anything named a server (--nats, NATS_URL or a context)
+// rather than the default URL being assumed.
+func (f *NATSFlags) Resolved() (url string, opts []nats.Option, named bool, err error) {
+	t, err := f.resolve()
+	if err != nil {
+		return "", nil, false, err
+	}
+	return t.url, t.opts, f.URL != "" || t.context != "", nil
+}

@@ -68,7 +68,7 @@ func runbookSteps(t *testing.T) []step {
 // client's reads are served by the target store.
 func TestRunbookRehearsal(t *testing.T) {
 	steps := runbookSteps(t)
-	want := []string{"subscribe", "deploy-workers", "watch-workers", "backfill", "verify", "shadow-test-clients", "switch-test-clients", "shadow-everyone", "switch-everyone", "cleanup"}
+	want := []string{"preflight", "subscribe", "deploy-workers", "watch-workers", "backfill", "verify", "shadow-test-clients", "switch-test-clients", "shadow-everyone", "switch-everyone", "cleanup"}
 	var got []string
 	for _, s := range steps {
 		got = append(got, s.name)
