@@ -130,7 +130,8 @@ func TestClusterFaults(t *testing.T) {
 		})
 		return res
 	}
-	defer stopProducer()
+	// On failure, end the producer's retries before waiting for it.
+	defer func() { cancel(); stopProducer() }()
 
 	const step, stepTimeout = 300, 30 * time.Second
 	producedAt := 0 // acknowledged to the producer at the previous step
@@ -165,6 +166,9 @@ func TestClusterFaults(t *testing.T) {
 	// to the new leader, which must recognise them by their ids.
 	leader := c.WaitStreamLeader(streamName, nil, stepTimeout)
 	before := lastSeq(ctx, t, js)
+	if got, want := pnc.ConnectedUrl(), "nats://"+proxy.Addr(); got != want {
+		t.Fatalf("the producer is connected to %s, not through the proxy at %s: the test cannot withhold its acknowledgements", got, want)
+	}
 	proxy.DropReplies()
 	burstSent, burstDone := make(chan struct{}), make(chan error, 1)
 	burst := genEvents(12, 1_000_000, 2000, 100)
