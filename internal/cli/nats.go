@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/redact"
 )
 
 // NATSFlags are the connection flags every command that talks to NATS takes.
@@ -102,25 +104,19 @@ func (f *NATSFlags) Connect(ctx context.Context, log *slog.Logger) (*nats.Conn, 
 			}
 			return nc, js, nil
 		}
+		// The client's errors may quote the URL (`invalid port ":S3cret"
+		// after host`): only the scrubbed text is printed.
+		err = redact.WrapURLs(err, "NATS at", f.URL)
 		log.Warn("waiting for NATS", "url", RedactURL(f.URL), "err", err, "retry_in", delay)
 		select {
 		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("NATS at %s: %w (last error: %v)", RedactURL(f.URL), ctx.Err(), err)
+			return nil, nil, fmt.Errorf("%w (last error: %v)", redact.WrapURLs(ctx.Err(), "NATS at", f.URL), err)
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, 5*time.Second)
 	}
 }
 
-// RedactURL hides user info in NATS URLs.
-func RedactURL(urls string) string {
-	parts := strings.Split(urls, ",")
-	for i, p := range parts {
-		if at := strings.LastIndex(p, "@"); at >= 0 {
-			if scheme := strings.Index(p, "://"); scheme >= 0 && scheme < at {
-				parts[i] = p[:scheme+3] + "xxxxx" + p[at:]
-			}
-		}
-	}
-	return strings.Join(parts, ",")
-}
+// RedactURL hides the user information (user, password or token) of NATS
+// URLs; see redact.URLs.
+func RedactURL(urls string) string { return redact.URLs(urls) }
