@@ -38,7 +38,7 @@ type FlagSet struct {
 func (fs *FlagSet) PrintUsage() {
 	fmt.Fprintf(fs.out, "Usage: switchyard %s\n\n%s\n\nFlags (each also read from SWITCHYARD_<NAME>):\n", fs.command, strings.TrimSpace(fs.usage))
 	fs.SetOutput(fs.out)
-	fs.PrintDefaults()
+	fs.printDefaults()
 	fs.SetOutput(io.Discard)
 }
 
