@@ -82,12 +82,21 @@ func OpenStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig) (*S
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      cfg.Bucket,
-		Description: "Switchyard: per-client read stages, default stage and rollout",
-		History:     uint8(min(cfg.History, 64)),
-		Replicas:    cfg.Replicas,
-	})
+	// An existing bucket is bound, not updated: a role that may only read
+	// the stages (the read API) can open it, and its settings stay what
+	// the control plane made them.
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      cfg.Bucket,
+			Description: "Switchyard: per-client read stages, default stage and rollout",
+			History:     uint8(min(cfg.History, 64)),
+			Replicas:    cfg.Replicas,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, cfg.Bucket)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("flag bucket %s: %w: %w", cfg.Bucket, ErrUnavailable, err)
 	}

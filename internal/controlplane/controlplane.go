@@ -39,7 +39,10 @@ type Config struct {
 	// FlushInterval is how often shadow counters and seen clients are
 	// written to NATS by this process; default 5 s.
 	FlushInterval time.Duration
-	Log           *slog.Logger
+	// ProtectAudit turns on DenyDelete and DenyPurge on an existing audit
+	// stream that lacks them (irreversible); see flags.AuditConfig.Protect.
+	ProtectAudit bool
+	Log          *slog.Logger
 }
 
 // Defaults.
@@ -70,9 +73,12 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlan
 	if err != nil {
 		return nil, err
 	}
-	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream})
+	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream, Protect: cfg.ProtectAudit})
 	if err != nil {
 		return nil, err
+	}
+	if err := audit.Check(); err != nil && cfg.Log != nil {
+		cfg.Log.Warn("the audit trail can be edited", "err", err)
 	}
 	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: cfg.ShadowBucket, FlushInterval: cfg.FlushInterval, Logger: cfg.Log})
 	if err != nil {
