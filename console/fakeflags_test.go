@@ -20,6 +20,8 @@ type memFlags struct {
 	rev     uint64
 	gatesOK bool
 	audit   []console.AuditEntry
+	// unaudited are stage revisions to report as made outside Switchyard.
+	unaudited map[string][]console.UnauditedChange
 }
 
 func newMemFlags(clients ...string) *memFlags {
@@ -84,7 +86,8 @@ func (f *memFlags) Client(_ context.Context, id string) (console.ClientDetail, e
 		return console.ClientDetail{}, fmt.Errorf("%w: %q", console.ErrClientNotFound, id)
 	}
 	return console.ClientDetail{ID: id, Stage: st, Source: console.SourceOverride, Revision: f.revs[id], Gates: f.gates(),
-		Shadow: console.ShadowStats{Compared: 120, Matches: 118, Mismatches: 2, SampleKeys: []string{"orders/o-17", "orders/o-42"}, UpdatedAt: time.Now()}}, nil
+		Shadow:    console.ShadowStats{Compared: 120, Matches: 118, Mismatches: 2, SampleKeys: []string{"orders/o-17", "orders/o-42"}, UpdatedAt: time.Now()},
+		Unaudited: f.unaudited[id]}, nil
 }
 
 func (f *memFlags) SetStage(ctx context.Context, ch console.StageChange) (console.ClientDetail, error) {
