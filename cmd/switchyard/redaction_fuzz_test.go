@@ -216,6 +216,10 @@ func runSecretCases(t *testing.T, secret string, natsURL string) {
 			check("NATS "+form, c, nu(pw))
 		}
 	}
+	// probe takes an HTTP URL, which may carry basic-auth credentials.
+	check("HTTP URL", secretCase{name: "probe", args: func(pw, _, _ string) []string {
+		return []string{"probe", "--timeout", "1s", "http://app:" + pw + "@127.0.0.1:1/healthz"}
+	}}, natsURL)
 	wg.Wait()
 }
 
