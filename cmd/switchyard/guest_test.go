@@ -186,7 +186,7 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	legacyStore.Close()
-	hash, err := console.HashPassword("operator password", 4)
+	hash, err := console.HashPassword("operator password", console.MinBcryptCost)
 	if err != nil {
 		t.Fatal(err)
 	}
