@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -201,6 +202,35 @@ func TestChartRefusesAmbiguousNATSLogins(t *testing.T) {
 		}
 		if !strings.Contains(out, tc.names) {
 			t.Errorf("values %q: the error does not name %q:\n%s", tc.values, tc.names, out)
+		}
+	}
+}
+
+// TestDocsMapEveryChartComponentToItsRole: the deployment guide's table of
+// the chart's NATS logins names every user of nats/switchyard.conf and the
+// values of every component that logs in.
+func TestDocsMapEveryChartComponentToItsRole(t *testing.T) {
+	b, err := os.ReadFile("../docs/deploy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "### The chart's NATS logins")
+	if start < 0 {
+		t.Fatal("docs/deploy.md has no section \"The chart's NATS logins\"")
+	}
+	section := doc[start:]
+	if end := strings.Index(section[4:], "\n## "); end >= 0 {
+		section = section[:end+4]
+	}
+	for _, role := range natsRoles {
+		if !strings.Contains(section, "`"+role+"`") {
+			t.Errorf("the chart's NATS logins do not map any component to the user %s", role)
+		}
+	}
+	for _, values := range []string{"subscriptions[].nats", "backfill.nats", "verify.nats", "readApi.nats", "console.nats", "ensure.flagsInit.nats", "ensure.nats"} {
+		if !strings.Contains(section, "`"+values+"`") {
+			t.Errorf("the chart's NATS logins do not name the values %s", values)
 		}
 	}
 }

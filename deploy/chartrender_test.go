@@ -558,7 +558,7 @@ func renderNotes(t *testing.T, helm string, args ...string) string {
 func TestChartNotesSayWhatWasInstalledAndWhatNext(t *testing.T) {
 	helm := helmBinary(t)
 	plain := renderNotes(t, helm)
-	for _, want := range []string{"subs ensure", "sy-switchyard-worker-target", "HPA on CPU", "KEDA's API was not found", "What to do next", "logs job/sy-switchyard-ensure", "port-forward svc/sy-switchyard-console", "docs/runbook.md"} {
+	for _, want := range []string{"subs ensure", "flags init", "sy-switchyard-worker-target", "HPA on CPU", "KEDA's API was not found", "What to do next", "logs job/sy-switchyard-ensure", "port-forward svc/sy-switchyard-console", "docs/runbook.md"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("NOTES on a plain cluster lack %q:\n%s", want, plain)
 		}
