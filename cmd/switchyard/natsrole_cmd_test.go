@@ -14,7 +14,7 @@ import (
 // plane, and neither password is ever printed.
 func TestFlagsInitAsTheControlPlaneRole(t *testing.T) {
 	isolateNATSConfig(t)
-	for _, role := range []string{"console", "flags_cli", "read_api", "read_api_autorollback", "worker", "backfill", "verify"} {
+	for _, role := range []string{"admin", "console", "flags_cli", "read_api", "read_api_autorollback", "worker", "backfill", "verify"} {
 		t.Setenv("SWITCHYARD_NATS_"+strings.ToUpper(role)+"_PASSWORD", "pw-"+role+"-Zq9")
 	}
 	srv := testenv.NATSWithConfig(t, "../../deploy/nats/switchyard.conf")
