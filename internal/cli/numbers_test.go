@@ -33,6 +33,9 @@ func TestNumericFlagsAreStrict(t *testing.T) {
 	if *n != -7 || *big != 12 || *seq != 18446744073709551615 || *rate != 0.25 {
 		t.Fatalf("parsed %d %d %d %v", *n, *big, *seq, *rate)
 	}
+	// Only allow-listed flags read the environment; allow this one here.
+	EnvVars["n"] = []string{"SWITCHYARD_N"}
+	t.Cleanup(func() { delete(EnvVars, "n") })
 	t.Setenv("SWITCHYARD_N", "0x10")
 	fs, _, _, _, _ = newSet()
 	if err := fs.Parse(nil); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "SWITCHYARD_N") {
