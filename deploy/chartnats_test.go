@@ -170,6 +170,18 @@ func TestChartPerRoleNATSLogins(t *testing.T) {
 	if got := loginOf(t, ensure.Spec.Template.Spec, init); init.Name != "flags-init" || got != (natsLogin{userSecret: "nats-admin"}) {
 		t.Errorf("%s without ensure.flagsInit.nats logs in with %+v, want the hook's", init.Name, got)
 	}
+	// Two creds files in one pod: each step mounts its own.
+	objs = render(t, helm, "ensure:\n  nats: {credsSecret: admin-creds}\n  flagsInit:\n    nats: {credsSecret: flags-cli-creds}\n")
+	decodeInto(t, find(objs, "Job", "sy-switchyard-ensure"), &ensure)
+	for _, c := range append(ensure.Spec.Template.Spec.InitContainers, ensure.Spec.Template.Spec.Containers...) {
+		want := natsLogin{creds: "admin-creds"}
+		if c.Name == "flags-init" {
+			want = natsLogin{creds: "flags-cli-creds"}
+		}
+		if got := loginOf(t, ensure.Spec.Template.Spec, c); got != want {
+			t.Errorf("hook step %s logs in with %+v, want %+v", c.Name, got, want)
+		}
+	}
 	// And flagsInit.enabled false leaves the control plane to the operator.
 	objs = render(t, helm, "ensure:\n  flagsInit: {enabled: false}\n")
 	decodeInto(t, find(objs, "Job", "sy-switchyard-ensure"), &ensure)
