@@ -20,17 +20,14 @@ import (
 
 // natsRoles are the users of nats/switchyard.conf that Switchyard
 // processes run as; admin, for setup, is the other one.
-var natsRoles = []string{"console", "flags_cli", "read_api", "read_api_autorollback", "worker", "backfill", "verify"}
+var natsRoles = testenv.ShippedNATSUsers[1:]
 
-func rolePassword(role string) string { return "pw-" + role + "-Zq9" }
+func rolePassword(role string) string { return testenv.ShippedNATSPassword(role) }
 
 // startRoleServer starts an embedded server with the shipped configuration.
 func startRoleServer(t *testing.T) *testenv.NATSServer {
 	t.Helper()
-	for _, r := range append([]string{"admin"}, natsRoles...) {
-		t.Setenv("SWITCHYARD_NATS_"+strings.ToUpper(r)+"_PASSWORD", rolePassword(r))
-	}
-	return testenv.NATSWithConfig(t, "nats/switchyard.conf")
+	return testenv.NATSWithShippedConfig(t, "nats/switchyard.conf")
 }
 
 // connectAs connects as role; the server's permission violations are

@@ -14,22 +14,19 @@ import (
 // configuration, flags set records the user the server authenticated;
 // --actor only adds a note and cannot replace it.
 func TestFlagsSetRecordsTheCredentialIdentity(t *testing.T) {
-	for _, role := range []string{"console", "flags_cli", "read_api", "read_api_autorollback", "worker", "backfill", "verify"} {
-		t.Setenv("SWITCHYARD_NATS_"+strings.ToUpper(role)+"_PASSWORD", "pw-"+role)
-	}
-	srv := testenv.NATSWithConfig(t, "../../deploy/nats/switchyard.conf")
+	srv := testenv.NATSWithShippedConfig(t, "../../deploy/nats/switchyard.conf")
 	u, err := url.Parse(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.User = url.UserPassword("flags_cli", "pw-flags_cli")
+	u.User = url.UserPassword("flags_cli", testenv.ShippedNATSPassword("flags_cli"))
 	natsURL := u.String()
 
 	code, out, errOut := runCmd(t, "flags", "set", "--nats", natsURL, "--client", "acme", "--stage", "shadow", "--reason", "pilot", "--actor", "alice")
 	if code != 0 {
 		t.Fatalf("flags set: exit %d: %s %s", code, out, errOut)
 	}
-	if strings.Contains(out+errOut, "pw-flags_cli") {
+	if strings.Contains(out+errOut, testenv.ShippedNATSPassword("flags_cli")) {
 		t.Fatalf("the password printed: %s %s", out, errOut)
 	}
 	code, out, errOut = runCmd(t, "flags", "audit", "--nats", natsURL, "--json")
@@ -42,7 +39,7 @@ func TestFlagsSetRecordsTheCredentialIdentity(t *testing.T) {
 	}
 
 	// The worker's credentials cannot change a stage through the CLI either.
-	u.User = url.UserPassword("worker", "pw-worker")
+	u.User = url.UserPassword("worker", testenv.ShippedNATSPassword("worker"))
 	code, _, errOut = runCmd(t, "flags", "set", "--nats", u.String(), "--client", "acme", "--stage", "legacy", "--reason", "r", "--actor", "alice")
 	if code == 0 {
 		t.Fatalf("flags set as the worker succeeded: %s", errOut)

@@ -14,28 +14,25 @@ import (
 // plane, and neither password is ever printed.
 func TestFlagsInitAsTheControlPlaneRole(t *testing.T) {
 	isolateNATSConfig(t)
-	for _, role := range []string{"admin", "console", "flags_cli", "read_api", "read_api_autorollback", "worker", "backfill", "verify"} {
-		t.Setenv("SWITCHYARD_NATS_"+strings.ToUpper(role)+"_PASSWORD", "pw-"+role+"-Zq9")
-	}
-	srv := testenv.NATSWithConfig(t, "../../deploy/nats/switchyard.conf")
+	srv := testenv.NATSWithShippedConfig(t, "../../deploy/nats/switchyard.conf")
 
 	t.Setenv("SWITCHYARD_NATS_USER", "worker")
-	t.Setenv("SWITCHYARD_NATS_PASSWORD", "pw-worker-Zq9")
+	t.Setenv("SWITCHYARD_NATS_PASSWORD", testenv.ShippedNATSPassword("worker"))
 	code, out, errOut := runCmd(t, "flags", "init", "--nats", srv.URL, "--replicas", "1")
 	if code == 0 {
 		t.Fatalf("the worker role created the control plane:\n%s", out)
 	}
-	if strings.Contains(out+errOut, "pw-worker") {
+	if strings.Contains(out+errOut, testenv.ShippedNATSPassword("worker")) {
 		t.Fatalf("the password was printed:\n%s\n%s", out, errOut)
 	}
 
 	t.Setenv("SWITCHYARD_NATS_USER", "flags_cli")
-	t.Setenv("SWITCHYARD_NATS_PASSWORD", "pw-flags_cli-Zq9")
+	t.Setenv("SWITCHYARD_NATS_PASSWORD", testenv.ShippedNATSPassword("flags_cli"))
 	code, out, errOut = runCmd(t, "flags", "init", "--nats", srv.URL, "--replicas", "1")
 	if code != 0 || !strings.Contains(out, "control plane ready") {
 		t.Fatalf("flags init as flags_cli: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if strings.Contains(out+errOut, "pw-flags_cli") {
+	if strings.Contains(out+errOut, testenv.ShippedNATSPassword("flags_cli")) {
 		t.Fatalf("the password was printed:\n%s\n%s", out, errOut)
 	}
 	// Run again, as the hook does on every upgrade: nothing to change.

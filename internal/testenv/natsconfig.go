@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -29,4 +30,22 @@ func NATSWithConfig(t testing.TB, path string) *NATSServer {
 	s.Start()
 	t.Cleanup(s.Shutdown)
 	return s
+}
+
+// ShippedNATSUsers are the users of deploy/nats/switchyard.conf: admin,
+// for setup, and one per role Switchyard processes run as.
+var ShippedNATSUsers = []string{"admin", "console", "flags_cli", "read_api", "read_api_autorollback", "worker", "backfill", "verify"}
+
+// ShippedNATSPassword is the password NATSWithShippedConfig gives user.
+func ShippedNATSPassword(user string) string { return "pw-" + user + "-Zq9" }
+
+// NATSWithShippedConfig starts an embedded server from the shipped
+// deploy/nats/switchyard.conf (path, relative to the calling test), each
+// user's password set to ShippedNATSPassword(user).
+func NATSWithShippedConfig(t *testing.T, path string) *NATSServer {
+	t.Helper()
+	for _, u := range ShippedNATSUsers {
+		t.Setenv("SWITCHYARD_NATS_"+strings.ToUpper(u)+"_PASSWORD", ShippedNATSPassword(u))
+	}
+	return NATSWithConfig(t, path)
 }
