@@ -15,6 +15,12 @@ import (
 type Decoder struct {
 	// MaxEventBytes bounds the payload size; zero means DefaultMaxEventBytes.
 	MaxEventBytes int
+	// ShareData makes Event.Data a slice of the payload instead of a copy.
+	// Set it only when the payload's buffer is never reused or changed
+	// while the event is in use: nats.go gives every delivered message a
+	// buffer of its own, so a worker can pass data through to the store
+	// without copying it.
+	ShareData bool
 }
 
 // Decode decodes one event with the default limits. See Decoder.Decode.
@@ -49,7 +55,7 @@ func (d Decoder) Decode(payload []byte) (Event, error) {
 	}
 	var ev Event
 	for _, m := range members {
-		if err := decodeField(&ev, m); err != nil {
+		if err := decodeField(&ev, m, d.ShareData); err != nil {
 			return Event{}, err
 		}
 	}
@@ -59,7 +65,7 @@ func (d Decoder) Decode(payload []byte) (Event, error) {
 	return ev, nil
 }
 
-func decodeField(ev *Event, m member) error {
+func decodeField(ev *Event, m member, shareData bool) error {
 	raw := json.RawMessage(m.value)
 	switch string(m.name) {
 	case "id":
@@ -73,6 +79,15 @@ func decodeField(ev *Event, m member) error {
 	case "client":
 		return decodeString("client", m, &ev.Client)
 	case "op":
+		// The known operations without allocating a string for each.
+		switch string(m.value) {
+		case `"` + string(OpUpsert) + `"`:
+			ev.Op = OpUpsert
+			return nil
+		case `"` + string(OpDelete) + `"`:
+			ev.Op = OpDelete
+			return nil
+		}
 		var s string
 		if err := decodeString("op", m, &s); err != nil {
 			return err
@@ -110,8 +125,12 @@ func decodeField(ev *Event, m member) error {
 		if !utf8.Valid(raw) {
 			return fieldErr("data", "is not valid UTF-8")
 		}
-		// A copy: the caller may reuse the payload's buffer.
-		ev.Data = append(json.RawMessage(nil), raw...)
+		if shareData {
+			ev.Data = raw[:len(raw):len(raw)] // an append must not write into the payload
+		} else {
+			// A copy: the caller may reuse the payload's buffer.
+			ev.Data = append(json.RawMessage(nil), raw...)
+		}
 		return nil
 	default:
 		return fieldErr(string(m.name), "unknown field")
