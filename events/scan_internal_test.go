@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
@@ -52,4 +53,19 @@ func TestSkipContainerDepth(t *testing.T) {
 			t.Errorf("depth %d: skipContainer: %v, json.Valid: %v", depth, err, json.Valid(doc))
 		}
 	}
+}
+
+// FuzzValidObject holds ValidObject to encoding/json: valid JSON whose
+// first non-space byte is '{'.
+func FuzzValidObject(f *testing.F) {
+	for _, seed := range []string{`{}`, ` {"a":1} `, `[]`, `{"a":1}x`, `"s"`, ``, " \t{}\n", "\v{}", `{"a":[1,}`, `{}{}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		trimmed := bytes.TrimLeft(doc, " \t\r\n")
+		want := json.Valid(doc) && len(trimmed) > 0 && trimmed[0] == '{'
+		if got := ValidObject(doc); got != want {
+			t.Fatalf("ValidObject(%q) = %v, encoding/json says %v", doc, got, want)
+		}
+	})
 }

@@ -1,8 +1,6 @@
 package stores
 
 import (
-	"bytes"
-	"encoding/json"
 	"slices"
 	"sort"
 	"strings"
@@ -35,9 +33,7 @@ func validateWrite(w Write) string {
 		return "event id " + events.IdentifierProblem(w.EventID, events.MaxIDBytes)
 	case w.Version < 0:
 		return "version must not be negative"
-	case !w.Deleted && (len(w.Data) == 0 || !json.Valid(w.Data)):
-		return "data must be a JSON object"
-	case !w.Deleted && bytes.TrimSpace(w.Data)[0] != '{':
+	case !w.Deleted && !events.ValidObject(w.Data):
 		return "data must be a JSON object"
 	}
 	return ""
