@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/open-feature/go-sdk/openfeature"
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 
@@ -261,6 +262,13 @@ type flagEnv struct {
 
 func startFlagEnv(t *testing.T, clients ...string) *flagEnv {
 	t.Helper()
+	return startFlagEnvWith(t, nil, clients...)
+}
+
+// startFlagEnvWith is startFlagEnv with a hook that may add to the
+// console's dependencies (a verifier) before the console starts.
+func startFlagEnvWith(t *testing.T, extra func(ctx context.Context, js jetstream.JetStream, audit *flags.AuditLog, deps *console.Deps), clients ...string) *flagEnv {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, js := testenv.NATS(t).Connect()
@@ -277,7 +285,11 @@ func startFlagEnv(t *testing.T, clients ...string) *flagEnv {
 		Shadow:         shadow,
 		MinShadowReads: 100,
 	})
-	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{Audit: audit, Gates: gates})
+	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{Audit: audit, Gates: gates, Shadow: shadow, Registry: registry})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,14 +297,22 @@ func startFlagEnv(t *testing.T, clients ...string) *flagEnv {
 		if _, err := store.SetStage(ctx, flags.Change{Client: c, Stage: flags.StageShadow, Reason: "onboarded to shadow reads", Actor: "setup"}); err != nil {
 			t.Fatalf("set up %s: %v", c, err)
 		}
-		shadow.Record(c, flags.ShadowCounts{Matches: 250, TargetReads: 0})
+		// Enough reads, over enough keys and time, for the shadow gate.
+		shadow.Record(c, flags.ShadowCounts{Matches: 250, Keys: 40, FirstCompared: time.Now().Add(-time.Hour), LastCompared: time.Now()})
 	}
-	shadow.Record("acme-dirty", flags.ShadowCounts{Matches: 180, Mismatches: 3, Errors: 1})
+	shadow.Record("acme-dirty", flags.ShadowCounts{Matches: 180, Mismatches: 3, Errors: 1, Settled: 4, Unsettled: 2})
 	if err := shadow.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A read router served the first client: its page shows when.
+	if len(clients) > 0 {
+		registry.Mark(clients[0])
+		if err := registry.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	c, err := console.New(console.Deps{
+	deps := console.Deps{
 		Flags: flagsadapter.New(store, shadow),
 		Users: testUsers(t),
 		Status: staticStatus{console.MigrationStatus{
@@ -308,7 +328,11 @@ func startFlagEnv(t *testing.T, clients ...string) *flagEnv {
 			LastVerify:  &console.VerifyResult{At: time.Now().Add(-20 * time.Minute), Clean: true, Summary: "180000 keys compared"},
 			CollectedAt: time.Now(),
 		}},
-	}, console.Options{InsecureCookies: true})
+	}
+	if extra != nil {
+		extra(ctx, js, audit, &deps)
+	}
+	c, err := console.New(deps, console.Options{InsecureCookies: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,8 +578,8 @@ func TestBrowserViewerCannotSwitch(t *testing.T) {
 	if note := textOf(t, ctx, "#viewer-note"); !strings.Contains(note, "cannot change stages") {
 		t.Errorf("viewer note %q", note)
 	}
-	if n := eval[int](t, ctx, `document.querySelectorAll("#switch-form, #switch-button, #rollback-button, #confirm-dialog").length`); n != 0 {
-		t.Fatalf("viewer sees %d switch controls", n)
+	if n := eval[int](t, ctx, `document.querySelectorAll("#switch-form, #switch-button, #rollback-button, #confirm-dialog, #shadow-reset-button, #verify-button").length`); n != 0 {
+		t.Fatalf("viewer sees %d change controls", n)
 	}
 	// The viewer calls the API directly, with a valid session and token.
 	status := eval[int](t, ctx, `fetch("/api/clients/acme-001/stage", {
@@ -566,6 +590,15 @@ func TestBrowserViewerCannotSwitch(t *testing.T) {
 	}).then(r => r.status)`)
 	if status != 403 {
 		t.Fatalf("viewer's direct API call: status %d, want 403", status)
+	}
+	status = eval[int](t, ctx, `fetch("/api/clients/acme-001/shadow-reset", {
+		method: "POST", credentials: "same-origin",
+		headers: {"Content-Type": "application/json",
+			"X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content},
+		body: JSON.stringify({reason: "viewer tries"}),
+	}).then(r => r.status)`)
+	if status != 403 {
+		t.Fatalf("viewer's direct shadow reset: status %d, want 403", status)
 	}
 	v, err := env.store.Client(context.Background(), "acme-001")
 	if err != nil || v.Stage != flags.StageShadow {

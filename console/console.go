@@ -12,11 +12,12 @@ import (
 // Console is the support console's HTTP handler. Build it with New; it is
 // safe for concurrent use.
 type Console struct {
-	flags  Flags
-	status StatusSource
-	users  *Users
-	log    *slog.Logger
-	opts   Options
+	flags    Flags
+	status   StatusSource
+	verifier Verifier
+	users    *Users
+	log      *slog.Logger
+	opts     Options
 
 	sessions    *sessionStore
 	ipLimiter   *loginLimiter
@@ -51,6 +52,7 @@ func New(deps Deps, opts Options) (*Console, error) {
 	c := &Console{
 		flags:       deps.Flags,
 		status:      deps.Status,
+		verifier:    deps.Verifier,
 		users:       deps.Users,
 		log:         log,
 		opts:        opts,
@@ -100,6 +102,8 @@ func (c *Console) routes() http.Handler {
 	private.Handle("POST /api/clients/{id}/stage", c.requireOperator(http.HandlerFunc(c.apiSetStage)))
 	private.Handle("POST /api/clients/{id}/rollback", c.requireOperator(http.HandlerFunc(c.apiRollback)))
 	private.Handle("POST /api/clients/{id}/clear", c.requireOperator(http.HandlerFunc(c.apiClear)))
+	private.Handle("POST /api/clients/{id}/shadow-reset", c.requireOperator(http.HandlerFunc(c.apiResetShadow)))
+	private.Handle("POST /api/clients/{id}/verify", c.requireOperator(http.HandlerFunc(c.apiVerifyClient)))
 	private.HandleFunc("GET /api/audit", c.apiAudit)
 	private.HandleFunc("GET /api/migration", c.apiMigration)
 	private.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

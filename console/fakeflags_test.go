@@ -20,10 +20,12 @@ type memFlags struct {
 	rev     uint64
 	gatesOK bool
 	audit   []console.AuditEntry
+	// reset holds the clients whose shadow counters were cleared.
+	reset map[string]bool
 }
 
 func newMemFlags(clients ...string) *memFlags {
-	f := &memFlags{stages: map[string]console.Stage{}, revs: map[string]uint64{}, gatesOK: true}
+	f := &memFlags{stages: map[string]console.Stage{}, revs: map[string]uint64{}, gatesOK: true, reset: map[string]bool{}}
 	for _, c := range clients {
 		f.stages[c] = console.StageLegacy
 	}
@@ -83,8 +85,25 @@ func (f *memFlags) Client(_ context.Context, id string) (console.ClientDetail, e
 	if !ok {
 		return console.ClientDetail{}, fmt.Errorf("%w: %q", console.ErrClientNotFound, id)
 	}
-	return console.ClientDetail{ID: id, Stage: st, Source: console.SourceOverride, Revision: f.revs[id], Gates: f.gates(),
-		Shadow: console.ShadowStats{Compared: 120, Matches: 118, Mismatches: 2, SampleKeys: []string{"orders/o-17", "orders/o-42"}, UpdatedAt: time.Now()}}, nil
+	shadow := console.ShadowStats{Compared: 120, Matches: 118, Mismatches: 2, Settled: 7, Unsettled: 3, SampleKeys: []string{"orders/o-17", "orders/o-42"}, UpdatedAt: time.Now()}
+	if f.reset[id] {
+		shadow = console.ShadowStats{}
+	}
+	return console.ClientDetail{ID: id, Stage: st, Source: console.SourceOverride, Revision: f.revs[id], Gates: f.gates(), Shadow: shadow}, nil
+}
+
+// ResetShadow zeroes the client's shadow counters and records the reset.
+func (f *memFlags) ResetShadow(ctx context.Context, r console.ShadowReset) (console.ClientDetail, error) {
+	f.mu.Lock()
+	if _, ok := f.stages[r.ClientID]; !ok {
+		f.mu.Unlock()
+		return console.ClientDetail{}, console.ErrClientNotFound
+	}
+	f.reset[r.ClientID] = true
+	f.audit = append(f.audit, console.AuditEntry{Seq: uint64(len(f.audit) + 1), At: time.Now(), Actor: r.Actor, ClientID: r.ClientID,
+		From: "120 compared, 2 mismatched", To: "0 compared", Reason: r.Reason, Scope: "shadow-reset"})
+	f.mu.Unlock()
+	return f.Client(ctx, r.ClientID)
 }
 
 func (f *memFlags) SetStage(ctx context.Context, ch console.StageChange) (console.ClientDetail, error) {

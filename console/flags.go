@@ -29,8 +29,22 @@ type Flags interface {
 	// It fails with ErrInvalidChange when the client has no override, and
 	// otherwise like SetStage.
 	ClearOverride(ctx context.Context, change OverrideClear) (ClientDetail, error)
+	// ResetShadow forgets the client's shadow read counters in every read
+	// router, so the shadow gate counts from zero again (after its
+	// mismatches were repaired), and appends the reset to the audit
+	// stream. It fails with ErrInvalidChange for input the store refuses,
+	// ErrAuditIncomplete when the counters were reset but the reset could
+	// not be recorded, and ErrUnavailable when no statistics are kept.
+	ResetShadow(ctx context.Context, reset ShadowReset) (ClientDetail, error)
 	// Audit returns recorded changes, newest first, as selected by q.
 	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
+}
+
+// ShadowReset is a request to clear a client's shadow read counters.
+type ShadowReset struct {
+	ClientID string
+	Reason   string
+	Actor    string
 }
 
 // Stage is a client's read stage.

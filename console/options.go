@@ -43,6 +43,8 @@ type Deps struct {
 	Status StatusSource
 	// Users may log in. Required.
 	Users *Users
+	// Verifier runs per-client verifies; nil offers none.
+	Verifier Verifier
 	// Log receives request errors, logins and changes; nil discards.
 	Log *slog.Logger
 }

@@ -59,8 +59,18 @@ type clientPage struct {
 	HistoryError string
 	// Changed is the stage just set, from the ?changed= flash parameter.
 	Changed Stage
-	Stages  []Stage
+	// Done is the other action just taken (shadow-reset or verify), from
+	// the ?done= flash parameter.
+	Done   string
+	Stages []Stage
+	// Verify is the client's verify state; nil when the console cannot
+	// verify. VerifyError says why it could not be read.
+	Verify      *ClientVerify
+	VerifyError string
 }
+
+// clientActions are the ?done= flash values of the client page.
+var clientActions = map[string]bool{"shadow-reset": true, "verify": true}
 
 // handleClientPage shows one client with its history and the actions.
 func (c *Console) handleClientPage(w http.ResponseWriter, r *http.Request) {
@@ -80,6 +90,10 @@ func (c *Console) handleClientPage(w http.ResponseWriter, r *http.Request) {
 	if ch := Stage(r.URL.Query().Get("changed")); ch.Valid() {
 		p.Changed = ch
 	}
+	if done := r.URL.Query().Get("done"); clientActions[done] {
+		p.Done = done
+	}
+	p.Verify, p.VerifyError = c.clientVerify(ctx, id)
 	es, err := c.flags.Audit(ctx, AuditQuery{ClientID: id, Limit: c.opts.AuditLimit})
 	if err != nil {
 		c.log.Warn("client history", "client", id, "err", err)

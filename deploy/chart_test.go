@@ -48,22 +48,17 @@ func helmBinary(t *testing.T) string {
 	return ""
 }
 
-// render runs helm template with the given values and returns the objects.
-func render(t *testing.T, helm string, values string) []map[string]any {
+// render runs helm template with the given values (validated against
+// values.schema.json by helm itself) and extra helm arguments, and returns
+// the objects, each strictly decoded into its API type.
+func render(t *testing.T, helm string, values string, args ...string) []map[string]any {
 	t.Helper()
-	vf := filepath.Join(t.TempDir(), "values.yaml")
-	if err := os.WriteFile(vf, []byte(values), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(helm, "template", "sy", chartDir, "--namespace", "migration", "-f", vf)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := renderRaw(t, helm, values, args...)
 	if err != nil {
-		t.Fatalf("helm template: %v\n%s", err, stderr.String())
+		t.Fatalf("helm template: %v\n%s", err, out)
 	}
 	var objs []map[string]any
-	for _, doc := range strings.Split(string(out), "\n---") {
+	for _, doc := range strings.Split(out, "\n---") {
 		if strings.TrimSpace(stripComments(doc)) == "" {
 			continue
 		}
@@ -78,6 +73,24 @@ func render(t *testing.T, helm string, values string) []map[string]any {
 		objs = append(objs, obj)
 	}
 	return objs
+}
+
+// renderRaw runs helm template and returns its output, or its error output
+// with the error.
+func renderRaw(t *testing.T, helm string, values string, args ...string) (string, error) {
+	t.Helper()
+	vf := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(vf, []byte(values), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(helm, append([]string{"template", "sy", chartDir, "--namespace", "migration", "-f", vf}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return stderr.String(), err
+	}
+	return string(out), nil
 }
 
 func stripComments(doc string) string {
@@ -103,6 +116,8 @@ func strictDecode(t *testing.T, doc string, obj map[string]any) {
 		target = &appsv1.Deployment{}
 	case "batch/v1/Job":
 		target = &batchv1.Job{}
+	case "batch/v1/CronJob":
+		target = &batchv1.CronJob{}
 	case "policy/v1/PodDisruptionBudget":
 		target = &policyv1.PodDisruptionBudget{}
 	case "autoscaling/v2/HorizontalPodAutoscaler":
@@ -119,6 +134,8 @@ func strictDecode(t *testing.T, doc string, obj map[string]any) {
 		target = &scaledObject{}
 	case "monitoring.coreos.com/v1/ServiceMonitor":
 		target = &serviceMonitor{}
+	case "monitoring.coreos.com/v1/PrometheusRule":
+		target = &prometheusRule{}
 	default:
 		t.Fatalf("rendered an object of unexpected type %s", key)
 	}
@@ -157,168 +174,6 @@ func decodeInto(t *testing.T, obj map[string]any, target any) {
 	}
 	if err := json.Unmarshal(b, target); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestChartDefaults(t *testing.T) {
-	helm := helmBinary(t)
-	objs := render(t, helm, "")
-
-	var target appsv1.Deployment
-	obj := find(objs, "Deployment", "sy-switchyard-worker-target")
-	if obj == nil {
-		t.Fatal("no Deployment for the target subscription")
-	}
-	decodeInto(t, obj, &target)
-	pod := target.Spec.Template.Spec
-	if got := *pod.TerminationGracePeriodSeconds; got != 30 {
-		t.Errorf("terminationGracePeriodSeconds = %d, want drainSeconds (25) + 5", got)
-	}
-	c := pod.Containers[0]
-	if !contains(c.Args, "--grace=25s") || !contains(c.Args, "--consumer=target") || c.Args[0] != "worker" {
-		t.Errorf("worker args = %v", c.Args)
-	}
-	if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
-		t.Errorf("worker probes = %+v / %+v", c.LivenessProbe, c.ReadinessProbe)
-	}
-	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
-		t.Error("worker pods must run as non-root")
-	}
-	if target.Spec.Replicas != nil {
-		t.Error("a KEDA-scaled Deployment must leave replicas to the autoscaler")
-	}
-	var sink *corev1.EnvVar
-	for i := range c.Env {
-		if c.Env[i].Name == "SWITCHYARD_SINK" {
-			sink = &c.Env[i]
-		}
-	}
-	if sink == nil || sink.ValueFrom == nil || sink.ValueFrom.SecretKeyRef == nil {
-		t.Errorf("the sink DSN must come from a Secret reference, got %+v", sink)
-	}
-
-	var legacy appsv1.Deployment
-	decodeInto(t, find(objs, "Deployment", "sy-switchyard-worker-legacy"), &legacy)
-	if legacy.Spec.Replicas == nil || *legacy.Spec.Replicas != 2 {
-		t.Errorf("legacy replicas = %v, want 2", legacy.Spec.Replicas)
-	}
-	if find(objs, "PodDisruptionBudget", "sy-switchyard-worker-target") == nil {
-		t.Error("no PodDisruptionBudget for the target workers")
-	}
-	so := find(objs, "ScaledObject", "sy-switchyard-worker-target")
-	if so == nil {
-		t.Fatal("no KEDA ScaledObject for the target workers")
-	}
-	var scaled scaledObject
-	decodeInto(t, so, &scaled)
-	if tr := scaled.Spec.Triggers[0]; tr.Type != "nats-jetstream" || tr.Metadata["consumer"] != "target" || tr.Metadata["stream"] != "EVENTS" {
-		t.Errorf("scaler trigger = %+v", tr)
-	}
-	if find(objs, "HorizontalPodAutoscaler", "sy-switchyard-worker-target") != nil {
-		t.Error("an HPA must not compete with the KEDA ScaledObject")
-	}
-	if find(objs, "Deployment", "sy-switchyard-console") == nil || find(objs, "Service", "sy-switchyard-console") == nil {
-		t.Error("no console Deployment and Service")
-	}
-	if find(objs, "Job", "sy-switchyard-backfill") != nil {
-		t.Error("the backfill Job must be off by default")
-	}
-}
-
-func TestChartOptions(t *testing.T) {
-	helm := helmBinary(t)
-	objs := render(t, helm, `
-subscriptions:
-  - name: target
-    role: target
-    sinkSecret: {name: target-dsn, key: dsn}
-    replicas: 3
-    batchSize: 1000
-    concurrency: 4
-    resources: {}
-    autoscaling: {mode: hpa, minReplicas: 3, maxReplicas: 9, lagThreshold: 500, targetCPUUtilizationPercentage: 60}
-nats:
-  url: tls://nats:4222
-  credsSecret: nats-creds
-  tlsSecret: nats-tls
-  monitoringEndpoint: nats:8222
-  account: "$G"
-metrics:
-  port: 9090
-  serviceMonitor: {enabled: true, interval: 30s, labels: {release: prom}}
-backfill:
-  enabled: true
-  parallelism: 4
-  backoffLimit: 3
-  entities: [task, project]
-  sourceSecret: {name: legacy-dsn, key: dsn}
-  targetSecret: {name: target-dsn, key: dsn}
-  targetConsumer: target
-  legacyConsumer: legacy
-  chunk: 2000
-  maxRate: 5000
-  resources: {}
-console:
-  enabled: true
-  replicas: 2
-  usersSecret: users
-  port: 8080
-  service: {type: ClusterIP, port: 80}
-  ingress: {enabled: true, className: nginx, host: console.example.com, annotations: {}, tlsSecret: console-tls}
-  resources: {}
-`)
-	var hpa autoscalingv2.HorizontalPodAutoscaler
-	obj := find(objs, "HorizontalPodAutoscaler", "sy-switchyard-worker-target")
-	if obj == nil {
-		t.Fatal("autoscaling.mode=hpa rendered no HorizontalPodAutoscaler")
-	}
-	decodeInto(t, obj, &hpa)
-	if hpa.Spec.MaxReplicas != 9 {
-		t.Errorf("HPA maxReplicas = %d", hpa.Spec.MaxReplicas)
-	}
-	var job batchv1.Job
-	decodeInto(t, find(objs, "Job", "sy-switchyard-backfill"), &job)
-	if *job.Spec.Parallelism != 4 || !contains(job.Spec.Template.Spec.Containers[0].Args, "--entities=task,project") {
-		t.Errorf("backfill job: parallelism %d, args %v", *job.Spec.Parallelism, job.Spec.Template.Spec.Containers[0].Args)
-	}
-	if find(objs, "ServiceMonitor", "sy-switchyard") == nil {
-		t.Error("serviceMonitor.enabled rendered no ServiceMonitor")
-	}
-	var ing networkingv1.Ingress
-	decodeInto(t, find(objs, "Ingress", "sy-switchyard-console"), &ing)
-	if len(ing.Spec.TLS) != 1 || ing.Spec.TLS[0].SecretName != "console-tls" {
-		t.Errorf("ingress TLS = %+v", ing.Spec.TLS)
-	}
-	var worker appsv1.Deployment
-	decodeInto(t, find(objs, "Deployment", "sy-switchyard-worker-target"), &worker)
-	envs := map[string]bool{}
-	for _, e := range worker.Spec.Template.Spec.Containers[0].Env {
-		envs[e.Name] = true
-	}
-	for _, want := range []string{"SWITCHYARD_NATS_CREDS", "SWITCHYARD_NATS_TLS_CA", "SWITCHYARD_NATS_TLS_CERT", "SWITCHYARD_NATS_TLS_KEY"} {
-		if !envs[want] {
-			t.Errorf("worker env lacks %s", want)
-		}
-	}
-}
-
-func TestChartRefusesBackfillWithoutEntities(t *testing.T) {
-	helm := helmBinary(t)
-	cmd := exec.Command(helm, "template", "sy", chartDir, "--set", "backfill.enabled=true")
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatal("rendering a backfill without entities succeeded")
-	}
-	if !bytes.Contains(out, []byte("backfill.entities must name at least one entity")) {
-		t.Errorf("the error does not name the missing value: %s", out)
-	}
-}
-
-func TestChartLint(t *testing.T) {
-	helm := helmBinary(t)
-	out, err := exec.Command(helm, "lint", "--strict", chartDir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("helm lint --strict: %v\n%s", err, out)
 	}
 }
 
@@ -379,4 +234,30 @@ type serviceMonitor struct {
 			Interval string `json:"interval"`
 		} `json:"endpoints"`
 	} `json:"spec"`
+}
+
+// prometheusRule mirrors the Prometheus Operator's PrometheusRule
+// (monitoring.coreos.com/v1).
+type prometheusRule struct {
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Metadata   map[string]any `json:"metadata"`
+	Spec       ruleFile       `json:"spec"`
+}
+
+// ruleFile is a Prometheus rule file: the PrometheusRule's spec and
+// deploy/prometheus/alerts.yaml share it.
+type ruleFile struct {
+	Groups []struct {
+		Name     string `json:"name"`
+		Interval string `json:"interval,omitempty"`
+		Rules    []struct {
+			Alert       string            `json:"alert,omitempty"`
+			Record      string            `json:"record,omitempty"`
+			Expr        string            `json:"expr"`
+			For         string            `json:"for,omitempty"`
+			Labels      map[string]string `json:"labels,omitempty"`
+			Annotations map[string]string `json:"annotations,omitempty"`
+		} `json:"rules"`
+	} `json:"groups"`
 }

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,8 @@ type composeService struct {
 	Restart         string            `json:"restart"`
 	StopGracePeriod string            `json:"stop_grace_period"`
 	Profiles        []string          `json:"profiles"`
+	Entrypoint      []string          `json:"entrypoint"`
+	Tmpfs           []string          `json:"tmpfs"`
 }
 
 type composeBuild struct {
@@ -68,7 +71,7 @@ func loadCompose(t *testing.T) composeFile {
 
 func TestComposeStack(t *testing.T) {
 	c := loadCompose(t)
-	for _, name := range []string{"nats", "rethinkdb", "mssql", "worker-legacy", "worker-target", "console", "prometheus", "switchyard"} {
+	for _, name := range []string{"nats", "rethinkdb", "mssql", "worker-legacy", "worker-target", "read-api", "backfill", "verify", "console", "prometheus", "switchyard"} {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("compose.yaml has no service %q", name)
 		}
@@ -130,13 +133,18 @@ func TestComposeStack(t *testing.T) {
 	}
 }
 
-func TestPrometheusScrapesTheWorkers(t *testing.T) {
+// TestPrometheusScrapesWhatServesMetrics checks the compose stack's
+// Prometheus: it scrapes every worker replica, the read API, the backfill
+// and the verify on the ports they serve /metrics on, not the console
+// (which serves none), and loads the shipped alert rules.
+func TestPrometheusScrapesWhatServesMetrics(t *testing.T) {
 	b, err := os.ReadFile("prometheus.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cfg struct {
 		Global        map[string]any `json:"global"`
+		RuleFiles     []string       `json:"rule_files"`
 		ScrapeConfigs []struct {
 			JobName      string `json:"job_name"`
 			DNSSDConfigs []struct {
@@ -153,19 +161,41 @@ func TestPrometheusScrapesTheWorkers(t *testing.T) {
 		t.Fatalf("prometheus.yml: %v", err)
 	}
 	compose := loadCompose(t)
-	scraped := map[string]bool{}
+	scraped := map[string]int{}
 	for _, sc := range cfg.ScrapeConfigs {
 		for _, d := range sc.DNSSDConfigs {
 			for _, n := range d.Names {
-				scraped[n] = true
-				if _, ok := compose.Services[n]; !ok {
+				scraped[n] = d.Port
+				svc, ok := compose.Services[n]
+				if !ok {
 					t.Errorf("prometheus scrapes %s, which is not a compose service", n)
+					continue
+				}
+				cmd := strings.Join(append(append([]string{}, svc.Entrypoint...), svc.Command...), " ")
+				if !strings.Contains(cmd, fmt.Sprintf(":%d", d.Port)) {
+					t.Errorf("prometheus scrapes %s on port %d, but it serves on: %s", n, d.Port, cmd)
 				}
 			}
 		}
 	}
-	if !scraped["worker-legacy"] || !scraped["worker-target"] {
-		t.Errorf("prometheus must scrape every worker replica, scrapes %v", scraped)
+	for _, want := range []string{"worker-legacy", "worker-target", "read-api", "backfill", "verify"} {
+		if scraped[want] == 0 {
+			t.Errorf("prometheus does not scrape %s (scrapes %v)", want, scraped)
+		}
+	}
+	if _, ok := scraped["console"]; ok {
+		t.Error("prometheus scrapes the console, which serves no /metrics")
+	}
+	mounted := false
+	for _, v := range compose.Services["prometheus"].Volumes {
+		src, dst, _ := strings.Cut(v, ":")
+		dst = strings.TrimSuffix(dst, ":ro")
+		if src == "./"+alertsFile && len(cfg.RuleFiles) == 1 && cfg.RuleFiles[0] == dst {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Errorf("prometheus does not load %s: rule_files %v, volumes %v", alertsFile, cfg.RuleFiles, compose.Services["prometheus"].Volumes)
 	}
 }
 

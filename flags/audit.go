@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
 // Audit scopes: what a change applied to.
@@ -22,6 +24,8 @@ const (
 	// ScopeShadowReset: a client's shadow counters were reset, so the
 	// shadow gate counts from zero again.
 	ScopeShadowReset = "shadow-reset"
+	// ScopeVerify: someone asked for a verify of a client's rows.
+	ScopeVerify = "verify"
 )
 
 // ActorAutoRollback is the actor of changes made by a Router's automatic
@@ -58,8 +62,12 @@ type AuditConfig struct {
 	Subject string
 	// MaxAge bounds how long entries are kept; zero keeps them forever.
 	MaxAge time.Duration
-	// Replicas of the stream; default 1.
+	// Replicas of the stream when it is created; default 1.
 	Replicas int
+	// MustExist opens an existing stream only: a missing one fails with an
+	// error matching jsdeclare.ErrMissing instead of being created
+	// (read-only commands). An existing one is never changed.
+	MustExist bool
 }
 
 func (c AuditConfig) withDefaults() AuditConfig {
@@ -68,9 +76,6 @@ func (c AuditConfig) withDefaults() AuditConfig {
 	}
 	if c.Subject == "" {
 		c.Subject = "switchyard.audit"
-	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
 	}
 	return c
 }
@@ -82,12 +87,13 @@ type AuditLog struct {
 	cfg AuditConfig
 }
 
-// OpenAuditLog creates the audit stream if it does not exist (or updates its
-// retention) and returns the log. It fails with an error matching
+// OpenAuditLog opens the audit stream, creating it if it does not exist
+// (unless cfg.MustExist), and returns the log. An existing stream is used
+// as it is: MaxAge and Replicas apply when it is created. It fails with an error matching
 // ErrUnavailable when JetStream cannot be reached.
 func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) (*AuditLog, error) {
 	cfg = cfg.withDefaults()
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	_, err := jsdeclare.Stream(ctx, js, jetstream.StreamConfig{
 		Name:        cfg.Stream,
 		Description: "Switchyard flag changes: who, when, from, to, why",
 		Subjects:    []string{cfg.Subject + ".>"},
@@ -95,9 +101,9 @@ func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) 
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      cfg.MaxAge,
 		Replicas:    cfg.Replicas,
-	})
+	}, declareMode(cfg.MustExist))
 	if err != nil {
-		return nil, fmt.Errorf("audit stream %s: %w: %w", cfg.Stream, ErrUnavailable, err)
+		return nil, openError("audit stream", cfg.Stream, err)
 	}
 	return &AuditLog{js: js, cfg: cfg}, nil
 }
@@ -105,7 +111,7 @@ func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) 
 func (a *AuditLog) subject(scope, client string) string {
 	// Every entry about one client shares its subject, so a client's
 	// audit trail is one filtered read.
-	if scope == ScopeClient || scope == ScopeShadowReset {
+	if scope == ScopeClient || scope == ScopeShadowReset || scope == ScopeVerify {
 		return a.cfg.Subject + ".client." + encodeClient(client)
 	}
 	return a.cfg.Subject + "." + scope
@@ -118,13 +124,13 @@ func (a *AuditLog) Append(ctx context.Context, e AuditEntry) (uint64, error) {
 		e.Time = time.Now().UTC()
 	}
 	switch e.Scope {
-	case ScopeClient, ScopeShadowReset:
+	case ScopeClient, ScopeShadowReset, ScopeVerify:
 		if err := ValidateClient(e.Client); err != nil {
 			return 0, err
 		}
 	case ScopeDefault, ScopeRollout:
 	default:
-		return 0, invalid("scope", "%q is not one of client, default, rollout, shadow-reset", e.Scope)
+		return 0, invalid("scope", "%q is not one of client, default, rollout, shadow-reset, verify", e.Scope)
 	}
 	b, err := json.Marshal(e)
 	if err != nil {

@@ -27,6 +27,17 @@
 // flushed to a second bucket (ShadowStats) so that promotion Gates and the
 // support console in other processes can read them. A client moves onto the
 // target store only when the backfill is complete, its verify is clean and
-// its shadow reads matched; a refusal names each failing condition, and
-// forcing it requires a reason that the audit log keeps.
+// its shadow reads matched – enough reads, over enough distinct keys and
+// time, that no single key or burst can stand in for real traffic; a
+// refusal names each failing condition, and forcing it requires a reason
+// that the audit log keeps. Gate thresholds lowered below their defaults
+// make every such move a forced one.
+//
+// Only real evidence moves a rollout: a read its caller abandoned counts
+// neither as a store failure (automatic rollback) nor as a comparison, and
+// only clients whose reads found records are registered as known.
+//
+// NewReadAPI serves the router over HTTP to callers of an AccessPolicy
+// (ReadAccess: bearer tokens kept as hashes, or client certificate names),
+// each scoped to the clients it may read.
 package flags

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
 var (
@@ -65,4 +67,22 @@ func quoteClient(c string) string {
 		c = c[:64] + "…"
 	}
 	return fmt.Sprintf("%q", c)
+}
+
+// declareMode maps a MustExist setting to how a bucket or stream is opened.
+func declareMode(mustExist bool) jsdeclare.Mode {
+	if mustExist {
+		return jsdeclare.MustExist
+	}
+	return jsdeclare.Create
+}
+
+// openError wraps the failure to open a bucket or stream: a missing one
+// (jsdeclare.ErrMissing) names itself; anything else means JetStream was
+// not reachable or refused (ErrUnavailable).
+func openError(what, name string, err error) error {
+	if errors.Is(err, jsdeclare.ErrMissing) {
+		return err
+	}
+	return fmt.Errorf("%s %s: %w: %w", what, name, ErrUnavailable, err)
 }

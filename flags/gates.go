@@ -3,6 +3,8 @@ package flags
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 )
 
 // Gate condition names, as shown in refusals and the audit log.
@@ -10,6 +12,25 @@ const (
 	GateBackfill = "backfill-complete"
 	GateVerify   = "verify-clean"
 	GateShadow   = "shadow-clean"
+	// GateThresholds fails while a gate threshold is set below its default
+	// (or disabled), so every move onto the target store under lowered
+	// gates must be forced and is recorded as such, with its reason.
+	GateThresholds = "gate-thresholds"
+)
+
+// Default gate thresholds. A threshold may be raised freely; one below its
+// default (or disabled with a negative value) makes the gate-thresholds
+// condition fail, so moves then need force.
+const (
+	// DefaultMinShadowReads is the least number of compared shadow reads,
+	// all matching, a client needs.
+	DefaultMinShadowReads = 100
+	// DefaultMinShadowKeys is the least number of distinct keys those reads
+	// must cover, so one key read many times proves nothing.
+	DefaultMinShadowKeys = 20
+	// DefaultMinShadowSpan is the least time between the first and the last
+	// compared shadow read, so a burst of reads proves nothing either.
+	DefaultMinShadowSpan = 10 * time.Minute
 )
 
 // GateSource answers the migration questions the promotion gates ask. The
@@ -61,7 +82,9 @@ func (s GateStatus) Failed() []Condition {
 	return out
 }
 
-// GatesConfig configures the promotion gates.
+// GatesConfig configures the promotion gates. A zero threshold takes its
+// default; a negative one disables that part of the shadow gate. Any
+// threshold below its default fails the gate-thresholds condition.
 type GatesConfig struct {
 	// Source answers backfill and verify questions. Nil fails both
 	// conditions with "no migration state configured", so a switch then
@@ -70,8 +93,16 @@ type GatesConfig struct {
 	// Shadow supplies shadow counters. Nil fails the shadow condition.
 	Shadow ShadowSource
 	// MinShadowReads is the least number of compared shadow reads a client
-	// needs, all matching; default 100. Negative disables the shadow gate.
+	// needs, all matching; default 100. Negative disables the whole shadow
+	// gate.
 	MinShadowReads int64
+	// MinShadowKeys is the least number of distinct keys the compared reads
+	// must cover; default 20, at most MaxShadowKeys (the keys tracked per
+	// client). Negative disables the requirement.
+	MinShadowKeys int
+	// MinShadowSpan is the least time from the first to the last compared
+	// read; default 10 minutes. Negative disables the requirement.
+	MinShadowSpan time.Duration
 }
 
 // Gates decides whether a client may move onto the target store.
@@ -79,15 +110,65 @@ type Gates struct {
 	source   GateSource
 	shadow   ShadowSource
 	minReads int64
+	minKeys  int
+	minSpan  time.Duration
+	// lowered describes the thresholds below their defaults; empty when
+	// none is.
+	lowered string
 }
 
-// NewGates returns gates with cfg's defaults applied.
+// Validate checks the thresholds: MinShadowKeys above MaxShadowKeys could
+// never be reached. The error is an *InvalidError.
+func (c GatesConfig) Validate() error {
+	if c.MinShadowKeys > MaxShadowKeys {
+		return invalid("min shadow keys", "%d is above %d, the most distinct keys tracked per client", c.MinShadowKeys, MaxShadowKeys)
+	}
+	return nil
+}
+
+// NewGates returns gates with cfg's defaults applied. Thresholds that
+// Validate refuses make the shadow condition fail at every check, naming
+// the problem.
 func NewGates(cfg GatesConfig) *Gates {
 	if cfg.MinShadowReads == 0 {
-		cfg.MinShadowReads = 100
+		cfg.MinShadowReads = DefaultMinShadowReads
 	}
-	return &Gates{source: cfg.Source, shadow: cfg.Shadow, minReads: cfg.MinShadowReads}
+	if cfg.MinShadowKeys == 0 {
+		cfg.MinShadowKeys = DefaultMinShadowKeys
+	}
+	if cfg.MinShadowSpan == 0 {
+		cfg.MinShadowSpan = DefaultMinShadowSpan
+	}
+	g := &Gates{source: cfg.Source, shadow: cfg.Shadow, minReads: cfg.MinShadowReads, minKeys: cfg.MinShadowKeys, minSpan: cfg.MinShadowSpan}
+	g.lowered = loweredThresholds(cfg)
+	return g
 }
+
+// loweredThresholds names every threshold below its default.
+func loweredThresholds(cfg GatesConfig) string {
+	var out []string
+	describe := func(name string, v, def any, disabled bool) {
+		if disabled {
+			out = append(out, fmt.Sprintf("%s disabled (default %v)", name, def))
+			return
+		}
+		out = append(out, fmt.Sprintf("%s %v (default %v)", name, v, def))
+	}
+	if cfg.MinShadowReads < DefaultMinShadowReads {
+		describe("min shadow reads", cfg.MinShadowReads, DefaultMinShadowReads, cfg.MinShadowReads < 0)
+	}
+	if cfg.MinShadowKeys < DefaultMinShadowKeys {
+		describe("min shadow keys", cfg.MinShadowKeys, DefaultMinShadowKeys, cfg.MinShadowKeys < 0)
+	}
+	if cfg.MinShadowSpan < DefaultMinShadowSpan {
+		describe("min shadow span", cfg.MinShadowSpan, DefaultMinShadowSpan, cfg.MinShadowSpan < 0)
+	}
+	return strings.Join(out, ", ")
+}
+
+// Lowered describes the thresholds set below their defaults, empty when
+// none is.
+func (g *Gates) Lowered() string { return g.lowered }
 
 // Gated reports whether a move from one stage to another needs the gates:
 // only a move onto the target store (from legacy or shadow to target or
@@ -115,6 +196,9 @@ func (g *Gates) Check(ctx context.Context, client string) (GateStatus, error) {
 	}
 	if g.minReads >= 0 {
 		add(g.shadowCondition(ctx, client))
+	}
+	if g.lowered != "" {
+		add(Condition{Name: GateThresholds, Detail: "lowered below the defaults: " + g.lowered})
 	}
 	if err := ctx.Err(); err != nil {
 		return GateStatus{}, err
@@ -154,11 +238,18 @@ func (g *Gates) shadowCondition(ctx context.Context, client string) Condition {
 	if c.Unsettled > 0 {
 		note = fmt.Sprintf(" (%d unsettled, not counted)", c.Unsettled)
 	}
+	span := c.Span()
 	switch {
 	case c.Mismatches > 0:
 		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d of %d shadow reads mismatched", c.Mismatches, compared) + note}
 	case compared < g.minReads:
 		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d shadow reads compared, %d needed", compared, g.minReads) + note}
+	case g.minKeys > MaxShadowKeys:
+		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d distinct keys needed, but at most %d are tracked per client", g.minKeys, MaxShadowKeys)}
+	case g.minKeys >= 0 && c.Keys < g.minKeys:
+		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d shadow reads compared, covering %d distinct keys; %d needed", compared, c.Keys, g.minKeys) + note}
+	case g.minSpan >= 0 && span < g.minSpan:
+		return Condition{Name: GateShadow, Detail: fmt.Sprintf("%d shadow reads compared over %s; %s needed", compared, span.Truncate(time.Second), g.minSpan) + note}
 	}
-	return Condition{Name: GateShadow, OK: true, Detail: fmt.Sprintf("%d shadow reads, all matching", compared) + note}
+	return Condition{Name: GateShadow, OK: true, Detail: fmt.Sprintf("%d shadow reads over %d distinct keys and %s, all matching", compared, c.Keys, span.Truncate(time.Second)) + note}
 }

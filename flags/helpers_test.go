@@ -68,7 +68,7 @@ func newStoreEnv(t testing.TB) *storeEnv {
 	}
 	src := &fakeGateSource{backfillDone: true, dirty: map[string]string{}}
 	shadow := fakeShadow{}
-	gates := flags.NewGates(flags.GatesConfig{Source: src, Shadow: shadow, MinShadowReads: 10})
+	gates := flags.NewGates(flags.GatesConfig{Source: src, Shadow: shadow})
 	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{Audit: audit, Gates: gates})
 	if err != nil {
 		t.Fatal(err)

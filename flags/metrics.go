@@ -28,7 +28,7 @@ func newRouterMetrics(reg prometheus.Registerer) (*routerMetrics, error) {
 			Name: "switchyard_flag_evaluation_errors_total", Help: "Read-stage evaluations that failed and used the fallback stage.",
 		}),
 		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "switchyard_shadow_reads_total", Help: "Shadow comparisons by result: match, mismatch, unsettled, error, dropped.",
+			Name: "switchyard_shadow_reads_total", Help: "Shadow comparisons by result: match, mismatch, unsettled, error, dropped, abandoned (the caller went away first).",
 		}, []string{"result"}),
 		settled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchyard_shadow_settled_total", Help: "Shadow comparisons that differed at first and matched when re-read (also counted as match).",

@@ -30,6 +30,9 @@ const (
 	ShadowError ShadowResult = "error"
 	// ShadowDropped: too many comparisons were running; skipped.
 	ShadowDropped ShadowResult = "dropped"
+	// ShadowAbandoned: the caller went away before the primary answered,
+	// so nothing was compared. It counts for nothing.
+	ShadowAbandoned ShadowResult = "abandoned"
 )
 
 // ReadObservation describes one routed read for a ClientObserver. A shadowed
@@ -39,14 +42,26 @@ type ReadObservation struct {
 	Stage Stage
 	// Served is the store that answered, empty for a comparison outcome.
 	Served StoreSide
-	// ServedErr is true when the serving store failed (not found is not a
-	// failure).
+	// ServedErr is true when the serving store failed: an error other than
+	// not found, or no answer within the router's ReadTimeout. A read its
+	// caller abandoned is never a failure.
 	ServedErr bool
+	// Found is true when the serving store answered with at least one live
+	// record of the client.
+	Found bool
+	// Abandoned is true when the caller cancelled the read, or its own
+	// deadline passed, before the store answered: the read tells nothing
+	// about the store and must not count as evidence either way.
+	Abandoned bool
 	// Shadow is the comparison outcome, empty for the primary's answer.
 	Shadow ShadowResult
 	// Settled is true for a match found only when the keys that differed at
 	// first were read again: events that were in flight.
 	Settled bool
+	// Entity and Keys name what a comparison covered: the key of a Get,
+	// the keys of both pages of a List. Observers must not keep Keys.
+	Entity string
+	Keys   []string
 }
 
 // ClientObserver is told about every routed read. It must not block:

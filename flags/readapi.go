@@ -22,50 +22,60 @@ const (
 
 // ReadAPIConfig configures the HTTP read API.
 type ReadAPIConfig struct {
-	// Router serves the reads. Required.
+	// Router serves the reads. Required. Its ReadTimeout bounds each
+	// store read.
 	Router *Router
+	// Access authenticates every request. Required: the read API answers
+	// nobody without credentials.
+	Access AccessPolicy
 	// MaxInFlight bounds concurrent reads; requests beyond it get 503 with
 	// Retry-After instead of queueing without bound. Default 256.
 	MaxInFlight int
-	// RequestTimeout bounds one read; default 10 s.
-	RequestTimeout time.Duration
-	Logger         *slog.Logger
+	Logger      *slog.Logger
 }
 
 // readAPI is the HTTP face of a Router for applications written in other
 // languages.
 type readAPI struct {
-	router  *Router
-	slots   chan struct{}
-	timeout time.Duration
-	log     *slog.Logger
+	router *Router
+	access AccessPolicy
+	slots  chan struct{}
+	log    *slog.Logger
 }
+
+// callerKey carries the authenticated *Caller in a request's context.
+type callerKey struct{}
 
 // NewReadAPI returns the read API handler:
 //
 //	GET /v1/{entity}/{key}?client=C            one record
 //	GET /v1/{entity}?client=C&after=K&limit=N  a page of the client's records
+//	GET /v1/_mismatches                        recent shadow mismatches (admin)
 //
-// Answers are JSON; the headers X-Switchyard-Served-By and
-// X-Switchyard-Stage say which store served the read and why. Bad input
-// gets 400 with {"error": ..., "field": ...}; a missing or deleted record
-// 404; an overloaded API 503 with Retry-After; a failing store 502 (503
-// when the failure is transient).
+// Every request must authenticate (cfg.Access): without known credentials
+// it gets 401 with WWW-Authenticate; a caller reading a client outside its
+// scope, or an admin route without the admin scope, gets 403. Answers are
+// JSON; the headers X-Switchyard-Served-By and X-Switchyard-Stage say
+// which store served the read and why. Bad input gets 400 with
+// {"error": ..., "field": ...}; a missing or deleted record 404; an
+// overloaded API 503 with Retry-After; a store past its read timeout 504;
+// a failing store 502 (503 when the failure is transient).
 func NewReadAPI(cfg ReadAPIConfig) (http.Handler, error) {
 	if cfg.Router == nil {
 		return nil, invalid("router", "is required")
 	}
+	if cfg.Access == nil {
+		return nil, invalid("access", "an access policy is required: the read API answers nobody without credentials")
+	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 256
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = 10 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &readAPI{router: cfg.Router, slots: make(chan struct{}, cfg.MaxInFlight), timeout: cfg.RequestTimeout, log: cfg.Logger}
+	a := &readAPI{router: cfg.Router, access: cfg.Access, slots: make(chan struct{}, cfg.MaxInFlight), log: cfg.Logger}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/_mismatches", a.mismatches)
 	mux.HandleFunc("GET /v1/{entity}/{key...}", a.limited(a.get))
 	mux.HandleFunc("GET /v1/{entity}", a.limited(a.list))
 	other := func(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +91,52 @@ func NewReadAPI(cfg ReadAPIConfig) (http.Handler, error) {
 	mux.HandleFunc("/v1/{entity}/{key...}", other)
 	mux.HandleFunc("/v1/{entity}", other)
 	mux.HandleFunc("/", other)
-	return mux, nil
+	return a.authenticated(mux), nil
+}
+
+// authenticated answers 401 to every request without known credentials,
+// before any routing, and hands the caller to the handlers.
+func (a *readAPI) authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := a.access.Authenticate(r)
+		if err != nil {
+			a.log.Debug("read API request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchyard-read-api"`)
+			writeError(w, http.StatusUnauthorized, "", "authentication required: send \"Authorization: Bearer <token>\" or a client certificate")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+func callerOf(r *http.Request) *Caller {
+	c, _ := r.Context().Value(callerKey{}).(*Caller)
+	return c
+}
+
+// mayRead answers 403 unless the caller may read client.
+func (a *readAPI) mayRead(w http.ResponseWriter, r *http.Request, client string) bool {
+	c := callerOf(r)
+	if c != nil && c.MayRead(client) {
+		return true
+	}
+	name := ""
+	if c != nil {
+		name = c.Name
+	}
+	a.log.Info("read outside the caller's scope refused", "caller", name, "client", client)
+	writeError(w, http.StatusForbidden, "client", "this caller may not read this client")
+	return false
+}
+
+func (a *readAPI) mismatches(w http.ResponseWriter, r *http.Request) {
+	if c := callerOf(r); c == nil || !c.Admin {
+		writeError(w, http.StatusForbidden, "", "the mismatch list needs the admin scope")
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Mismatches []MismatchSample `json:"mismatches"`
+	}{a.router.Mismatches()})
 }
 
 type apiError struct {
@@ -110,9 +165,7 @@ func (a *readAPI) limited(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusServiceUnavailable, "", "too many reads in flight; retry shortly")
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
-		defer cancel()
-		h(w, r.WithContext(ctx))
+		h(w, r)
 	}
 }
 
@@ -147,6 +200,9 @@ func (a *readAPI) get(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	if !a.mayRead(w, r, client) {
+		return
+	}
 	entity, key := r.PathValue("entity"), r.PathValue("key")
 	res, err := a.router.Get(r.Context(), client, entity, key)
 	setRouteHeaders(w, res.Stage, res.Served)
@@ -161,6 +217,9 @@ func (a *readAPI) list(w http.ResponseWriter, r *http.Request) {
 	client, err := clientParam(r)
 	if err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	if !a.mayRead(w, r, client) {
 		return
 	}
 	q := r.URL.Query()
@@ -207,9 +266,10 @@ func (a *readAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrClosed):
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "", "shutting down")
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, ErrStoreTimeout):
+		a.log.Warn("read timed out", "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusGatewayTimeout, "", "the store did not answer in time")
-	case errors.Is(err, context.Canceled):
+	case r.Context().Err() != nil:
 		// The caller went away; nobody reads the answer.
 	case stores.IsTransient(err):
 		a.log.Warn("read failed", "path", r.URL.Path, "err", err)

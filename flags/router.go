@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +57,13 @@ type RouterConfig struct {
 	// FallbackStage serves a client whose stage cannot be evaluated;
 	// default legacy.
 	FallbackStage Stage
+	// ReadTimeout is the serving store's budget for one read, counted
+	// separately from the caller's context: a store that overruns it fails
+	// the read with ErrStoreTimeout, which counts as a failure of that
+	// store (automatic rollback, metrics). A read whose caller cancelled
+	// it, or whose caller's own deadline passed first, is abandoned and
+	// counts for nothing. Default 10 s.
+	ReadTimeout time.Duration
 	// ShadowBudget bounds a secondary read, its comparison and the
 	// re-checks of differing keys, which run in the background: the
 	// primary's answer never waits for them. A secondary read still running
@@ -86,6 +94,11 @@ type RouterConfig struct {
 	// Observers are told about every read (shadow statistics, client
 	// registry). They must not block.
 	Observers []ClientObserver
+	// MismatchSink, when set, is also given every mismatching key (the
+	// recent ones are kept in memory regardless, see Mismatches), so they
+	// can be shown elsewhere; *ShadowSamples keeps them for the console.
+	// It must not block.
+	MismatchSink MismatchSink
 	// AutoRollback, when set, enables automatic rollback to legacy.
 	AutoRollback *AutoRollbackConfig
 	Logger       *slog.Logger
@@ -124,6 +137,7 @@ type Router struct {
 	flags          StageEvaluator
 	legacy, target stores.Reader
 	fallback       Stage
+	readTimeout    time.Duration
 	budget         time.Duration
 	settleDelay    time.Duration
 	settleChecks   int
@@ -133,6 +147,7 @@ type Router struct {
 	observers      []ClientObserver
 	metrics        *routerMetrics
 	samples        *mismatchRing
+	sink           MismatchSink
 	rollback       *rollbackTracker
 	log            *slog.Logger
 
@@ -166,6 +181,9 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if !cfg.FallbackStage.Valid() {
 		return nil, invalid("fallback stage", "%q is not one of legacy, shadow, target-shadow, target", cfg.FallbackStage)
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 10 * time.Second
+	}
 	if cfg.ShadowBudget <= 0 {
 		cfg.ShadowBudget = 2 * time.Second
 	}
@@ -196,9 +214,9 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}
 	r := &Router{
 		flags: cfg.Flags, legacy: cfg.Legacy, target: cfg.Target, fallback: cfg.FallbackStage,
-		budget: cfg.ShadowBudget, settleDelay: cfg.SettleDelay, settleChecks: cfg.SettleChecks, settleKeys: cfg.SettleKeys,
+		readTimeout: cfg.ReadTimeout, budget: cfg.ShadowBudget, settleDelay: cfg.SettleDelay, settleChecks: cfg.SettleChecks, settleKeys: cfg.SettleKeys,
 		repair: cfg.Repair, repairTimeout: cfg.RepairTimeout,
-		observers: cfg.Observers, metrics: m, samples: newMismatchRing(cfg.MismatchSamples),
+		observers: cfg.Observers, metrics: m, samples: newMismatchRing(cfg.MismatchSamples), sink: cfg.MismatchSink,
 		log: cfg.Logger, slots: make(chan struct{}, cfg.MaxShadowInFlight),
 	}
 	if cfg.AutoRollback != nil {
@@ -216,6 +234,16 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 
 // ErrClosed: the router was closed.
 var ErrClosed = errors.New("read router closed")
+
+// ErrStoreTimeout: a store did not answer within its budget (the router's
+// ReadTimeout for the serving store, ShadowBudget for a shadow read). It
+// is a failure of that store; the error also matches
+// context.DeadlineExceeded.
+var ErrStoreTimeout = errors.New("store did not answer within its budget")
+
+// errStoreBudget is the cancellation cause of a store read's context when
+// the store's own budget ran out, as opposed to its caller going away.
+var errStoreBudget = errors.New("store read budget exhausted")
 
 // Stage evaluates client's read stage. When the evaluation fails the
 // fallback stage is returned with the error, which callers may log.
@@ -279,13 +307,17 @@ func (r *Router) Get(ctx context.Context, client, entity, key string) (GetResult
 		shadow = startShadow(r, task, func(ctx context.Context) getOutcome {
 			rec, err := r.timedGet(ctx, secondary, other, entity, key)
 			return getOutcome{rec: rec, err: err}
-		}, func(p, s getOutcome) (ShadowResult, []keyDiff) { return compareGet(key, p, s) })
+		}, func(p, s getOutcome) (ShadowResult, []keyDiff, []string) { return compareGet(key, p, s) })
 	}
-	rec, err := r.timedGet(ctx, primary, served, entity, key)
+	sctx, cancel := r.storeContext(ctx)
+	rec, err := r.timedGet(sctx, primary, served, entity, key)
+	cancel()
+	abandoned, err := r.abandoned(ctx, err)
 	if shadow != nil {
-		shadow.primaryDone(getOutcome{rec: rec, err: err})
+		shadow.primaryDone(getOutcome{rec: rec, err: err}, abandoned)
 	}
-	r.observe(client, ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err)})
+	found := err == nil && !rec.Deleted && rec.Client == client
+	r.observe(client, ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err) && !abandoned, Found: found, Abandoned: abandoned})
 	res := GetResult{Stage: st, Served: served}
 	if err != nil {
 		return res, err
@@ -334,13 +366,17 @@ func (r *Router) List(ctx context.Context, client, entity, after string, limit i
 		shadow = startShadow(r, task, func(ctx context.Context) listOutcome {
 			recs, err := r.timedScan(ctx, secondary, other, entity, rng)
 			return listOutcome{recs: recs, err: err}
-		}, func(p, s listOutcome) (ShadowResult, []keyDiff) { return compareList(limit, p, s) })
+		}, func(p, s listOutcome) (ShadowResult, []keyDiff, []string) { return compareList(limit, p, s) })
 	}
-	recs, err := r.timedScan(ctx, primary, served, entity, rng)
+	sctx, cancel := r.storeContext(ctx)
+	recs, err := r.timedScan(sctx, primary, served, entity, rng)
+	cancel()
+	abandoned, err := r.abandoned(ctx, err)
 	if shadow != nil {
-		shadow.primaryDone(listOutcome{recs: recs, err: err})
+		shadow.primaryDone(listOutcome{recs: recs, err: err}, abandoned)
 	}
-	r.observe(client, ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err)})
+	found := err == nil && slices.ContainsFunc(recs, func(rec stores.Record) bool { return !rec.Deleted })
+	r.observe(client, ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err) && !abandoned, Found: found, Abandoned: abandoned})
 	res := ListResult{Stage: st, Served: served}
 	if err != nil {
 		return res, err
@@ -363,31 +399,66 @@ func isFailure(err error) bool {
 	return err != nil && !errors.Is(err, stores.ErrNotFound) && !errors.Is(err, stores.ErrNoEntity)
 }
 
+// storeContext derives the serving store's context from the caller's: it
+// ends with the caller, or with errStoreBudget as cause after ReadTimeout.
+func (r *Router) storeContext(caller context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(caller, r.readTimeout, errStoreBudget)
+}
+
+// abandoned reports whether a read failed because its caller went away
+// (cancelled, or its own deadline passed) rather than because of the
+// store; the error then matches the caller's context error, whatever the
+// store made of the cancellation. A store that overran its own budget is
+// not abandoned: its error matches ErrStoreTimeout.
+func (r *Router) abandoned(caller context.Context, err error) (bool, error) {
+	if !isFailure(err) || errors.Is(err, ErrStoreTimeout) || caller.Err() == nil {
+		return false, err
+	}
+	if errors.Is(err, caller.Err()) {
+		return true, err
+	}
+	return true, fmt.Errorf("read abandoned by its caller: %w (store: %w)", caller.Err(), err)
+}
+
+// storeError classifies a failed read made with ctx: an overrun of the
+// store's own budget becomes ErrStoreTimeout; both it and any other store
+// error are counted, while a read whose context ended for another reason
+// (its caller went away, the router closed) is not.
+func (r *Router) storeError(ctx context.Context, side StoreSide, err error) error {
+	if !isFailure(err) {
+		return err
+	}
+	if ctx.Err() != nil {
+		if !errors.Is(context.Cause(ctx), errStoreBudget) {
+			return err
+		}
+		err = fmt.Errorf("%s store: %w: %w", side, ErrStoreTimeout, err)
+	}
+	r.metrics.readErrors.WithLabelValues(string(side)).Inc()
+	return err
+}
+
 func (r *Router) timedGet(ctx context.Context, s stores.Reader, side StoreSide, entity, key string) (stores.Record, error) {
 	start := time.Now()
 	rec, err := s.Get(ctx, entity, key)
 	r.metrics.readSeconds.WithLabelValues(string(side)).Observe(time.Since(start).Seconds())
-	if isFailure(err) {
-		r.metrics.readErrors.WithLabelValues(string(side)).Inc()
-	}
-	return rec, err
+	return rec, r.storeError(ctx, side, err)
 }
 
 func (r *Router) timedScan(ctx context.Context, s stores.Reader, side StoreSide, entity string, rng stores.Range) ([]stores.Record, error) {
 	start := time.Now()
 	recs, err := s.Scan(ctx, entity, rng)
 	r.metrics.readSeconds.WithLabelValues(string(side)).Observe(time.Since(start).Seconds())
-	if isFailure(err) {
-		r.metrics.readErrors.WithLabelValues(string(side)).Inc()
-	}
-	return recs, err
+	return recs, r.storeError(ctx, side, err)
 }
 
 func (r *Router) observe(client string, o ReadObservation) {
 	for _, obs := range r.observers {
 		obs.ObserveRead(client, o)
 	}
-	if r.rollback != nil && o.Served == StoreTarget {
+	// Only the store's own failures move a rollback: a read its caller
+	// abandoned is neither a failure nor a success.
+	if r.rollback != nil && o.Served == StoreTarget && !o.Abandoned {
 		if reason, trip := r.rollback.observe(client, o.ServedErr, time.Now()); trip {
 			r.startRollback(client, reason)
 		}

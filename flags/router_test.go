@@ -200,7 +200,8 @@ func TestShadowCountsAndSamplesPlantedMismatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := &repairRecorder{calls: map[string][]string{}}
-	r := env.router(t, flags.RouterConfig{Observers: []flags.ClientObserver{stats}, Repair: rep.repair})
+	sampleLog := flags.NewShadowSamples(stats, 0)
+	r := env.router(t, flags.RouterConfig{Observers: []flags.ClientObserver{stats}, Repair: rep.repair, MismatchSink: sampleLog})
 	for _, k := range []string{"k1", "k2", "k3"} {
 		res, err := r.Get(ctx, c, "orders", k)
 		if err != nil || res.Served != flags.StoreLegacy {
@@ -225,6 +226,15 @@ func TestShadowCountsAndSamplesPlantedMismatches(t *testing.T) {
 	}
 	if len(samples) != 2 || kinds["k2"] != flags.MismatchDiffers || kinds["k3"] != flags.MismatchMissingTarget {
 		t.Fatalf("samples = %+v", samples)
+	}
+	// The mismatch sink got the same samples, for processes without the
+	// router (the console).
+	if err := sampleLog.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := sampleLog.ClientSamples(ctx, c)
+	if err != nil || len(kept) != 2 {
+		t.Fatalf("samples kept for other processes = %+v, %v", kept, err)
 	}
 	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
 		got := rep.keys("orders")

@@ -53,39 +53,50 @@ type shadowTask struct {
 // shadowRead is one secondary read running in the background; it compares
 // once the primary's outcome arrives.
 type shadowRead[T any] struct {
-	primary chan T
+	primary chan primaryOutcome[T]
+}
+
+// primaryOutcome is the primary's answer; abandoned when its caller went
+// away first, so there is nothing to compare.
+type primaryOutcome[T any] struct {
+	v         T
+	abandoned bool
 }
 
 // startShadow starts the secondary read in a background slot, or counts a
 // dropped shadow read when every slot is taken. It returns nil then. The
 // secondary read, the comparison and the re-checks of differing keys share
 // the router's ShadowBudget, counted from the start.
-func startShadow[T any](r *Router, t shadowTask, read func(context.Context) T, compare func(p, s T) (ShadowResult, []keyDiff)) *shadowRead[T] {
+func startShadow[T any](r *Router, t shadowTask, read func(context.Context) T, compare func(p, s T) (ShadowResult, []keyDiff, []string)) *shadowRead[T] {
 	select {
 	case r.slots <- struct{}{}:
 	default:
-		r.recordShadow(t.client, t.stage, ShadowDropped, false)
+		r.recordShadow(&t, ShadowDropped, false, nil)
 		return nil
 	}
 	if !r.track() {
 		<-r.slots
 		return nil
 	}
-	sr := &shadowRead[T]{primary: make(chan T, 1)}
+	sr := &shadowRead[T]{primary: make(chan primaryOutcome[T], 1)}
 	go func() {
 		defer r.wg.Done()
 		defer func() { <-r.slots }()
 		deadline := time.Now().Add(r.budget)
-		ctx, cancel := context.WithDeadline(r.base, deadline)
+		ctx, cancel := context.WithDeadlineCause(r.base, deadline, errStoreBudget)
 		defer cancel()
 		secondary := read(ctx)
-		var primary T
+		var primary primaryOutcome[T]
 		select {
 		case primary = <-sr.primary:
 		case <-r.base.Done():
 			return
 		}
-		res, diffs := compare(primary, secondary)
+		if primary.abandoned {
+			r.recordShadow(&t, ShadowAbandoned, false, nil)
+			return
+		}
+		res, diffs, compared := compare(primary.v, secondary)
 		settled := false
 		var keys []mismatch
 		if len(diffs) > 0 {
@@ -95,7 +106,7 @@ func startShadow[T any](r *Router, t shadowTask, read func(context.Context) T, c
 				return // the router closed meanwhile: nothing to record
 			}
 		}
-		r.recordShadow(t.client, t.stage, res, settled)
+		r.recordShadow(&t, res, settled, compared)
 		if res != ShadowMismatch {
 			return
 		}
@@ -108,16 +119,20 @@ func startShadow[T any](r *Router, t shadowTask, read func(context.Context) T, c
 }
 
 // primaryDone hands the primary's outcome to the comparison; it never
-// blocks.
-func (sr *shadowRead[T]) primaryDone(v T) { sr.primary <- v }
+// blocks. An abandoned primary ends the shadow read without a comparison.
+func (sr *shadowRead[T]) primaryDone(v T, abandoned bool) {
+	sr.primary <- primaryOutcome[T]{v: v, abandoned: abandoned}
+}
 
-func (r *Router) recordShadow(client string, st Stage, res ShadowResult, settled bool) {
+// recordShadow counts a shadow read's outcome; keys are the keys it
+// compared.
+func (r *Router) recordShadow(t *shadowTask, res ShadowResult, settled bool, keys []string) {
 	r.metrics.shadow.WithLabelValues(string(res)).Inc()
 	if settled {
 		r.metrics.settled.Inc()
 	}
 	for _, obs := range r.observers {
-		obs.ObserveRead(client, ReadObservation{Stage: st, Shadow: res, Settled: settled})
+		obs.ObserveRead(t.client, ReadObservation{Stage: t.stage, Shadow: res, Settled: settled, Entity: t.entity, Keys: keys})
 	}
 }
 
@@ -125,8 +140,18 @@ func (r *Router) recordShadow(client string, st Stage, res ShadowResult, settled
 func (r *Router) sampleMismatches(client string, st Stage, keys []mismatch) {
 	now := time.Now().UTC()
 	for _, m := range keys {
-		r.samples.add(MismatchSample{Time: now, Client: client, Entity: m.entity, Key: m.key, Stage: st, Kind: m.kind})
+		s := MismatchSample{Time: now, Client: client, Entity: m.entity, Key: m.key, Stage: st, Kind: m.kind}
+		r.samples.add(s)
+		if r.sink != nil {
+			r.sink.RecordMismatch(s)
+		}
 	}
+}
+
+// MismatchSink is given the mismatching keys of shadow reads. It must not
+// block.
+type MismatchSink interface {
+	RecordMismatch(MismatchSample)
 }
 
 func (r *Router) repairKeys(entity string, ms []mismatch) {
@@ -245,27 +270,27 @@ func missingKind(primarySide StoreSide, primaryHas bool) string {
 }
 
 // compareGet compares the two answers of a Get: a match, an error, or one
-// differing key to settle.
-func compareGet(key string, p, s getOutcome) (ShadowResult, []keyDiff) {
+// differing key to settle. It also returns the keys compared.
+func compareGet(key string, p, s getOutcome) (ShadowResult, []keyDiff, []string) {
 	pv, err := readView(p.rec, p.err, "")
 	if err != nil {
-		return ShadowError, nil
+		return ShadowError, nil, nil
 	}
 	sv, err := readView(s.rec, s.err, "")
 	if err != nil {
-		return ShadowError, nil
+		return ShadowError, nil, nil
 	}
 	if pv.equal(sv) {
-		return ShadowMatch, nil
+		return ShadowMatch, nil, []string{key}
 	}
-	return ShadowMismatch, []keyDiff{{key: key, p: pv, s: sv}}
+	return ShadowMismatch, []keyDiff{{key: key, p: pv, s: sv}}, []string{key}
 }
 
 // compareList compares two pages read with the same range: a match, an
 // error, or the differing keys to settle, in key order. Tombstones can make
 // the pages cover different key spans, so only keys up to the smaller last
-// key of a full page are compared.
-func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff) {
+// key of a full page are compared. It also returns the keys compared.
+func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff, []string) {
 	if absentErr(p.err) {
 		p.err = nil
 	}
@@ -273,7 +298,7 @@ func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff) {
 		s.err = nil
 	}
 	if p.err != nil || s.err != nil {
-		return ShadowError, nil
+		return ShadowError, nil, nil
 	}
 	bound := ""
 	for _, page := range [][]stores.Record{p.recs, s.recs} {
@@ -286,14 +311,16 @@ func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff) {
 	within := func(k string) bool { return bound == "" || k <= bound }
 	pViews, err := pageViews(p.recs, within)
 	if err != nil {
-		return ShadowError, nil
+		return ShadowError, nil, nil
 	}
 	sViews, err := pageViews(s.recs, within)
 	if err != nil {
-		return ShadowError, nil
+		return ShadowError, nil, nil
 	}
 	var diffs []keyDiff
+	compared := make([]string, 0, len(pViews)+len(sViews))
 	for k, pv := range pViews {
+		compared = append(compared, k)
 		sv, ok := sViews[k]
 		if !ok {
 			sv = noRow
@@ -303,15 +330,19 @@ func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff) {
 		}
 	}
 	for k, sv := range sViews {
-		if _, ok := pViews[k]; !ok && !sv.equal(noRow) {
+		if _, ok := pViews[k]; ok {
+			continue
+		}
+		compared = append(compared, k)
+		if !sv.equal(noRow) {
 			diffs = append(diffs, keyDiff{key: k, p: noRow, s: sv})
 		}
 	}
 	if len(diffs) == 0 {
-		return ShadowMatch, nil
+		return ShadowMatch, nil, compared
 	}
 	slices.SortFunc(diffs, func(a, b keyDiff) int { return strings.Compare(a.key, b.key) })
-	return ShadowMismatch, diffs
+	return ShadowMismatch, diffs, compared
 }
 
 // pageViews returns the views of a page's rows within the compared span,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
 // ShadowCounts are one client's read counters.
@@ -37,8 +40,91 @@ type ShadowCounts struct {
 	// (stages target and target-shadow) and how many of them failed.
 	TargetReads  int64 `json:"target_reads"`
 	TargetErrors int64 `json:"target_errors"`
+	// Keys is how many distinct keys the compared reads covered: exact up
+	// to MaxShadowKeys, where counting stops. Reading one key a hundred
+	// times covers one key. Counts recorded by hand (Record with Keys set
+	// but no reads observed) carry no key hashes; summed with others they
+	// count as a lower bound, the largest of the parts.
+	Keys int `json:"distinct_keys"`
+	// FirstCompared and LastCompared are the times of the first and the
+	// last compared read; Span is the time between them.
+	FirstCompared time.Time `json:"first_compared,omitzero"`
+	LastCompared  time.Time `json:"last_compared,omitzero"`
 	// UpdatedAt is when the counters last changed.
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
+
+	// keys holds the hashes of the distinct keys, sorted, at most
+	// MaxShadowKeys; Keys is at least its length.
+	keys []uint64
+}
+
+// MaxShadowKeys is how many distinct keys are tracked per client and
+// router; the shadow gate's distinct-key threshold cannot exceed it.
+const MaxShadowKeys = 256
+
+// Span returns the time from the first to the last compared read.
+func (c ShadowCounts) Span() time.Duration {
+	if c.FirstCompared.IsZero() || c.LastCompared.IsZero() {
+		return 0
+	}
+	return c.LastCompared.Sub(c.FirstCompared)
+}
+
+// shadowKeyHash identifies one key of one entity in the distinct-key set:
+// FNV-1a (64 bit) of entity, a zero byte and key, the same in every
+// process.
+func shadowKeyHash(entity, key string) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(entity); i++ {
+		h ^= uint64(entity[i])
+		h *= prime
+	}
+	h *= prime // the zero byte
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= prime
+	}
+	return h
+}
+
+// keySet turns hashes into a set: sorted, without duplicates, the smallest
+// MaxShadowKeys. It sorts hs in place.
+func keySet(hs []uint64) []uint64 {
+	slices.Sort(hs)
+	hs = slices.Compact(hs)
+	return hs[:min(len(hs), MaxShadowKeys)]
+}
+
+// unionKeys merges two sorted hash sets into a new one, keeping at most
+// MaxShadowKeys (the smallest hashes, so every process keeps the same
+// ones).
+func unionKeys(a, b []uint64) []uint64 {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]uint64, 0, min(len(a)+len(b), MaxShadowKeys))
+	i, j := 0, 0
+	for len(out) < MaxShadowKeys && (i < len(a) || j < len(b)) {
+		switch {
+		case j == len(b) || i < len(a) && a[i] < b[j]:
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
 }
 
 // Compared returns the shadow reads that were compared (unsettled ones are
@@ -63,9 +149,43 @@ func (c *ShadowCounts) Add(o ShadowCounts) {
 	c.Dropped += o.Dropped
 	c.TargetReads += o.TargetReads
 	c.TargetErrors += o.TargetErrors
+	// A set is never shared: unionKeys returns a fresh slice or one of
+	// its inputs, which nobody mutates.
+	c.keys = unionKeys(c.keys, o.keys)
+	c.Keys = max(c.Keys, o.Keys, len(c.keys))
+	if !o.FirstCompared.IsZero() && (c.FirstCompared.IsZero() || o.FirstCompared.Before(c.FirstCompared)) {
+		c.FirstCompared = o.FirstCompared
+	}
+	if o.LastCompared.After(c.LastCompared) {
+		c.LastCompared = o.LastCompared
+	}
 	if o.UpdatedAt.After(c.UpdatedAt) {
 		c.UpdatedAt = o.UpdatedAt
 	}
+}
+
+// storedCounts is the bucket's form of ShadowCounts: with the key hashes,
+// which readers union across routers.
+type storedCounts struct {
+	ShadowCounts
+	KeyHashes []uint64 `json:"key_hashes,omitempty"`
+}
+
+func encodeCounts(c ShadowCounts) []byte {
+	b, _ := json.Marshal(storedCounts{ShadowCounts: c, KeyHashes: c.keys})
+	return b
+}
+
+// decodeCounts reads stored counters; a malformed value reads as zero.
+func decodeCounts(b []byte) (ShadowCounts, bool) {
+	var s storedCounts
+	if json.Unmarshal(b, &s) != nil {
+		return ShadowCounts{}, false
+	}
+	c := s.ShadowCounts
+	c.keys = keySet(s.KeyHashes)
+	c.Keys = max(c.Keys, len(c.keys))
+	return c, true
 }
 
 func (c ShadowCounts) isZero() bool {
@@ -87,9 +207,13 @@ type ShadowStatsConfig struct {
 	// MaxPending bounds the clients with unwritten counters; beyond it new
 	// clients' counters are dropped until the next flush. Default 100000.
 	MaxPending int
-	// Replicas of the bucket; default 1.
+	// Replicas of the bucket when it is created; default 1.
 	Replicas int
-	Logger   *slog.Logger
+	// MustExist opens an existing bucket only: a missing one fails with an
+	// error matching jsdeclare.ErrMissing instead of being created
+	// (read-only commands). An existing one is never changed.
+	MustExist bool
+	Logger    *slog.Logger
 }
 
 func (c ShadowStatsConfig) withDefaults() ShadowStatsConfig {
@@ -104,9 +228,6 @@ func (c ShadowStatsConfig) withDefaults() ShadowStatsConfig {
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = 100000
-	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -130,22 +251,23 @@ type ShadowStats struct {
 	flusher flushLoop
 }
 
-// OpenShadowStats creates the bucket if needed. It fails with an error
+// OpenShadowStats opens the bucket, creating it if needed (unless
+// cfg.MustExist). MaxAge applies when the bucket is created. It fails with an error
 // matching ErrUnavailable when JetStream cannot be reached.
 func OpenShadowStats(ctx context.Context, js jetstream.JetStream, cfg ShadowStatsConfig) (*ShadowStats, error) {
 	cfg = cfg.withDefaults()
 	if !validToken(cfg.RouterID) {
 		return nil, invalid("router id", "%q may hold only letters, digits, '-' and '_'", truncate(cfg.RouterID, 64))
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := jsdeclare.KeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,
 		Description: "Switchyard: per-client shadow read counters, one key per client and router",
 		History:     1,
 		TTL:         cfg.MaxAge,
 		Replicas:    cfg.Replicas,
-	})
+	}, declareMode(cfg.MustExist))
 	if err != nil {
-		return nil, fmt.Errorf("shadow stats bucket %s: %w: %w", cfg.Bucket, ErrUnavailable, err)
+		return nil, openError("shadow stats bucket", cfg.Bucket, err)
 	}
 	return &ShadowStats{kv: kv, cfg: cfg, pending: map[string]ShadowCounts{}}, nil
 }
@@ -182,15 +304,21 @@ func (s *ShadowStats) Dropped() int64 { return s.dropped.Load() }
 
 // ObserveRead implements ClientObserver.
 func (s *ShadowStats) ObserveRead(client string, o ReadObservation) {
+	if o.Abandoned {
+		return // the caller went away: the read tells nothing
+	}
 	var d ShadowCounts
+	now := time.Now().UTC()
 	switch o.Shadow {
 	case ShadowMatch:
 		d.Matches = 1
 		if o.Settled {
 			d.Settled = 1
 		}
+		d.compared(now, o.Entity, o.Keys)
 	case ShadowMismatch:
 		d.Mismatches = 1
+		d.compared(now, o.Entity, o.Keys)
 	case ShadowUnsettled:
 		d.Unsettled = 1
 	case ShadowError:
@@ -207,8 +335,22 @@ func (s *ShadowStats) ObserveRead(client string, o ReadObservation) {
 	if d.isZero() {
 		return
 	}
-	d.UpdatedAt = time.Now().UTC()
+	d.UpdatedAt = now
 	s.Record(client, d)
+}
+
+// compared notes one compared read at now covering keys of entity.
+func (c *ShadowCounts) compared(now time.Time, entity string, keys []string) {
+	c.FirstCompared, c.LastCompared = now, now
+	if len(keys) == 0 {
+		return
+	}
+	hs := make([]uint64, 0, len(keys))
+	for _, k := range keys {
+		hs = append(hs, shadowKeyHash(entity, k))
+	}
+	c.keys = keySet(hs)
+	c.Keys = len(c.keys)
 }
 
 // Start runs the flush loop until Close.
@@ -260,15 +402,13 @@ func (s *ShadowStats) add(ctx context.Context, client string, delta ShadowCounts
 		switch {
 		case err == nil:
 			rev = e.Revision()
-			if json.Unmarshal(e.Value(), &cur) != nil {
-				cur = ShadowCounts{}
-			}
+			cur, _ = decodeCounts(e.Value())
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 		default:
 			return err
 		}
 		cur.Add(delta)
-		b, _ := json.Marshal(cur)
+		b := encodeCounts(cur)
 		if rev == 0 {
 			_, err = s.kv.Create(ctx, key, b)
 		} else {
@@ -303,8 +443,7 @@ func (s *ShadowStats) ClientStats(ctx context.Context, client string) (ShadowCou
 			if e == nil {
 				return sum, nil
 			}
-			var c ShadowCounts
-			if json.Unmarshal(e.Value(), &c) == nil {
+			if c, ok := decodeCounts(e.Value()); ok {
 				sum.Add(c)
 			}
 		}
@@ -323,8 +462,7 @@ func (s *ShadowStats) All(ctx context.Context) (map[string]ShadowCounts, error) 
 		if !ok {
 			return
 		}
-		var c ShadowCounts
-		if json.Unmarshal(e.Value(), &c) == nil {
+		if c, ok := decodeCounts(e.Value()); ok {
 			sum := out[client]
 			sum.Add(c)
 			out[client] = sum

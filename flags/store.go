@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
 // AnyRevision as a Change's ExpectedRevision applies the change over
@@ -31,8 +33,12 @@ type StoreConfig struct {
 	// History is how many revisions of each key the bucket keeps; default
 	// 64, the most NATS allows.
 	History int
-	// Replicas of the bucket; default 1.
+	// Replicas of the bucket when it is created; default 1.
 	Replicas int
+	// MustExist opens an existing bucket only: a missing one fails with an
+	// error matching jsdeclare.ErrMissing instead of being created
+	// (read-only commands). An existing one is never changed.
+	MustExist bool
 	// Audit receives every change. Required for changes: without it every
 	// change fails with ErrAudit before anything is written.
 	Audit *AuditLog
@@ -63,8 +69,9 @@ type Store struct {
 	log      *slog.Logger
 }
 
-// OpenStore creates the flag bucket if it does not exist and returns the
-// store. It fails with an error matching ErrUnavailable when JetStream
+// OpenStore opens the flag bucket, creating it if it does not exist
+// (unless cfg.MustExist), and returns the store. An existing bucket is
+// used as it is. It fails with an error matching ErrUnavailable when JetStream
 // cannot be reached.
 func OpenStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig) (*Store, error) {
 	if cfg.Bucket == "" {
@@ -73,23 +80,20 @@ func OpenStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig) (*S
 	if cfg.History <= 0 {
 		cfg.History = 64
 	}
-	if cfg.Replicas == 0 {
-		cfg.Replicas = 1
-	}
 	if cfg.Gates == nil {
 		cfg.Gates = NewGates(GatesConfig{})
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := jsdeclare.KeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,
 		Description: "Switchyard: per-client read stages, default stage and rollout",
 		History:     uint8(min(cfg.History, 64)),
 		Replicas:    cfg.Replicas,
-	})
+	}, declareMode(cfg.MustExist))
 	if err != nil {
-		return nil, fmt.Errorf("flag bucket %s: %w: %w", cfg.Bucket, ErrUnavailable, err)
+		return nil, openError("flag bucket", cfg.Bucket, err)
 	}
 	return &Store{kv: kv, audit: cfg.Audit, gates: cfg.Gates, registry: cfg.Registry, shadow: cfg.Shadow, advance: cfg.OnLeaveLegacy, log: cfg.Logger}, nil
 }
@@ -204,6 +208,15 @@ func (s *Store) Client(ctx context.Context, client string) (ClientView, error) {
 		v.Stage, v.Source = r.Stage, r.Source
 	default:
 		return ClientView{}, err
+	}
+	if s.registry != nil {
+		seen, ok, err := s.registry.Client(ctx, client)
+		if err != nil {
+			return ClientView{}, err
+		}
+		if ok {
+			v.LastSeen = seen.LastSeen
+		}
 	}
 	return v, nil
 }

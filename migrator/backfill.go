@@ -2,6 +2,7 @@ package migrator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,9 @@ type BackfillConfig struct {
 	Restart bool
 	// WorkStream is the work-queue stream (default DefaultWorkStream).
 	WorkStream string
+	// WorkStreamReplicas are the work-queue stream's replicas when the
+	// backfill creates it; zero means 1. An existing one is left as it is.
+	WorkStreamReplicas int
 	// AckWait is how long a chunk may go without a heartbeat before it is
 	// handed to another copier (default 30 s).
 	AckWait time.Duration
@@ -129,21 +133,35 @@ func (c *BackfillConfig) defaults() error {
 
 // BackfillReport is the outcome of one Backfill call.
 type BackfillReport struct {
-	Run BackfillRun
+	Run BackfillRun `json:"run"`
 	// Joined is true when this process joined a run started elsewhere (or
 	// found it already complete).
-	Joined bool
+	Joined bool `json:"joined"`
 	// Complete is true when every entity is done.
-	Complete bool
-	Entities []EntityProgress
+	Complete bool             `json:"complete"`
+	Entities []EntityProgress `json:"entities"`
 	// RowsThisProcess counts the rows this process copied or skipped.
-	RowsThisProcess int64
-	Elapsed         time.Duration
+	RowsThisProcess int64 `json:"rows_this_process"`
+	// Elapsed is encoded as elapsed_seconds.
+	Elapsed time.Duration `json:"-"`
+}
+
+// MarshalJSON encodes the report with its duration in seconds
+// (elapsed_seconds), as every JSON output of Switchyard does.
+func (r BackfillReport) MarshalJSON() ([]byte, error) {
+	type fields BackfillReport
+	return json.Marshal(struct {
+		fields
+		ElapsedSeconds float64 `json:"elapsed_seconds"`
+	}{fields(r), r.Elapsed.Seconds()})
 }
 
 // Backfill copies every record of the configured entities from the source
 // to the target, in explicit phases:
 //
+//  0. the stores pass their cheap checks, the source as a reader and the
+//     target as a writer (stores.RequireRole; a failure matches
+//     stores.ErrInspectFailed and names each reason);
 //  1. the target subscription must exist (ErrNoTargetSubscription);
 //  2. a run is started, or an unfinished one with the same entities and
 //     subscriptions is joined (a different one fails with ErrRunMismatch
@@ -165,6 +183,9 @@ func Backfill(ctx context.Context, cfg BackfillConfig) (BackfillReport, error) {
 	if cfg.State == nil {
 		return BackfillReport{}, errors.New("backfill: a state bucket is required")
 	}
+	if err := requireStores(ctx, cfg, stores.RoleTarget); err != nil {
+		return BackfillReport{}, err
+	}
 	started := time.Now()
 	log := cfg.Log
 
@@ -174,7 +195,7 @@ func Backfill(ctx context.Context, cfg BackfillConfig) (BackfillReport, error) {
 		return BackfillReport{}, err
 	}
 	wm.LegacyConsumer = cfg.LegacyConsumer
-	queue, err := openWorkQueue(ctx, cfg.JS, cfg.WorkStream, cfg.AckWait)
+	queue, err := openWorkQueue(ctx, cfg.JS, cfg.WorkStream, cfg.AckWait, cfg.WorkStreamReplicas)
 	if err != nil {
 		return BackfillReport{}, err
 	}

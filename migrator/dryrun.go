@@ -38,6 +38,9 @@ func DryRun(ctx context.Context, cfg BackfillConfig) (DryRunReport, error) {
 		return DryRunReport{}, err
 	}
 	var rep DryRunReport
+	if err := requireStores(ctx, cfg, stores.RoleSource); err != nil {
+		return rep, err
+	}
 	wm, err := TargetWatermark(ctx, cfg.JS, cfg.Stream, cfg.TargetConsumer)
 	if err != nil {
 		return rep, err

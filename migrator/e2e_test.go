@@ -62,39 +62,18 @@ func migrationEndToEnd(t *testing.T, target stores.Store) {
 	}
 
 	// The backfill, killed twice.
-	for attempt := range 2 {
+	backfillKilledAndResumed(t, e, 2, func() BackfillConfig {
 		cfg := e.backfillConfig(legacy, target, "tasks")
 		cfg.MaxRate = 3000
-		runCtx, kill := context.WithCancel(ctx)
-		errc := make(chan error, 1)
-		go func() { _, err := Backfill(runCtx, cfg); errc <- err }()
-		want := 0
-		if p, ok, _ := e.state.EntityProgress(ctx, "tasks"); ok {
-			want = p.ChunksDone
-		}
-		testenv.Eventually(t, 30*time.Second, func() (bool, string) {
-			p, _, err := e.state.EntityProgress(ctx, "tasks")
-			return err == nil && p.ChunksDone > want, fmt.Sprintf("%d chunks done", p.ChunksDone)
-		}, fmt.Sprintf("attempt %d copies", attempt))
-		kill()
-		if err := <-errc; !errors.Is(err, context.Canceled) {
-			t.Fatalf("attempt %d: %v", attempt, err)
-		}
-	}
-	rep, err := Backfill(ctx, e.backfillConfig(legacy, target, "tasks"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.Joined || !rep.Complete {
-		t.Fatalf("final attempt %+v: want it to resume the run", rep)
-	}
+		return cfg
+	})
 
 	// The gate still fails: nothing verified yet.
 	if _, err := Cleanup(ctx, cleanupCfg); !errors.Is(err, ErrGateFailed) {
 		t.Fatalf("cleanup before verify: %v, want ErrGateFailed", err)
 	}
 	var gate *GateError
-	_, err = Cleanup(ctx, cleanupCfg)
+	_, err := Cleanup(ctx, cleanupCfg)
 	if !errors.As(err, &gate) || !conditionOK(gate.Conditions, "backfill complete") || conditionOK(gate.Conditions, "last verify clean") {
 		t.Fatalf("gate conditions: %v", err)
 	}
@@ -149,4 +128,45 @@ func conditionOK(conds []Condition, name string) bool {
 		}
 	}
 	return false
+}
+
+// backfillKilledAndResumed runs the backfill of "tasks" kills times,
+// cancelling each run once it has copied a chunk more than the run before,
+// then lets a last run resume and finish it; it fails the test unless that
+// run joined the interrupted one and completed. newConfig makes each run's
+// configuration, throttled so that a run cannot finish before it is
+// cancelled.
+func backfillKilledAndResumed(t *testing.T, e *env, kills int, newConfig func() BackfillConfig) BackfillReport {
+	t.Helper()
+	ctx := context.Background()
+	for attempt := range kills {
+		runCtx, kill := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { _, err := Backfill(runCtx, newConfig()); errc <- err }()
+		want := 0
+		if p, ok, _ := e.state.EntityProgress(ctx, "tasks"); ok {
+			want = p.ChunksDone
+		}
+		testenv.Eventually(t, 60*time.Second, func() (bool, string) {
+			p, _, err := e.state.EntityProgress(ctx, "tasks")
+			return err == nil && p.ChunksDone > want, fmt.Sprintf("%d chunks done, err %v", p.ChunksDone, err)
+		}, fmt.Sprintf("backfill attempt %d copies a chunk", attempt))
+		kill()
+		if err := <-errc; !errors.Is(err, context.Canceled) {
+			t.Fatalf("backfill attempt %d: %v, want context.Canceled", attempt, err)
+		}
+		if p, _, _ := e.state.EntityProgress(ctx, "tasks"); p.Done {
+			t.Fatalf("backfill attempt %d finished before it was cancelled: lower its MaxRate", attempt)
+		}
+	}
+	cfg := newConfig()
+	cfg.MaxRate = 0
+	rep, err := Backfill(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Joined || !rep.Complete {
+		t.Fatalf("final backfill %+v: want it to resume the interrupted run and complete it", rep)
+	}
+	return rep
 }

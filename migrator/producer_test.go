@@ -73,6 +73,14 @@ func (p *producer) publish(ctx context.Context, evs []events.Event) error {
 	return nil
 }
 
+// seed records a row that exists before any event: a document the
+// application wrote into the legacy store itself.
+func (m *model) seed(key, client string, data json.RawMessage) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rows[key] = modelRow{client: client, data: data}
+}
+
 // create publishes one upsert for each of n keys.
 func (p *producer) create(n int) {
 	p.t.Helper()
@@ -196,6 +204,6 @@ func drained(t testing.TB, js jetstream.JetStream, consumer string) {
 		if err != nil {
 			return false, err.Error()
 		}
-		return st.Lag == 0, fmt.Sprintf("lag %d", st.Lag)
+		return st.Lag == 0, fmt.Sprintf("lag %d, %d redelivered (a batch the store keeps refusing is redelivered forever)", st.Lag, st.Redelivered)
 	}, consumer+" drained")
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
 // DefaultBucket is the key-value bucket that holds the migration state.
@@ -41,24 +43,45 @@ type State struct {
 	now    func() time.Time
 }
 
-// OpenState opens the state bucket, creating it (file storage, history 16)
-// when it does not exist. An empty bucket name means DefaultBucket. It fails
-// when NATS is unreachable or JetStream is not enabled.
+// OpenState opens the state bucket, creating it (file storage, history 16,
+// one replica) when it does not exist. An empty bucket name means
+// DefaultBucket. It fails when NATS is unreachable or JetStream is not
+// enabled.
 func OpenState(ctx context.Context, js jetstream.JetStream, bucket string) (*State, error) {
+	return OpenStateWith(ctx, js, StateConfig{Bucket: bucket})
+}
+
+// StateConfig says which state bucket OpenStateWith opens, and how.
+type StateConfig struct {
+	// Bucket is the state bucket; empty means DefaultBucket.
+	Bucket string
+	// Replicas of the bucket when it is created; zero means 1.
+	Replicas int
+	// MustExist opens an existing bucket only: a missing one fails with an
+	// error matching jsdeclare.ErrMissing (read-only commands).
+	MustExist bool
+}
+
+// OpenStateWith opens the state bucket as cfg says. An existing bucket is
+// used as it is, never changed.
+func OpenStateWith(ctx context.Context, js jetstream.JetStream, cfg StateConfig) (*State, error) {
+	bucket := cfg.Bucket
 	if bucket == "" {
 		bucket = DefaultBucket
 	}
-	kv, err := js.KeyValue(ctx, bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      bucket,
-			Description: "Switchyard migration state: phase, backfill checkpoints, verify results, cleanup",
-			History:     16,
-			Storage:     jetstream.FileStorage,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = js.KeyValue(ctx, bucket)
-		}
+	mode := jsdeclare.Create
+	if cfg.MustExist {
+		mode = jsdeclare.MustExist
+	}
+	kv, err := jsdeclare.KeyValue(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      bucket,
+		Description: "Switchyard migration state: phase, backfill checkpoints, verify results, cleanup",
+		History:     16,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	}, mode)
+	if errors.Is(err, jsdeclare.ErrMissing) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("migration state bucket %s: %w", bucket, err)

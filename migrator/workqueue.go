@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
 // DefaultWorkStream is the work-queue stream that hands out backfill chunks.
@@ -38,11 +40,11 @@ type workQueue struct {
 
 func chunkSubject(stream, entity string) string { return stream + ".chunks." + entity }
 
-// openWorkQueue creates (or opens) the work-queue stream and the copiers'
-// consumer. Chunks are kept on disk until a copier acknowledges them, so a
+// openWorkQueue creates (or opens, as it is) the work-queue stream, with
+// replicas when it creates it, and the copiers' consumer. Chunks are kept on disk until a copier acknowledges them, so a
 // broker restart loses none; a chunk unacknowledged for ackWait is
 // redelivered to another copier.
-func openWorkQueue(ctx context.Context, js jetstream.JetStream, stream string, ackWait time.Duration) (*workQueue, error) {
+func openWorkQueue(ctx context.Context, js jetstream.JetStream, stream string, ackWait time.Duration, replicas int) (*workQueue, error) {
 	if ackWait <= 0 {
 		ackWait = 30 * time.Second
 	}
@@ -53,8 +55,9 @@ func openWorkQueue(ctx context.Context, js jetstream.JetStream, stream string, a
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  time.Hour,
+		Replicas:    replicas,
 	}
-	s, err := js.CreateOrUpdateStream(ctx, cfg)
+	s, err := jsdeclare.Stream(ctx, js, cfg, jsdeclare.Create)
 	if err != nil {
 		return nil, fmt.Errorf("work-queue stream %s: %w", stream, err)
 	}

@@ -14,15 +14,27 @@ import (
 // Opener opens a store from a DSN whose secrets are already resolved.
 type Opener func(ctx context.Context, dsn string) (Store, error)
 
+// RoleOpener opens a store from a DSN whose secrets are already resolved,
+// for a role: RoleSource must write nothing. role is "" when the caller
+// did not say (Open), and the adapter then keeps its default, a writer.
+type RoleOpener func(ctx context.Context, dsn string, role Role) (Store, error)
+
 var (
 	registryMu sync.RWMutex
-	registry   = map[string]Opener{}
+	registry   = map[string]RoleOpener{}
 )
 
 // Register makes an adapter available under a DSN scheme ("sqlite",
-// "postgres", ...). Adapters call it from init; registering a scheme twice
-// panics, as database/sql.Register does, because it is a programming error.
+// "postgres", ...), for an adapter that opens every role alike. Adapters
+// call it from init; registering a scheme twice panics, as
+// database/sql.Register does, because it is a programming error.
 func Register(scheme string, open Opener) {
+	RegisterRole(scheme, func(ctx context.Context, dsn string, _ Role) (Store, error) { return open(ctx, dsn) })
+}
+
+// RegisterRole is Register for an adapter whose opening depends on the
+// role, such as one that creates its bookkeeping tables only as a writer.
+func RegisterRole(scheme string, open RoleOpener) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if _, dup := registry[scheme]; dup {
@@ -55,10 +67,29 @@ func Scheme(dsn string) string {
 // registered for its scheme. It fails with an error matching
 // ErrUnknownScheme when no adapter is registered for the scheme; errors never
 // contain the resolved secrets.
+//
+// Open leaves the role to the adapter (a writer, unless the DSN says
+// otherwise); commands that only read a store use OpenRole.
 func Open(ctx context.Context, dsn string) (Store, error) {
+	return open(ctx, dsn, "")
+}
+
+// OpenRole is Open for a role: a store opened as RoleSource writes nothing,
+// not even its own bookkeeping tables, so read-only credentials suffice.
+// The backfill's and verify's source and the read router's legacy store are
+// opened as RoleSource; the worker's sink and the backfill's target as
+// RoleTarget.
+func OpenRole(ctx context.Context, dsn string, role Role) (Store, error) {
+	if !role.Valid() {
+		return nil, fmt.Errorf("store %s: unknown role %q", Redact(dsn), role)
+	}
+	return open(ctx, dsn, role)
+}
+
+func open(ctx context.Context, dsn string, role Role) (Store, error) {
 	scheme := Scheme(dsn)
 	registryMu.RLock()
-	open, ok := registry[scheme]
+	opener, ok := registry[scheme]
 	registryMu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("store %q: %w (known: %s)", Redact(dsn), ErrUnknownScheme, strings.Join(Schemes(), ", "))
@@ -67,7 +98,7 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := open(ctx, resolved)
+	st, err := opener(ctx, resolved, role)
 	if err != nil {
 		return nil, &openError{msg: fmt.Sprintf("store %s: %s", Redact(dsn), scrub(err.Error(), resolved, dsn)), err: err}
 	}

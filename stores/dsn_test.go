@@ -41,3 +41,24 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenRolePassesTheRole: OpenRole hands the role to an adapter that
+// registered with RegisterRole, Open hands it "" (the adapter's default),
+// and an unknown role is refused before any adapter runs.
+func TestOpenRolePassesTheRole(t *testing.T) {
+	var got []Role
+	RegisterRole("role-test", func(ctx context.Context, dsn string, role Role) (Store, error) {
+		got = append(got, role)
+		return nil, errors.New("not a real store")
+	})
+	ctx := context.Background()
+	_, _ = OpenRole(ctx, "role-test://x", RoleSource)
+	_, _ = OpenRole(ctx, "role-test://x", RoleTarget)
+	_, _ = Open(ctx, "role-test://x")
+	if _, err := OpenRole(ctx, "role-test://x", Role("admin")); err == nil {
+		t.Fatal("OpenRole accepted an unknown role")
+	}
+	if fmt.Sprint(got) != fmt.Sprint([]Role{RoleSource, RoleTarget, ""}) {
+		t.Fatalf("roles passed = %q", got)
+	}
+}

@@ -35,6 +35,8 @@ func validateWrite(w Write) string {
 		return "version must not be negative"
 	case !w.Deleted && !events.ValidObject(w.Data):
 		return "data must be a JSON object"
+	case !w.Deleted:
+		return dataProblem(w.Data)
 	}
 	return ""
 }

@@ -43,13 +43,13 @@ type Record struct {
 // ApplyResult counts what one Apply did with its writes.
 type ApplyResult struct {
 	// Applied writes changed a row (inserted, updated or tombstoned it).
-	Applied int
+	Applied int `json:"applied"`
 	// Skipped writes lost to the fence: a stored version that is at least as
 	// high, a higher version of the same key in the call, or (IfAbsent) a row
 	// or tombstone that already exists.
-	Skipped int
+	Skipped int `json:"skipped"`
 	// Duplicates were dropped because their EventID was in the ledger.
-	Duplicates int
+	Duplicates int `json:"duplicates"`
 }
 
 // Add accumulates other into r.

@@ -211,25 +211,50 @@ func notFound(err error) error {
 	return err
 }
 
-// Ensure declares a whole subscription: the event stream, its dead-letter
-// stream and the durable consumer, each created or updated as
-// EnsureStream, EnsureDLQ and EnsureConsumer do. consumer.Stream defaults
-// to stream.Name; naming another stream is an error. It stops at the first
-// failure; what was ensured before it stays, and calling Ensure again is
-// safe.
-func Ensure(ctx context.Context, js jetstream.JetStream, stream StreamSpec, consumer ConsumerSpec) (jetstream.Consumer, error) {
+// Declared is what Ensure declared: the consumer, and what it found and
+// did on the event stream and its dead-letter stream.
+type Declared struct {
+	Consumer    jetstream.Consumer
+	Stream      StreamReport
+	DeadLetters StreamReport
+}
+
+// Ensure declares a whole subscription: the event stream and its
+// dead-letter stream as DeclareStream does (created when missing, checked
+// and left alone when they exist, changed only where stream.Update says),
+// then the durable consumer as EnsureConsumer does. consumer.Stream
+// defaults to stream.Name; naming another stream is an error. A consumer
+// without filters on a stream that also captures subjects outside
+// stream.Subjects (the application's other traffic) filters on
+// stream.Subjects. It stops at the first failure; what was ensured before
+// it stays, and calling Ensure again is safe.
+func Ensure(ctx context.Context, js jetstream.JetStream, stream StreamSpec, consumer ConsumerSpec) (Declared, error) {
+	var out Declared
 	switch consumer.Stream {
 	case "":
 		consumer.Stream = stream.Name
 	case stream.Name:
 	default:
-		return nil, fmt.Errorf("consumer %s is for stream %s, not %s", consumer.Name, consumer.Stream, stream.Name)
+		return out, fmt.Errorf("consumer %s is for stream %s, not %s", consumer.Name, consumer.Stream, stream.Name)
 	}
-	if _, err := EnsureStream(ctx, js, stream); err != nil {
-		return nil, err
+	st, report, err := DeclareStream(ctx, js, stream, consumer.FilterSubjects)
+	out.Stream = report
+	if err != nil {
+		return out, err
 	}
-	if _, err := EnsureDLQ(ctx, js, stream.Name); err != nil {
-		return nil, err
+	if len(consumer.FilterSubjects) == 0 {
+		for _, s := range st.CachedInfo().Config.Subjects {
+			if !coveredBy(stream.Subjects, s) {
+				consumer.FilterSubjects = stream.Subjects
+				break
+			}
+		}
 	}
-	return EnsureConsumer(ctx, js, consumer)
+	dlq := DLQSpec(stream)
+	_, out.DeadLetters, err = DeclareStream(ctx, js, dlq, nil)
+	if err != nil {
+		return out, err
+	}
+	out.Consumer, err = EnsureConsumer(ctx, js, consumer)
+	return out, err
 }

@@ -218,11 +218,14 @@ func TestEnsureDeclaresStreamDeadLetterStreamAndConsumer(t *testing.T) {
 	_, js := publisherlessServer(t)
 	ctx := testCtx(t)
 	stream := subscriptions.StreamSpec{Name: "ORDERS", Subjects: []string{"orders.>"}}
-	c, err := subscriptions.Ensure(ctx, js, stream, subscriptions.ConsumerSpec{Name: "target", Role: "target"})
+	d, err := subscriptions.Ensure(ctx, js, stream, subscriptions.ConsumerSpec{Name: "target", Role: "target"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info := c.CachedInfo(); info.Stream != "ORDERS" || info.Config.Metadata[subscriptions.MetaRole] != "target" {
+	if !d.Stream.Created || !d.DeadLetters.Created {
+		t.Errorf("reports %+v %+v: want both created", d.Stream, d.DeadLetters)
+	}
+	if info := d.Consumer.CachedInfo(); info.Stream != "ORDERS" || info.Config.Metadata[subscriptions.MetaRole] != "target" {
 		t.Errorf("consumer %s on %s, metadata %v", info.Name, info.Stream, info.Config.Metadata)
 	}
 	if _, err := js.Stream(ctx, subscriptions.DLQStreamName("ORDERS")); err != nil {

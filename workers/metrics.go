@@ -56,10 +56,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}, sub),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchyard_consumer_lag", Help: "Messages the subscription has not yet acknowledged (pending plus ack pending).",
+			Name: "switchyard_consumer_lag", Help: "Messages the subscription has not yet acknowledged (pending plus ack pending). Every replica exports the consumer's figure: aggregate with max, not sum.",
 		}, sub),
 		deadLetters: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchyard_dead_letters", Help: "Dead letters of the subscription waiting in the dead-letter stream (replay or purge them).",
+			Name: "switchyard_dead_letters", Help: "Dead letters of the subscription waiting in the dead-letter stream (replay or purge them). Every replica exports the stream's figure: aggregate with max, not sum.",
 		}, sub),
 	}
 	var err error

@@ -42,9 +42,16 @@ type migrationFlags struct {
 	bucket    string
 	logFormat string
 	logLevel  string
+	// readOnly commands (status) open the state bucket only if it exists;
+	// the others create it when missing, with replicas.
+	readOnly bool
+	replicas int
 }
 
 func (f *migrationFlags) register(fs *cli.FlagSet) {
+	if !f.readOnly {
+		fs.IntVar(&f.replicas, "replicas", 1, "copies of the migration state bucket (and backfill's work-queue stream) when this command creates them (1, 3 or 5); existing ones are left as they are")
+	}
 	f.nats.Register(fs)
 	fs.StringVar(&f.stream, "stream", "EVENTS", "event stream name")
 	fs.StringVar(&f.bucket, "bucket", migrator.DefaultBucket, "key-value bucket holding the migration state")
@@ -58,15 +65,18 @@ func (f *migrationFlags) connect(ctx context.Context, name string, stderr io.Wri
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	if !f.readOnly && (f.replicas < 1 || f.replicas > 5) {
+		return nil, nil, nil, nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
+	}
 	f.nats.Name = "switchyard " + name
 	nc, js, err := f.nats.Connect(ctx, log)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	state, err := migrator.OpenState(ctx, js, f.bucket)
+	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: f.bucket, Replicas: f.replicas, MustExist: f.readOnly})
 	if err != nil {
 		nc.Close()
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, nil, explainMissing(err, "nothing has been migrated yet: switchyard backfill (or flags init) creates it")
 	}
 	return nc, js, state, log, nil
 }
@@ -93,11 +103,11 @@ func (f *storeFlags) validate(command string) error {
 
 // open opens both stores; the caller closes them.
 func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, error) {
-	src, err := openStore(ctx, f.source)
+	src, err := openStore(ctx, f.source, stores.RoleSource)
 	if err != nil {
 		return nil, nil, fmt.Errorf("source: %w", err)
 	}
-	dst, err := openStore(ctx, f.target)
+	dst, err := openStore(ctx, f.target, stores.RoleTarget)
 	if err != nil {
 		src.Close()
 		return nil, nil, fmt.Errorf("target: %w", err)
@@ -105,8 +115,10 @@ func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, erro
 	return src, dst, nil
 }
 
-func openStore(ctx context.Context, dsn string) (stores.Store, error) {
-	st, err := stores.Open(ctx, dsn)
+// openStore opens a store in its role: the source writes nothing and works
+// with read-only credentials.
+func openStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
+	st, err := stores.OpenRole(ctx, dsn, role)
 	if errors.Is(err, stores.ErrUnknownScheme) {
 		return nil, cli.Usagef("%v", err)
 	}
@@ -206,7 +218,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Source: src, Target: dst, SourceName: sf.source, TargetName: sf.target, Entities: entities,
 		JS: js, State: state, Stream: mf.stream, TargetConsumer: *targetConsumer, LegacyConsumer: *legacyConsumer,
 		SkipWatermarkWait: *noWait, ChunkRows: *chunk, BatchRows: *batch, Copiers: *copiers, Restart: *restart,
-		WorkStream: *workStream, AckWait: *ackWait, MaxRate: *maxRate, MaxLag: *maxLag, MaxLatency: *maxLatency,
+		WorkStream: *workStream, WorkStreamReplicas: mf.replicas, AckWait: *ackWait, MaxRate: *maxRate, MaxLag: *maxLag, MaxLatency: *maxLatency,
 		Log: log, Progress: migrator.NewProgress(stderrFile(stderr), log, 10*time.Second).WithMetrics(metrics),
 	}
 	if *dryRun {

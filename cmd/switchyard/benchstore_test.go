@@ -21,7 +21,7 @@ func TestBenchStoreOnSQLite(t *testing.T) {
 	}
 	stdout.Reset()
 	stderr.Reset()
-	if code := run([]string{"bench-store", "--dsn", dsn, "--rows", "10", "--entity", "bench"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "not empty") {
+	if code := run([]string{"bench-store", "--dsn", dsn, "--rows", "10", "--entity", "bench"}, &stdout, &stderr); code != 3 || !strings.Contains(stderr.String(), "not empty") {
 		t.Fatalf("second run on the same entity: exit %d, stderr %q; want 1 and a not-empty error", code, stderr.String())
 	}
 }

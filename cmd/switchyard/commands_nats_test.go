@@ -55,8 +55,14 @@ func TestSubsEnsureInspectListDelete(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("ensure: exit %d: %s", code, errOut)
 	}
-	var st subscriptions.Status
-	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Consumer != "target" || st.StartSeq != 1 || st.Role != "target" {
+	var printed struct {
+		Stream      subscriptions.StreamReport `json:"stream"`
+		DeadLetters subscriptions.StreamReport `json:"dead_letter_stream"`
+		Consumer    subscriptions.Status       `json:"consumer"`
+	}
+	st := &printed.Consumer
+	if err := json.Unmarshal([]byte(out), &printed); err != nil || st.Consumer != "target" || st.StartSeq != 1 || st.Role != "target" ||
+		!printed.Stream.Created || !printed.DeadLetters.Created {
 		t.Fatalf("ensure printed %s (%v)", out, err)
 	}
 	_, js := srv.Connect()
@@ -80,7 +86,7 @@ func TestSubsEnsureInspectListDelete(t *testing.T) {
 	if code, out, _ = runCmd(t, "subs", "inspect", "--nats", srv.URL, "--consumer", "target"); code != 0 || !strings.Contains(out, "target") {
 		t.Fatalf("inspect: %d %s", code, out)
 	}
-	if code, _, errOut = runCmd(t, "subs", "inspect", "--nats", srv.URL, "--consumer", "nobody"); code != 1 || !strings.Contains(errOut, "not found") {
+	if code, _, errOut = runCmd(t, "subs", "inspect", "--nats", srv.URL, "--consumer", "nobody"); code != 3 || !strings.Contains(errOut, "not found") {
 		t.Fatalf("inspect a missing consumer: %d %s", code, errOut)
 	}
 
@@ -115,6 +121,11 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"subs", "ensure", "--consumer", "c", "--role", "primary"},
 		{"subs", "ensure", "--consumer", "c", "--filter", "other.>"},
 		{"subs", "ensure", "--consumer", "c", "--ack-wait", "forever"},
+		{"subs", "ensure", "--consumer", "c", "--replicas", "0"},
+		{"subs", "ensure", "--consumer", "c", "--update-stream", "storage"},
+		{"subs", "ensure", "--consumer", "c", "--max-msgs", "-5"},
+		{"flags", "init", "--replicas", "7"},
+		{"status", "--connect-timeout", "0s"},
 		{"subs", "list", "extra"},
 		{"dlq"},
 		{"dlq", "list"},
@@ -200,7 +211,7 @@ func TestPublish(t *testing.T) {
 func TestPublishWithoutStream(t *testing.T) {
 	srv := testenv.NATS(t)
 	code, _, errOut := runCmd(t, "publish", "--nats", srv.URL, "--file", writeFile(t, eventLines(0, 1)))
-	if code != 1 || !strings.Contains(errOut, "subs ensure") {
+	if code != 3 || !strings.Contains(errOut, "subs ensure") {
 		t.Fatalf("publish without a stream: %d %q", code, errOut)
 	}
 }
@@ -236,7 +247,7 @@ func TestDLQListShowPurge(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Switchyard-Reason-Kind: decode") || !strings.Contains(out, `{"id":`) {
 		t.Fatalf("show: %d %q", code, out)
 	}
-	if code, _, errOut = runCmd(t, "dlq", "show", "--nats", srv.URL, "--consumer", "target", "--seq", "99"); code != 1 || !strings.Contains(errOut, "not found") {
+	if code, _, errOut = runCmd(t, "dlq", "show", "--nats", srv.URL, "--consumer", "target", "--seq", "99"); code != 3 || !strings.Contains(errOut, "not found") {
 		t.Fatalf("show a missing dead letter: %d %q", code, errOut)
 	}
 	if code, _, _ = runCmd(t, "dlq", "purge", "--nats", srv.URL, "--consumer", "target", "--confirm=legacy"); code != 2 {

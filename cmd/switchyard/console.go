@@ -33,7 +33,9 @@ const consoleUsage = `console [flags]
 
 Serves the support console: search clients, see their read stage, shadow
 statistics and promotion gates, switch or roll them back with a reason,
-read the audit log and the migration status.
+clear their shadow counters, read the audit log and the migration status.
+With --legacy, --target and --verify-entities operators can also verify
+one client's rows from its page.
 
 Users come from --users-file, or from SWITCHYARD_CONSOLE_USERS holding the
 same JSON or YAML document. hash-password reads one password from standard
@@ -67,7 +69,14 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	clientsBucket := fs.String("clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
 	migrationBucket := fs.String("migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state")
 	stream := fs.String("stream", "EVENTS", "event stream whose subscriptions the migration page shows")
-	minShadowReads := fs.Int64("min-shadow-reads", controlplane.DefaultMinShadowReads, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
+	var gates gateFlags
+	gates.register(fs)
+	legacyDSN := fs.String("legacy", "", "DSN of the legacy store, for per-client verifies from the client page (with --target and --verify-entities)")
+	targetDSN := fs.String("target", "", "DSN of the target store, for per-client verifies")
+	var verifyEntities cli.StringList
+	fs.Var(&verifyEntities, "verify-entities", "entities a per-client verify compares, comma-separated")
+	targetConsumer := fs.String("target-consumer", "target", "the target subscription a per-client verify waits for before reporting a difference")
+	legacyConsumer := fs.String("legacy-consumer", "legacy", "the legacy subscription it also waits for (empty: not waited for)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long open requests may finish at shutdown")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -76,6 +85,15 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if err := fs.NoArgs(); err != nil {
 		return err
+	}
+	verifies := *legacyDSN != "" || *targetDSN != "" || len(verifyEntities) > 0
+	if verifies && (*legacyDSN == "" || *targetDSN == "" || len(verifyEntities) == 0) {
+		return cli.Usagef("--legacy, --target and --verify-entities go together (per-client verifies)")
+	}
+	if verifies {
+		if err := validEntities("console", verifyEntities); err != nil {
+			return err
+		}
 	}
 	log, err := cli.NewLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -113,29 +131,48 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer ln.Close()
 
 	natsFlags.Name = "switchyard-console"
-	nc, js, err := natsFlags.Connect(ctx, log)
+	nc, js, err := natsFlags.ConnectWithRetry(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+	cp, err := openControlPlane(ctx, js, true, log, controlplane.Config{
+		MustExist:       true,
 		MigrationBucket: *migrationBucket,
 		FlagsBucket:     *flagsBucket,
 		AuditStream:     *auditStream,
 		ShadowBucket:    *shadowBucket,
 		ClientsBucket:   *clientsBucket,
-		MinShadowReads:  *minShadowReads,
+		MinShadowReads:  gates.minShadowReads,
+		MinShadowKeys:   gates.minShadowKeys,
+		MinShadowSpan:   gates.minShadowSpan,
 		Log:             log,
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			log.Info("stopped before the console was ready", "reason", err)
+			return nil
+		}
 		return err
 	}
-	handler, err := console.New(console.Deps{
-		Flags:  flagsadapter.New(cp.Flags, cp.Shadow),
+	deps := console.Deps{
+		Flags:  flagsadapter.New(cp.Flags, cp.Shadow).WithSampleLog(cp.Samples),
 		Status: &migrationstatus.Source{State: cp.State, JS: js, Stream: *stream, Flags: cp.Flags},
 		Users:  users,
 		Log:    log,
-	}, opts)
+	}
+	if verifies {
+		v, closeVerifier, err := migrationstatus.OpenVerifier(ctx, migrationstatus.VerifierStores{
+			LegacyDSN: *legacyDSN, TargetDSN: *targetDSN, Entities: verifyEntities,
+			JS: js, Stream: *stream, TargetConsumer: *targetConsumer, LegacyConsumer: *legacyConsumer,
+		}, cp.State, cp.Audit, log)
+		if err != nil {
+			return err
+		}
+		defer closeVerifier()
+		deps.Verifier = v
+	}
+	handler, err := console.New(deps, opts)
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}

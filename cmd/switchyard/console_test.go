@@ -51,10 +51,12 @@ func TestConsoleUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		"no users":       {[]string{"console"}, "no users"},
-		"bad users file": {[]string{"console", "--users-file", badUsers}, `role "admin"`},
-		"missing file":   {[]string{"console", "--users-file", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
-		"stray argument": {[]string{"console", "extra"}, "unexpected argument"},
+		"no users":                {[]string{"console"}, "no users"},
+		"bad users file":          {[]string{"console", "--users-file", badUsers}, `role "admin"`},
+		"missing file":            {[]string{"console", "--users-file", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
+		"stray argument":          {[]string{"console", "extra"}, "unexpected argument"},
+		"verify without target":   {[]string{"console", "--legacy", "sqlite:a.db", "--verify-entities", "task"}, "--legacy, --target and --verify-entities go together"},
+		"verify without entities": {[]string{"console", "--legacy", "sqlite:a.db", "--target", "sqlite:b.db"}, "--legacy, --target and --verify-entities go together"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(tc.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), tc.want) {
@@ -68,6 +70,9 @@ func TestConsoleServesAndShutsDown(t *testing.T) {
 	hash, err := console.HashPassword("operator password", 4)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if code, _, errOut := runCmd(t, "flags", "init", "--nats", srv.URL); code != 0 {
+		t.Fatalf("flags init: %s", errOut)
 	}
 	t.Setenv(consoleUsersEnv, fmt.Sprintf(`{"users":[{"name":"olivia","role":"operator","password_hash":%q}]}`, hash))
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))

@@ -237,7 +237,7 @@ func (f *dlqReplayFlags) run(ctx context.Context, js jetstream.JetStream, stream
 		return err
 	}
 	if len(res.Failed) > 0 {
-		return fmt.Errorf("%d dead letters could not be replayed and stay in the dead-letter stream", len(res.Failed))
+		return cli.CheckFailedf("%d dead letters could not be replayed and stay in the dead-letter stream", len(res.Failed))
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/controlplane"
+	"github.com/switchyard/switchyard/internal/jsdeclare"
 	"github.com/switchyard/switchyard/migrator"
 )
 
@@ -26,7 +27,8 @@ func init() {
 	register(command{name: "flags", summary: "show and change per-client read stages (legacy, shadow, target-shadow, target)", run: runFlags})
 }
 
-const flagsUsage = `flags get [--client C] | list [--search Q] [--stage S]
+const flagsUsage = `flags init [--replicas N]
+       flags get [--client C] | list [--search Q] [--stage S]
        flags set --client C[,D...] --stage S --reason R [--force] [--expect-revision N]
        flags set --percentage P --stage S --reason R [--force]
        flags clear --client C --reason R [--force]
@@ -44,6 +46,10 @@ store pass the promotion gates (backfill complete, the client's verify
 clean, its shadow reads all matching) or need --force, which the audit log
 records with the failing conditions. Rollbacks are never gated.
 
+flags init, and every change, create the buckets and the audit stream
+when missing, with --replicas; existing ones are never changed. get, list,
+history and audit create nothing.
+
 See docs/flags.md.`
 
 // flagsFlags are the connection and bucket flags every flags subcommand
@@ -55,13 +61,63 @@ type flagsFlags struct {
 	shadowBucket    string
 	clientsBucket   string
 	migrationBucket string
-	minShadowReads  int64
+	gates           gateFlags
 	json            bool
 	logFormat       string
 	logLevel        string
 	// flushInterval is how often the read API writes shadow counters and
 	// seen clients; zero means the default.
 	flushInterval time.Duration
+	// create: the command creates the control plane's buckets and audit
+	// stream when missing, with replicas; others only open what exists.
+	create   bool
+	replicas int
+	// longRunning commands (read-api) keep retrying while NATS is down;
+	// one-shot ones fail within the connect timeout.
+	longRunning bool
+}
+
+// creates makes the command create what is missing, with --replicas.
+func (f *flagsFlags) creates(fs *cli.FlagSet) {
+	f.create = true
+	fs.IntVar(&f.replicas, "replicas", 1, "copies of the buckets and audit stream this command creates when missing (1, 3 or 5); existing ones are left as they are")
+}
+
+// createControlPlaneHint says which commands create the control plane.
+const createControlPlaneHint = "run switchyard flags init (or any flags change) to create it"
+
+// openControlPlane opens the control plane. A missing bucket or stream
+// fails a one-shot command at once, saying which command creates it; a
+// long-running one (console, read-api) logs that and waits for it, so it
+// may start before the control plane is created, until ctx ends.
+func openControlPlane(ctx context.Context, js jetstream.JetStream, wait bool, log *slog.Logger, cfg controlplane.Config) (*controlplane.ControlPlane, error) {
+	delay := 250 * time.Millisecond
+	for {
+		cp, err := controlplane.Open(ctx, js, cfg)
+		if err == nil {
+			return cp, nil
+		}
+		err = explainMissing(err, createControlPlaneHint)
+		if !wait || !errors.Is(err, jsdeclare.ErrMissing) {
+			return nil, err
+		}
+		log.Warn("waiting for the control plane", "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (stopped waiting: %w)", err, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}
+
+// explainMissing adds to a missing bucket or stream which command creates
+// it.
+func explainMissing(err error, hint string) error {
+	if errors.Is(err, jsdeclare.ErrMissing) {
+		return fmt.Errorf("%w: %s", err, hint)
+	}
+	return err
 }
 
 func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
@@ -83,6 +139,7 @@ type flagsEnv struct {
 	store    *flags.Store
 	audit    *flags.AuditLog
 	shadow   *flags.ShadowStats
+	samples  *flags.ShadowSamples
 	registry *flags.Registry
 }
 
@@ -95,18 +152,29 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
+	if f.create && (f.replicas < 1 || f.replicas > 5) {
+		return nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
+	}
 	f.nats.Name = "switchyard " + name
-	nc, js, err := f.nats.Connect(ctx, log)
+	connect := f.nats.Connect
+	if f.longRunning {
+		connect = f.nats.ConnectWithRetry
+	}
+	nc, js, err := connect(ctx, log)
 	if err != nil {
 		return nil, err
 	}
-	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+	cp, err := openControlPlane(ctx, js, f.longRunning, log, controlplane.Config{
+		Replicas:        f.replicas,
+		MustExist:       !f.create,
 		MigrationBucket: f.migrationBucket,
 		FlagsBucket:     f.bucket,
 		AuditStream:     f.auditStream,
 		ShadowBucket:    f.shadowBucket,
 		ClientsBucket:   f.clientsBucket,
-		MinShadowReads:  f.minShadowReads,
+		MinShadowReads:  f.gates.minShadowReads,
+		MinShadowKeys:   f.gates.minShadowKeys,
+		MinShadowSpan:   f.gates.minShadowSpan,
 		FlushInterval:   f.flushInterval,
 		Log:             log,
 	})
@@ -114,15 +182,17 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 		nc.Close()
 		return nil, err
 	}
-	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, registry: cp.Registry}, nil
+	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
 }
 
 func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub, rest, err := splitAction("flags", flagsUsage, "get, list, set, clear, default, history, audit or reset-shadow", args, stdout)
+	sub, rest, err := splitAction("flags", flagsUsage, "init, get, list, set, clear, default, history, audit or reset-shadow", args, stdout)
 	if err != nil {
 		return err
 	}
 	switch sub {
+	case "init":
+		return flagsInit(ctx, rest, stdout, stderr)
 	case "get":
 		return flagsGet(ctx, rest, stdout, stderr)
 	case "list":
@@ -140,7 +210,7 @@ func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "reset-shadow":
 		return flagsResetShadow(ctx, rest, stdout, stderr)
 	}
-	return cli.Usagef("flags: unknown subcommand %q (get, list, set, clear, default, history, audit, reset-shadow)", sub)
+	return cli.Usagef("flags: unknown subcommand %q (init, get, list, set, clear, default, history, audit, reset-shadow)", sub)
 }
 
 // changeFlags are the flags of every change.
@@ -187,9 +257,27 @@ func newFlagsFlagSet(cmd, usage string, stderr io.Writer) (*cli.FlagSet, *flagsF
 	fs := cli.NewFlagSet(cmd, usage, stderr)
 	var f flagsFlags
 	f.register(fs, "warn")
-	fs.Int64Var(&f.minShadowReads, "min-shadow-reads", 100, "compared shadow reads, all matching, a client needs before moving to target (negative: no shadow gate)")
+	f.gates.register(fs)
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	return fs, &f
+}
+
+// flagsInit creates the control plane: the migration state, flag, shadow
+// and clients buckets and the audit stream, with --replicas.
+func flagsInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f := newFlagsFlagSet("flags init", "flags init [--replicas N]\n\nCreates what is missing of the control plane (the migration state, flag, shadow and clients buckets and the audit stream) with --replicas. Existing ones are left as they are.", stderr)
+	f.creates(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	env, err := f.open(ctx, "flags", stderr)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	fmt.Fprintf(stdout, "control plane ready: buckets %s, %s, %s, %s; audit stream %s (created with %d replicas where missing)\n",
+		f.migrationBucket, f.bucket, f.shadowBucket, f.clientsBucket, f.auditStream, f.replicas)
+	return nil
 }
 
 func parseFlags(fs *cli.FlagSet, args []string) error {
@@ -347,6 +435,7 @@ func flagsList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func flagsSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, f := newFlagsFlagSet("flags set", "flags set --client C[,D...] --stage S --reason R [--force] [--expect-revision N]\n       flags set --percentage P --stage S --reason R [--force]\n\nSets the stage of clients (an override each), or the percentage of clients without override (chosen stably by id) that get the stage.", stderr)
+	f.creates(fs)
 	var clients cli.StringList
 	fs.Var(&clients, "client", "client id(s), comma-separated or repeated")
 	stageName := fs.String("stage", "", "legacy, shadow, target-shadow or target (required)")
@@ -398,12 +487,15 @@ func flagsSet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		res, err := env.store.SetRollout(ctx, flags.ConfigChange{Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: expected, Force: ch.force}, bp)
 		return reportChange(stdout, f.json, "rollout", res, err)
 	}
-	var failed int
+	var failed, refused int
 	var results []flags.ChangeResult
 	for _, c := range clients {
 		res, err := env.store.SetStage(ctx, flags.Change{Client: c, Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: expected, Force: ch.force})
 		if err != nil {
 			failed++
+			if errors.Is(err, flags.ErrGateRefused) {
+				refused++
+			}
 			fmt.Fprintf(stderr, "switchyard flags set: %s: %v\n", c, err)
 			if errors.Is(err, flags.ErrAudit) {
 				results = append(results, res) // applied, audit missing: still report it
@@ -419,6 +511,9 @@ func flagsSet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := printJSON(stdout, results); err != nil {
 			return err
 		}
+	}
+	if failed > 0 && refused == failed {
+		return cli.CheckFailedf("%d of %d clients not changed: promotion gates refused", failed, len(clients))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d clients not changed", failed, len(clients))
@@ -450,6 +545,7 @@ func reportChange(w io.Writer, asJSON bool, what string, res flags.ChangeResult,
 
 func flagsClear(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, f := newFlagsFlagSet("flags clear", "flags clear --client C --reason R [--force]\n\nRemoves a client's override: it follows the rollout or the default again.", stderr)
+	f.creates(fs)
 	client := fs.String("client", "", "client id (required)")
 	var ch changeFlags
 	ch.register(fs)
@@ -473,6 +569,7 @@ func flagsClear(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func flagsDefault(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, f := newFlagsFlagSet("flags default", "flags default --stage S --reason R [--force]\n\nSets the stage of clients without override outside the rollout.", stderr)
+	f.creates(fs)
 	stageName := fs.String("stage", "", "legacy, shadow, target-shadow or target (required)")
 	var ch changeFlags
 	ch.register(fs)
@@ -587,6 +684,7 @@ func flagsAudit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func flagsResetShadow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, f := newFlagsFlagSet("flags reset-shadow", "flags reset-shadow --client C --reason R\n\nForgets a client's shadow read counters in every router, so the shadow gate counts from zero again (after its mismatches were repaired). Recorded in the audit log.", stderr)
+	f.creates(fs)
 	client := fs.String("client", "", "client id (required)")
 	var ch changeFlags
 	ch.register(fs)

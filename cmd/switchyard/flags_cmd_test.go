@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,13 +107,24 @@ func TestReadAPICommand(t *testing.T) {
 	if code, _, errOut := runCmd(t, "read-api", "--nats", srv.URL, "--target", targetDSN); code != 2 || !strings.Contains(errOut, "--legacy is required") {
 		t.Fatalf("missing --legacy: exit %d: %s", code, errOut)
 	}
+	if code, _, errOut := runCmd(t, "read-api", "--nats", srv.URL, "--legacy", legacyDSN, "--target", targetDSN); code != 2 || !strings.Contains(errOut, "--access-file is required") {
+		t.Fatalf("missing --access-file: exit %d: %s", code, errOut)
+	}
+	const token = "read-api-command-token-0123456789"
+	access := filepath.Join(dir, "access.json")
+	if err := os.WriteFile(access, []byte(`{"callers": [{"name": "app", "token": "`+token+`", "clients": ["acme"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
+	if code, _, errOut := runCmd(t, "flags", "init", "--nats", srv.URL); code != 0 {
+		t.Fatalf("flags init: %s", errOut)
+	}
 	port := testenv.FreePort(t)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	var stdout, stderr bytes.Buffer
 	go func() {
-		done <- runReadAPI(runCtx, []string{"--nats", srv.URL, "--legacy", legacyDSN, "--target", targetDSN, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--stats-flush-interval", "50ms"}, &stdout, &stderr)
+		done <- runReadAPI(runCtx, []string{"--nats", srv.URL, "--legacy", legacyDSN, "--target", targetDSN, "--access-file", access, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--stats-flush-interval", "50ms"}, &stdout, &stderr)
 	}()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
@@ -124,11 +136,35 @@ func TestReadAPICommand(t *testing.T) {
 		return resp.StatusCode == 200, resp.Status
 	}, "read API ready")
 
-	served := func() (string, string) {
-		resp, err := http.Get(base + "/v1/orders/k1?client=acme")
+	// Without the token the API answers nobody; with it, only acme.
+	for path, want := range map[string]int{"/v1/orders/k1?client=acme": 401, "/v1/_mismatches": 401} {
+		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("%s without a token: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	authed := func(path string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if resp := authed("/v1/orders/k1?client=initech"); resp.StatusCode != 403 {
+		t.Fatalf("token of acme reading initech: %d, want 403", resp.StatusCode)
+	}
+	if resp := authed("/v1/_mismatches"); resp.StatusCode != 403 {
+		t.Fatalf("token without admin scope reading mismatches: %d, want 403", resp.StatusCode)
+	}
+	served := func() (string, string) {
+		resp := authed("/v1/orders/k1?client=acme")
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.Header.Get(flags.HeaderServedBy), string(b)

@@ -17,7 +17,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/migrator"
+	"github.com/switchyard/switchyard/subscriptions"
 )
 
 // command is one subcommand.
@@ -46,14 +49,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stdout)
 		if len(args) == 0 {
-			return 2
+			return cli.ExitUsage
 		}
-		return 0
+		return cli.ExitOK
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "switchyard: unknown command %q (run switchyard --help)\n", args[0])
-		return 2
+		return cli.ExitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -62,17 +65,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		stop() // a second signal now takes the default action and kills the process
 	}()
 	err := cmd.run(ctx, args[1:], stdout, stderr)
+	code := exitCode(err)
+	if code != cli.ExitOK {
+		fmt.Fprintf(stderr, "switchyard %s: %s\n", cmd.name, oneLine(err.Error()))
+	}
+	return code
+}
+
+// exitCode maps a command's error to the documented exit codes
+// (docs/cli.md): a failed check or gate is not an error that happened.
+func exitCode(err error) int {
 	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return cli.ExitOK
 	case errors.Is(err, cli.ErrUsage):
-		fmt.Fprintf(stderr, "switchyard %s: %s\n", cmd.name, oneLine(err.Error()))
-		return 2
+		return cli.ExitUsage
+	case errors.Is(err, cli.ErrCheckFailed), errors.Is(err, flags.ErrGateRefused), errors.Is(err, migrator.ErrGateFailed),
+		errors.Is(err, subscriptions.ErrStreamUnusable):
+		return cli.ExitCheckFailed
 	default:
-		fmt.Fprintf(stderr, "switchyard %s: %s\n", cmd.name, oneLine(err.Error()))
-		return 1
+		return cli.ExitError
 	}
 }
 

@@ -42,12 +42,12 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("probe %s: %w", u.Redacted(), err)
+		return &cli.CheckError{Msg: "probe " + u.Redacted(), Cause: err}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("probe %s: %s: %s", u.Redacted(), resp.Status, body)
+		return cli.CheckFailedf("probe %s: %s: %s", u.Redacted(), resp.Status, body)
 	}
 	_, err = fmt.Fprintf(stdout, "%s %s\n", u.Redacted(), resp.Status)
 	return err

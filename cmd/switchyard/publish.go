@@ -137,7 +137,7 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "%d events %s, %d invalid lines, %d lines read\n", posted, verb, bad, total)
 	if bad > 0 {
-		return fmt.Errorf("%d of %d lines are not valid events (see above); they were not published", bad, total)
+		return cli.CheckFailedf("%d of %d lines are not valid events (see above); they were not published", bad, total)
 	}
 	return nil
 }

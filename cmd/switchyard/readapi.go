@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/open-feature/go-sdk/openfeature"
@@ -24,15 +27,21 @@ func init() {
 	register(command{name: "read-api", summary: "serve reads over HTTP from the store each client's read stage names", run: runReadAPI})
 }
 
-const readAPIUsage = `read-api --legacy DSN --target DSN [--listen :8081] [flags]
+const readAPIUsage = `read-api --legacy DSN --target DSN --access-file PATH [--listen 127.0.0.1:8081] [flags]
 
 Serves the read router over HTTP for applications that cannot link the Go
 library:
 
   GET /v1/{entity}/{key}?client=C             one record
   GET /v1/{entity}?client=C&after=K&limit=N   a page of the client's records
+  GET /v1/_mismatches                         recent shadow mismatches (admin scope)
   GET /metrics                                Prometheus metrics
   GET /healthz, /readyz                       liveness, readiness (flags loaded)
+
+Every /v1 request authenticates with a bearer token or a TLS client
+certificate named in --access-file (JSON; see docs/read-router.md), and may
+read only the clients its caller is scoped to. It listens on 127.0.0.1
+unless --listen says otherwise.
 
 The header X-Switchyard-Served-By names the store that answered. In the
 shadow stages the other store is read and compared in the background.
@@ -41,9 +50,17 @@ See docs/read-router.md.`
 
 func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("read-api", readAPIUsage, stderr)
-	var f flagsFlags
+	f := flagsFlags{longRunning: true}
 	f.register(fs, "info")
-	listen := fs.String("listen", ":8081", "address to serve on")
+	listen := fs.String("listen", "127.0.0.1:8081", "address to serve on; give :8081 to serve every interface")
+	accessFile := fs.String("access-file", "", "JSON file of the callers, their tokens or certificate names, and the clients each may read (required)")
+	accessReload := fs.Duration("access-reload", 30*time.Second, "how often --access-file is read again (a mounted secret changes in place)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate to serve HTTPS with (with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	clientCA := fs.String("client-ca", "", "PEM CA bundle that signs client certificates; enables mutual TLS (needs --tls-cert)")
+	readTimeout := fs.Duration("http-read-timeout", 10*time.Second, "longest the server waits to read a whole request")
+	writeTimeout := fs.Duration("http-write-timeout", 0, "longest the server takes to write a response (default: --request-timeout plus 5s)")
+	idleTimeout := fs.Duration("http-idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
 	legacyDSN := fs.String("legacy", "", "DSN of the legacy store (required; secrets as ${env:NAME} or ${file:PATH})")
 	targetDSN := fs.String("target", "", "DSN of the target store (required)")
 	budget := fs.Duration("shadow-budget", 2*time.Second, "time a background shadow read may take before it counts as an error")
@@ -56,7 +73,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rollbackMin := fs.Int64("auto-rollback-min-reads", 20, "target reads in a window before the error rate counts")
 	rollbackWindow := fs.Duration("auto-rollback-window", time.Minute, "window of the automatic rollback's error rate")
 	maxRequests := fs.Int("max-in-flight", 256, "concurrent reads; beyond it requests get 503 with Retry-After")
-	reqTimeout := fs.Duration("request-timeout", 10*time.Second, "longest one read may take")
+	reqTimeout := fs.Duration("request-timeout", 10*time.Second, "longest the serving store may take to answer one read; past it the read gets 504 and counts as a store failure")
 	flush := fs.Duration("stats-flush-interval", 5*time.Second, "how often shadow counters and seen clients are written to NATS")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long open requests and shadow reads may finish at shutdown")
 	if err := fs.Parse(args); err != nil {
@@ -72,10 +89,30 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return cli.Usagef("read-api: --target is required (a store DSN such as sqlserver://...)")
 	case *rollbackRate < 0 || *rollbackRate > 1:
 		return cli.Usagef("read-api: --auto-rollback-error-rate %v is outside 0..1", *rollbackRate)
-	case *budget <= 0 || *reqTimeout <= 0 || *flush <= 0 || *rollbackWindow <= 0:
+	case *accessFile == "":
+		return cli.Usagef("read-api: --access-file is required: the read API answers nobody without credentials (see docs/read-router.md)")
+	case *budget <= 0 || *reqTimeout <= 0 || *flush <= 0 || *rollbackWindow <= 0 || *accessReload <= 0 || *readTimeout <= 0 || *idleTimeout <= 0 || *writeTimeout < 0:
 		return cli.Usagef("read-api: durations must be positive")
+	case (*tlsCert == "") != (*tlsKey == ""):
+		return cli.Usagef("read-api: --tls-cert and --tls-key go together")
+	case *clientCA != "" && *tlsCert == "":
+		return cli.Usagef("read-api: --client-ca needs --tls-cert and --tls-key: mutual TLS runs over HTTPS")
 	case *inFlight < 1 || *maxRequests < 1 || *samples < 1:
 		return cli.Usagef("read-api: --max-shadow-in-flight, --max-in-flight and --mismatch-samples must be at least 1")
+	}
+	if *writeTimeout == 0 {
+		*writeTimeout = *reqTimeout + 5*time.Second
+	}
+	access, err := flags.LoadReadAccess(*accessFile)
+	if err != nil {
+		return cli.Usagef("read-api: --access-file: %v", err)
+	}
+	if access.Policy().UsesCerts() && *clientCA == "" {
+		return cli.Usagef("read-api: --access-file names callers by certificate, which needs --client-ca")
+	}
+	tlsConfig, err := readAPITLS(*tlsCert, *tlsKey, *clientCA)
+	if err != nil {
+		return cli.Usagef("read-api: %v", err)
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -83,7 +120,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer ln.Close()
 
-	legacy, err := stores.Open(ctx, *legacyDSN)
+	legacy, err := stores.OpenRole(ctx, *legacyDSN, stores.RoleSource)
 	if err != nil {
 		return fmt.Errorf("--legacy: %w", err)
 	}
@@ -118,11 +155,12 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	cfg := flags.RouterConfig{
-		Flags: provider, Legacy: legacy, Target: target, Registerer: reg,
+		Flags: provider, Legacy: legacy, Target: target, Registerer: reg, ReadTimeout: *reqTimeout,
 		ShadowBudget: *budget, MaxShadowInFlight: *inFlight, MismatchSamples: *samples,
 		SettleDelay: *settleDelay, SettleChecks: *settleChecks,
-		Observers: []flags.ClientObserver{env.shadow, env.registry},
-		Logger:    log,
+		Observers:    []flags.ClientObserver{env.shadow, env.registry},
+		MismatchSink: env.samples,
+		Logger:       log,
 	}
 	if *repair {
 		cfg.Repair = func(ctx context.Context, entity string, keys []string) error {
@@ -138,8 +176,9 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	env.shadow.Start()
+	env.samples.Start()
 	env.registry.Start()
-	api, err := flags.NewReadAPI(flags.ReadAPIConfig{Router: router, MaxInFlight: *maxRequests, RequestTimeout: *reqTimeout, Logger: log})
+	api, err := flags.NewReadAPI(flags.ReadAPIConfig{Router: router, Access: access, MaxInFlight: *maxRequests, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -158,15 +197,24 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /v1/_mismatches", func(w http.ResponseWriter, _ *http.Request) {
-		writeMismatches(w, router.Mismatches())
-	})
 	mux.Handle("/", api)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	srv := &http.Server{
+		Handler: mux, TLSConfig: tlsConfig, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: min(5*time.Second, *readTimeout), ReadTimeout: *readTimeout,
+		WriteTimeout: *writeTimeout, IdleTimeout: *idleTimeout, MaxHeaderBytes: 32 << 10,
+	}
+	go reloadAccess(ctx, access, *accessReload, log)
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("read API listening", "addr", ln.Addr().String(), "legacy", stores.Redact(*legacyDSN), "target", stores.Redact(*targetDSN))
+	go func() {
+		if tlsConfig != nil {
+			serveErr <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
+	log.Info("read API listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "mutual_tls", *clientCA != "",
+		"legacy", stores.Redact(*legacyDSN), "target", stores.Redact(*targetDSN))
 	select {
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -186,17 +234,56 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	flushCtx, cancelFlush := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancelFlush()
-	if err := errors.Join(env.shadow.Close(flushCtx), env.registry.Close(flushCtx)); err != nil {
+	if err := errors.Join(env.shadow.Close(flushCtx), env.samples.Close(flushCtx), env.registry.Close(flushCtx)); err != nil {
 		log.Warn("last counters not written", "err", err)
 	}
 	fmt.Fprintln(stdout, "read API stopped")
 	return nil
 }
 
-func writeMismatches(w http.ResponseWriter, samples []flags.MismatchSample) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(struct {
-		Mismatches []flags.MismatchSample `json:"mismatches"`
-	}{samples})
+// readAPITLS builds the server's TLS configuration: nil without a
+// certificate; with a client CA, client certificates it signs are verified
+// when given (callers may still use tokens instead).
+func readAPITLS(certFile, keyFile, caFile string) (*tls.Config, error) {
+	if certFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if caFile == "" {
+		return cfg, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--client-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--client-ca %s: no PEM certificate found", caFile)
+	}
+	cfg.ClientCAs, cfg.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	return cfg, nil
+}
+
+// reloadAccess reads the access file again every interval until ctx ends;
+// a file that fails to parse keeps the policy in force and is logged.
+func reloadAccess(ctx context.Context, access *flags.ReadAccessFile, every time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		switch changed, err := access.Reload(); {
+		case err != nil:
+			log.Error("access file not reloaded; the previous callers stay in force", "err", err)
+		case changed:
+			log.Info("access file reloaded")
+		}
+	}
 }

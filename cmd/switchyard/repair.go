@@ -93,7 +93,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	if len(rep.Remaining) > 0 {
-		return fmt.Errorf("%d keys still differ after repair (see docs/verify.md for each outcome)", len(rep.Remaining))
+		return cli.CheckFailedf("%d keys still differ after repair (see docs/verify.md for each outcome)", len(rep.Remaining))
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ DSN passwords are redacted. See docs/status.md.`
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("status", statusUsage, stderr)
-	var mf migrationFlags
+	mf := migrationFlags{readOnly: true}
 	mf.register(fs)
 	flagsBucket := fs.String("flags-bucket", flags.DefaultBucket, "flag bucket whose read stages are counted (empty: flags not in use)")
 	source := fs.String("source", "", "source DSN to show (redacted; default: the one the backfill recorded)")
@@ -97,11 +97,11 @@ func openReadStages(ctx context.Context, js jetstream.JetStream, bucket string) 
 	// Clients seen by read routers are counted too, when routers record them.
 	var registry *flags.Registry
 	if _, err := js.KeyValue(ctx, clientsBucket); err == nil {
-		if registry, err = flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: clientsBucket}); err != nil {
+		if registry, err = flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: clientsBucket, MustExist: true}); err != nil {
 			return nil, err
 		}
 	}
-	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{Bucket: bucket, Registry: registry})
+	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{Bucket: bucket, Registry: registry, MustExist: true})
 	if err != nil {
 		return nil, err
 	}

@@ -125,7 +125,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		printVerifyResult(stdout, res)
 	}
 	if !res.Clean {
-		return fmt.Errorf("%d differences; findings in %s; fix them with: switchyard repair --findings %s", res.Differences, *out, *out)
+		return cli.CheckFailedf("%d differences; findings in %s; fix them with: switchyard repair --findings %s", res.Differences, *out, *out)
 	}
 	return nil
 }

@@ -40,9 +40,10 @@ worker processes on one consumer as throughput needs.
 SIGTERM or SIGINT drains: no new batch is pulled, the batches in flight are
 finished and acknowledged, and the process exits within --grace.
 
-With --ensure the stream, its dead-letter stream and the consumer are
-created or updated at start (the subs ensure flags apply); without it they
-must exist. See docs/workers.md.`
+With --ensure the stream and its dead-letter stream are created when
+missing, or checked and left alone when they exist, and the consumer is
+created or updated at start (the subs ensure flags apply, --update-stream
+too); without it they must exist. See docs/workers.md.`
 
 // workerFlags are the flags of the worker command.
 type workerFlags struct {
@@ -198,13 +199,15 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	// Phase 2: connect, retrying while NATS or the store is unreachable.
 	f.nats.Name = "switchyard worker " + f.consumer
-	nc, js, err := f.nats.Connect(ctx, log)
+	nc, js, err := f.nats.ConnectWithRetry(ctx, log)
 	if err != nil {
 		return stoppedBeforeReady(ctx, err, log)
 	}
 	defer nc.Close()
 	natsConn.Store(nc)
-	if err := prepareSubscription(ctx, js, f.doEnsure, streamSpec, consumerSpec, f.stream, log); err != nil {
+	if err := retryTransient(ctx, cfg.Backoff, log, "preparing the subscription", func() error {
+		return prepareSubscription(ctx, js, f.doEnsure, streamSpec, consumerSpec, f.stream, log)
+	}); err != nil {
 		return stoppedBeforeReady(ctx, err, log)
 	}
 	store, err := openStoreWithRetry(ctx, f.sink, cfg.Backoff, log)
@@ -212,6 +215,10 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return stoppedBeforeReady(ctx, err, log)
 	}
 	defer store.Close()
+	// The sink is written: it must pass the cheap checks of a writer.
+	if err := requireSink(ctx, store, f.sink, log); err != nil {
+		return err
+	}
 	sinkStore.Store(&store)
 
 	// Phase 3: run until the signal, then drain.
@@ -297,7 +304,10 @@ func startOps(addr string, reg *prometheus.Registry, log *slog.Logger, nc *atomi
 // consumer itself).
 func prepareSubscription(ctx context.Context, js jetstream.JetStream, ensure bool, stream subscriptions.StreamSpec, consumer subscriptions.ConsumerSpec, streamName string, log *slog.Logger) error {
 	if ensure {
-		if _, err := subscriptions.Ensure(ctx, js, stream, consumer); err != nil {
+		declared, err := subscriptions.Ensure(ctx, js, stream, consumer)
+		logStreamReport(log, declared.Stream)
+		logStreamReport(log, declared.DeadLetters)
+		if err != nil {
 			return err
 		}
 		log.Info("ensured stream, dead-letter stream and consumer", "stream", stream.Name, "consumer", consumer.Name)
@@ -311,6 +321,42 @@ func prepareSubscription(ctx context.Context, js jetstream.JetStream, ensure boo
 		return fmt.Errorf("dead-letter stream %s: %w", dlq, err)
 	}
 	return nil
+}
+
+// retryTransient runs op until it succeeds, fails for good (a stream or
+// consumer that is missing or unusable, a usage error) or ctx ends. Other
+// errors, such as a JetStream request timing out while a cluster elects
+// a leader or a node catches up, are retried with backoff: a worker
+// starting during a broker fault waits it out.
+func retryTransient(ctx context.Context, backoff workers.Backoff, log *slog.Logger, what string, op func() error) error {
+	for attempt := int64(1); ; attempt++ {
+		err := op()
+		if err == nil || errors.Is(err, subscriptions.ErrNotFound) || errors.Is(err, subscriptions.ErrStreamUnusable) || errors.Is(err, cli.ErrUsage) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+		}
+		delay := backoff.Delay(attempt)
+		log.Warn("retrying", "what", what, "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+		case <-time.After(delay):
+		}
+	}
+}
+
+// requireSink runs the sink's cheap checks (stores.RequireRole) and logs
+// their warnings; a failing check refuses the start with every reason.
+func requireSink(ctx context.Context, store stores.Store, dsn string, log *slog.Logger) error {
+	checks, err := stores.RequireRole(ctx, store, stores.RoleTarget, dsn)
+	for _, c := range checks {
+		if c.Status == stores.CheckWarn {
+			log.Warn("store check", "check", c.Name, "detail", c.Detail)
+		}
+	}
+	return err
 }
 
 // openStoreWithRetry opens the store, retrying with backoff while it is

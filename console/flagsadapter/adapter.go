@@ -18,6 +18,14 @@ type Adapter struct {
 	store      *flags.Store
 	shadow     flags.ShadowSource
 	mismatches MismatchSource
+	sampleLog  SampleLog
+}
+
+// SampleLog is where read routers in other processes keep each client's
+// recent mismatching keys. *flags.ShadowSamples implements it.
+type SampleLog interface {
+	ClientSamples(ctx context.Context, client string) ([]flags.MismatchSample, error)
+	Reset(ctx context.Context, client string) error
 }
 
 // MismatchSource lists recent mismatching keys, newest first.
@@ -45,6 +53,14 @@ func New(store *flags.Store, shadow flags.ShadowSource) *Adapter {
 // (the quickstart); it returns a for chaining.
 func (a *Adapter) WithMismatches(src MismatchSource) *Adapter {
 	a.mismatches = src
+	return a
+}
+
+// WithSampleLog makes client details list the recent mismatching keys the
+// read routers keep in log (normally the shadow statistics' bucket), and a
+// shadow reset clear them too; it returns a for chaining.
+func (a *Adapter) WithSampleLog(log SampleLog) *Adapter {
+	a.sampleLog = log
 	return a
 }
 
@@ -100,7 +116,7 @@ func (a *Adapter) Client(ctx context.Context, id string) (console.ClientDetail, 
 		}
 	}
 	d.Shadow = a.shadowStats(ctx, id)
-	d.Shadow.SampleKeys = a.sampleKeys(id)
+	d.Shadow.SampleKeys = a.sampleKeys(ctx, id)
 	return d, nil
 }
 
@@ -147,12 +163,19 @@ func (a *Adapter) shadowStats(ctx context.Context, id string) console.ShadowStat
 	}
 }
 
-func (a *Adapter) sampleKeys(client string) []string {
-	if a.mismatches == nil {
-		return nil
+// sampleKeys lists the client's recent mismatching keys, newest first: from
+// the sample log, or else from a router in this process. A sample log
+// that cannot be read shows no samples rather than failing the page.
+func (a *Adapter) sampleKeys(ctx context.Context, client string) []string {
+	var samples []flags.MismatchSample
+	switch {
+	case a.sampleLog != nil:
+		samples, _ = a.sampleLog.ClientSamples(ctx, client)
+	case a.mismatches != nil:
+		samples = a.mismatches.Mismatches()
 	}
 	var keys []string
-	for _, m := range a.mismatches.Mismatches() {
+	for _, m := range samples {
 		if m.Client != client {
 			continue
 		}
@@ -223,6 +246,21 @@ func (a *Adapter) ClearOverride(ctx context.Context, ch console.OverrideClear) (
 		return console.ClientDetail{}, translate(err)
 	}
 	return a.Client(ctx, ch.ClientID)
+}
+
+// ResetShadow clears the client's shadow counters through the store, which
+// records the reset in the audit log.
+func (a *Adapter) ResetShadow(ctx context.Context, r console.ShadowReset) (console.ClientDetail, error) {
+	if _, err := a.store.ResetShadowStats(ctx, r.ClientID, r.Reason, r.Actor); err != nil {
+		return console.ClientDetail{}, translate(err)
+	}
+	if a.sampleLog != nil {
+		// The reset is recorded; stale samples would only mislead.
+		if err := a.sampleLog.Reset(ctx, r.ClientID); err != nil {
+			return console.ClientDetail{}, fmt.Errorf("%w: counters reset, samples kept: %w", console.ErrUnavailable, err)
+		}
+	}
+	return a.Client(ctx, r.ClientID)
 }
 
 // Audit lists the audit log the store appends to.

@@ -41,7 +41,7 @@ func open(t *testing.T, withAudit bool) (*flags.Store, *flags.ShadowStats, jetst
 		t.Fatal(err)
 	}
 	cfg := flags.StoreConfig{Gates: flags.NewGates(flags.GatesConfig{
-		Source: verifyGates{dirty: map[string]string{"dirty": "2 differences"}}, Shadow: shadow, MinShadowReads: -1,
+		Source: verifyGates{dirty: map[string]string{"dirty": "2 differences"}}, Shadow: cleanShadow{},
 	})}
 	if withAudit {
 		if cfg.Audit, err = flags.OpenAuditLog(ctx, js, flags.AuditConfig{}); err != nil {
@@ -56,6 +56,15 @@ func open(t *testing.T, withAudit bool) (*flags.Store, *flags.ShadowStats, jetst
 }
 
 func rev(n uint64) *uint64 { return &n }
+
+// cleanShadow passes the shadow gate for every client with the default
+// thresholds, so these tests exercise the verify gate alone.
+type cleanShadow struct{}
+
+func (cleanShadow) ClientStats(context.Context, string) (flags.ShadowCounts, error) {
+	now := time.Now()
+	return flags.ShadowCounts{Matches: flags.DefaultMinShadowReads, Keys: flags.DefaultMinShadowKeys, FirstCompared: now.Add(-flags.DefaultMinShadowSpan), LastCompared: now}, nil
+}
 
 func TestSearchPagesThroughKnownClients(t *testing.T) {
 	store, shadow, _ := open(t, true)
@@ -227,5 +236,63 @@ func TestClientDetailCountsSettlingShadowReads(t *testing.T) {
 	}
 	if s := d.Shadow; s.Matches != 10 || s.Mismatches != 1 || s.Settled != 4 || s.Unsettled != 3 || s.Compared != 11 {
 		t.Fatalf("shadow statistics %+v, want 10 matches (4 settled), 1 mismatch, 3 unsettled, 11 compared", s)
+	}
+}
+
+func TestClientShowsLastServedAndSamplesAndResetsThem(t *testing.T) {
+	ctx := context.Background()
+	_, js := testenv.NATS(t).Connect()
+	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{RouterID: "api-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{Audit: audit, Shadow: shadow, Registry: registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := flags.NewShadowSamples(shadow, 0)
+	// What a read API in another process records.
+	registry.Mark("acme")
+	shadow.Record("acme", flags.ShadowCounts{Matches: 9, Mismatches: 1, Settled: 2, Unsettled: 1})
+	samples.RecordMismatch(flags.MismatchSample{Time: time.Now(), Client: "acme", Entity: "orders", Key: "o-7", Stage: flags.StageShadow, Kind: flags.MismatchDiffers})
+	for _, f := range []func(context.Context) error{registry.Flush, shadow.Flush, samples.Flush} {
+		if err := f(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	a := flagsadapter.New(store, shadow).WithSampleLog(samples)
+	d, err := a.Client(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.LastSeen.IsZero() || time.Since(d.LastSeen) > time.Minute {
+		t.Errorf("last served = %v, want the registry's mark", d.LastSeen)
+	}
+	if d.Shadow.Settled != 2 || d.Shadow.Unsettled != 1 || len(d.Shadow.SampleKeys) != 1 || !strings.Contains(d.Shadow.SampleKeys[0], "orders/o-7") {
+		t.Errorf("shadow = %+v", d.Shadow)
+	}
+
+	d, err = a.ResetShadow(ctx, console.ShadowReset{ClientID: "acme", Reason: "repaired o-7", Actor: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Shadow.Compared != 0 || d.Shadow.Mismatches != 0 || len(d.Shadow.SampleKeys) != 0 {
+		t.Errorf("after the reset: %+v", d.Shadow)
+	}
+	es, err := a.Audit(ctx, console.AuditQuery{ClientID: "acme", Limit: 10})
+	if err != nil || len(es) != 1 || es[0].Reason != "repaired o-7" || es[0].Actor != "ann" {
+		t.Errorf("audit after the reset = %+v, %v", es, err)
+	}
+	if _, err := a.ResetShadow(ctx, console.ShadowReset{ClientID: "acme", Reason: "", Actor: "ann"}); !errors.Is(err, console.ErrInvalidChange) {
+		t.Errorf("a reset without a reason: %v, want ErrInvalidChange", err)
 	}
 }

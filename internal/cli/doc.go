@@ -1,5 +1,6 @@
 // Package cli holds what every subcommand of the switchyard binary shares:
-// flag sets that fall back to SWITCHYARD_* environment variables, usage
-// errors that exit with code 2, structured logging, and the NATS connection
-// flags with retry at start.
+// flag sets whose allow-listed flags fall back to environment variables,
+// usage errors (exit 2) and failed checks (exit 1), structured logging, and the NATS connection
+// flags (nats CLI contexts, NATS_URL, a connect timeout for one-shot
+// commands, retry for long-running ones).
 package cli

@@ -24,9 +24,47 @@ func Usagef(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// FlagSet is a flag.FlagSet whose flags fall back to environment variables:
-// flag "batch-size" of any command reads SWITCHYARD_BATCH_SIZE when it is not
-// given on the command line.
+// EnvVars lists the only flags that fall back to environment variables,
+// and the variables each reads, first set wins. A flag missing here is
+// never read from the environment: safety switches (--force, --confirm,
+// --reason), gate thresholds (--min-shadow-reads, --max-lag) and anything
+// whose meaning differs between commands (--batch-size, --consumer) must
+// be given on the command line. Every variable means one thing in every
+// command that reads it; docs/cli.md lists them.
+var EnvVars = map[string][]string{
+	// Connection.
+	"nats":            {"SWITCHYARD_NATS", "NATS_URL"},
+	"context":         {"NATS_CONTEXT"},
+	"nats-creds":      {"SWITCHYARD_NATS_CREDS", "NATS_CREDS"},
+	"nats-nkey":       {"SWITCHYARD_NATS_NKEY", "NATS_NKEY"},
+	"nats-token-file": {"SWITCHYARD_NATS_TOKEN_FILE"},
+	"nats-tls-ca":     {"SWITCHYARD_NATS_TLS_CA", "NATS_CA"},
+	"nats-tls-cert":   {"SWITCHYARD_NATS_TLS_CERT", "NATS_CERT"},
+	"nats-tls-key":    {"SWITCHYARD_NATS_TLS_KEY", "NATS_KEY"},
+	"connect-timeout": {"SWITCHYARD_CONNECT_TIMEOUT"},
+	// Stores: DSNs, which may hold secrets and so come from a Secret.
+	"sink":   {"SWITCHYARD_SINK"},
+	"source": {"SWITCHYARD_SOURCE"},
+	"target": {"SWITCHYARD_TARGET"},
+	"legacy": {"SWITCHYARD_LEGACY"},
+	// Names of what the migration uses, the same for every command.
+	"stream":           {"SWITCHYARD_STREAM"},
+	"prefix":           {"SWITCHYARD_PREFIX"},
+	"flags-bucket":     {"SWITCHYARD_FLAGS_BUCKET"},
+	"migration-bucket": {"SWITCHYARD_MIGRATION_BUCKET"},
+	"audit-stream":     {"SWITCHYARD_AUDIT_STREAM"},
+	"shadow-bucket":    {"SWITCHYARD_SHADOW_BUCKET"},
+	"clients-bucket":   {"SWITCHYARD_CLIENTS_BUCKET"},
+	// Process settings.
+	"log-format": {"SWITCHYARD_LOG_FORMAT"},
+	"log-level":  {"SWITCHYARD_LOG_LEVEL"},
+	"http":       {"SWITCHYARD_HTTP"},
+	"listen":     {"SWITCHYARD_LISTEN"},
+}
+
+// FlagSet is a flag.FlagSet whose allow-listed flags (EnvVars) fall back
+// to environment variables: --sink of any command reads SWITCHYARD_SINK
+// when it is not given on the command line.
 type FlagSet struct {
 	*flag.FlagSet
 	command string
@@ -36,10 +74,19 @@ type FlagSet struct {
 
 // PrintUsage prints the command's usage text and flags to its output.
 func (fs *FlagSet) PrintUsage() {
-	fmt.Fprintf(fs.out, "Usage: switchyard %s\n\n%s\n\nFlags (each also read from SWITCHYARD_<NAME>):\n", fs.command, strings.TrimSpace(fs.usage))
+	fmt.Fprintf(fs.out, "Usage: switchyard %s\n\n%s\n\nFlags:\n", fs.command, strings.TrimSpace(fs.usage))
 	fs.SetOutput(fs.out)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
+	var env []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if vars, ok := EnvVars[f.Name]; ok {
+			env = append(env, fmt.Sprintf("  --%s: %s", f.Name, strings.Join(vars, ", ")))
+		}
+	})
+	if len(env) > 0 {
+		fmt.Fprintf(fs.out, "\nRead from the environment when not given (flag > environment > nats context > default):\n%s\n", strings.Join(env, "\n"))
+	}
 }
 
 // NewFlagSet returns the flag set of one subcommand. usage is printed by
@@ -53,14 +100,10 @@ func NewFlagSet(command, usage string, out io.Writer) *FlagSet {
 	return &FlagSet{FlagSet: fs, command: command, usage: usage, out: out}
 }
 
-// EnvName is the environment variable a flag falls back to.
-func EnvName(flagName string) string {
-	return "SWITCHYARD_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(flagName))
-}
-
-// Parse parses args, then fills every flag not given on the command line
-// from its environment variable. It returns flag.ErrHelp for --help, and a
-// *UsageError naming the flag or variable for anything malformed.
+// Parse parses args, then fills every allow-listed flag (EnvVars) not given
+// on the command line from the first of its environment variables that is
+// set. It returns flag.ErrHelp for --help, and a *UsageError naming the
+// flag or variable for anything malformed.
 func (fs *FlagSet) Parse(args []string) error {
 	if err := fs.FlagSet.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -76,10 +119,15 @@ func (fs *FlagSet) Parse(args []string) error {
 		if given[f.Name] || firstErr != nil {
 			return
 		}
-		if v, ok := os.LookupEnv(EnvName(f.Name)); ok {
-			if err := f.Value.Set(v); err != nil {
-				firstErr = Usagef("%s: %s=%q: %v", fs.command, EnvName(f.Name), v, err)
+		for _, name := range EnvVars[f.Name] {
+			v, ok := os.LookupEnv(name)
+			if !ok {
+				continue
 			}
+			if err := f.Value.Set(v); err != nil {
+				firstErr = Usagef("%s: %s=%q: %v", fs.command, name, v, err)
+			}
+			return
 		}
 	})
 	return firstErr

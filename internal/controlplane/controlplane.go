@@ -32,14 +32,24 @@ type Config struct {
 	// ClientsBucket holds the clients read routers served; default
 	// "switchyard_clients".
 	ClientsBucket string
-	// MinShadowReads is the number of compared shadow reads, all matching, a
-	// client needs before it may move to target; negative disables the
-	// shadow gate. Default 100.
+	// MinShadowReads, MinShadowKeys and MinShadowSpan are the shadow
+	// gate's thresholds (flags.GatesConfig); zero takes the default. A
+	// threshold below its default makes every move onto the target a
+	// forced change.
 	MinShadowReads int64
+	MinShadowKeys  int
+	MinShadowSpan  time.Duration
 	// FlushInterval is how often shadow counters and seen clients are
 	// written to NATS by this process; default 5 s.
 	FlushInterval time.Duration
-	Log           *slog.Logger
+	// Replicas of the buckets and the audit stream that Open creates;
+	// zero means 1. Existing ones are used as they are, never changed.
+	Replicas int
+	// MustExist opens only what exists: a missing bucket or stream fails
+	// with an error matching jsdeclare.ErrMissing instead of being created
+	// (commands that only read, or serve, the control plane).
+	MustExist bool
+	Log       *slog.Logger
 }
 
 // Defaults.
@@ -47,50 +57,61 @@ const (
 	DefaultAuditStream    = "SWITCHYARD_AUDIT"
 	DefaultShadowBucket   = "switchyard_shadow"
 	DefaultClientsBucket  = "switchyard_clients"
-	DefaultMinShadowReads = 100
+	DefaultMinShadowReads = flags.DefaultMinShadowReads
 )
 
 // ControlPlane is the opened control plane.
 type ControlPlane struct {
-	State    *migrator.State
-	Audit    *flags.AuditLog
-	Shadow   *flags.ShadowStats
+	State  *migrator.State
+	Audit  *flags.AuditLog
+	Shadow *flags.ShadowStats
+	// Samples are the recent mismatching keys per client, kept in the
+	// shadow statistics' bucket.
+	Samples  *flags.ShadowSamples
 	Registry *flags.Registry
 	Flags    *flags.Store
 }
 
-// Open opens (creating where missing) every bucket and stream of the control
-// plane. The flag store's gates ask the migration state, and the first
+// Open opens every bucket and stream of the control plane, creating what
+// is missing with cfg.Replicas unless cfg.MustExist. The flag store's gates ask the migration state, and the first
 // change that moves a client off legacy advances the migration to the
 // switching phase. It fails with the first error of the underlying opens,
 // which match flags.ErrUnavailable when JetStream cannot be reached.
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlane, error) {
 	cfg = cfg.withDefaults()
-	state, err := migrator.OpenState(ctx, js, cfg.MigrationBucket)
+	thresholds := flags.GatesConfig{MinShadowReads: cfg.MinShadowReads, MinShadowKeys: cfg.MinShadowKeys, MinShadowSpan: cfg.MinShadowSpan}
+	if err := thresholds.Validate(); err != nil {
+		return nil, err
+	}
+	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: cfg.MigrationBucket, Replicas: cfg.Replicas, MustExist: cfg.MustExist})
 	if err != nil {
 		return nil, err
 	}
-	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream})
+	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream, Replicas: cfg.Replicas, MustExist: cfg.MustExist})
 	if err != nil {
 		return nil, err
 	}
-	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: cfg.ShadowBucket, FlushInterval: cfg.FlushInterval, Logger: cfg.Log})
+	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: cfg.ShadowBucket, FlushInterval: cfg.FlushInterval, Replicas: cfg.Replicas, MustExist: cfg.MustExist, Logger: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
-	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: cfg.ClientsBucket, FlushInterval: cfg.FlushInterval, Logger: cfg.Log})
+	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{Bucket: cfg.ClientsBucket, FlushInterval: cfg.FlushInterval, Replicas: cfg.Replicas, MustExist: cfg.MustExist, Logger: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
 	store, err := flags.OpenStore(ctx, js, flags.StoreConfig{
-		Bucket:   cfg.FlagsBucket,
-		Audit:    audit,
-		Registry: registry,
-		Shadow:   shadow,
+		Bucket:    cfg.FlagsBucket,
+		Replicas:  cfg.Replicas,
+		MustExist: cfg.MustExist,
+		Audit:     audit,
+		Registry:  registry,
+		Shadow:    shadow,
 		Gates: flags.NewGates(flags.GatesConfig{
 			Source:         migrationstatus.Gates{State: state},
 			Shadow:         shadow,
 			MinShadowReads: cfg.MinShadowReads,
+			MinShadowKeys:  cfg.MinShadowKeys,
+			MinShadowSpan:  cfg.MinShadowSpan,
 		}),
 		OnLeaveLegacy: func(ctx context.Context) error {
 			// A migration already past switching stays where it is.
@@ -104,7 +125,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlan
 	if err != nil {
 		return nil, err
 	}
-	return &ControlPlane{State: state, Audit: audit, Shadow: shadow, Registry: registry, Flags: store}, nil
+	return &ControlPlane{State: state, Audit: audit, Shadow: shadow, Samples: flags.NewShadowSamples(shadow, 0), Registry: registry, Flags: store}, nil
 }
 
 func (c Config) withDefaults() Config {

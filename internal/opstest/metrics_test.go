@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/promcheck"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -57,14 +59,75 @@ func hasSeries(text, name string, want ...string) bool {
 	return ok
 }
 
-// TestFleetExportsTheMigrationSeries scrapes /metrics of a running worker and
-// a running read API and finds the series the dashboard and the runbook
-// rely on: events applied, failed and dead-lettered per subscription, batch
-// size and latency histograms, consumer lag and dead-letter depth; flag
-// evaluations by stage, shadow reads, store read latency and clients per
-// stage. (Backfill and verify progress are scraped from their own run in
-// TestBackfillAndVerifyExportProgress.)
-func TestFleetExportsTheMigrationSeries(t *testing.T) {
+// TestMetricsExportedAndNamedByDashboardsAndAlerts runs a worker, a read
+// API, a backfill and a verify, checks that each exports the series the
+// runbook relies on, collects every series and label they export, and
+// checks that every metric, label matcher, grouping label and legend label
+// of the shipped dashboards and alert rules is among them.
+func TestMetricsExportedAndNamedByDashboardsAndAlerts(t *testing.T) {
+	series := promcheck.NewSeries()
+	add := func(t *testing.T, process, text string) {
+		t.Helper()
+		if err := series.AddExposition(strings.NewReader(text)); err != nil {
+			t.Fatalf("%s /metrics does not parse: %v", process, err)
+		}
+	}
+	ok := t.Run("worker and read API", func(t *testing.T) {
+		worker, readAPI := fleetMetrics(t)
+		add(t, "worker", worker)
+		add(t, "read-api", readAPI)
+	})
+	ok = t.Run("backfill and verify", func(t *testing.T) {
+		backfill, verify := backfillAndVerifyMetrics(t)
+		add(t, "backfill", backfill)
+		add(t, "verify", verify)
+	}) && ok
+	if !ok {
+		t.Fatal("the processes' series were not all collected")
+	}
+	queries := shippedQueries(t)
+	for _, q := range queries {
+		problems, err := series.Check(q)
+		if err != nil {
+			t.Error(err)
+		}
+		for _, p := range problems {
+			t.Error(p)
+		}
+	}
+	t.Logf("checked %d expressions against %d exported series", len(queries), len(series))
+}
+
+// shippedQueries returns every expression of the shipped dashboards and
+// alert rules.
+func shippedQueries(t *testing.T) []promcheck.Query {
+	t.Helper()
+	dashboards, err := filepath.Glob("../../deploy/grafana/*.json")
+	if err != nil || len(dashboards) == 0 {
+		t.Fatalf("no dashboards under deploy/grafana: %v", err)
+	}
+	var out []promcheck.Query
+	for _, d := range dashboards {
+		qs, err := promcheck.DashboardQueries(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, qs...)
+	}
+	qs, err := promcheck.RuleQueries("../../deploy/prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, qs...)
+}
+
+// fleetMetrics scrapes /metrics of a running worker and a running read API,
+// checks the series the dashboard and the runbook rely on (events applied,
+// failed and dead-lettered per subscription, batch size and latency
+// histograms, consumer lag and dead-letter depth; flag evaluations by
+// stage, shadow reads, store read latency and clients per stage) and
+// returns both expositions.
+func fleetMetrics(t *testing.T) (worker, readAPIText string) {
 	srv := testenv.NATS(t)
 	nc, js := srv.Connect()
 	ctx := context.Background()
@@ -103,6 +166,7 @@ func TestFleetExportsTheMigrationSeries(t *testing.T) {
 			fmt.Sprintf("applied %v, dead-lettered %v, dead-letter depth %v", applied, lettered, depth)
 	}, "worker metrics after the backlog")
 	text := scrape(t, url)
+	worker = text
 	for _, s := range []struct{ name, label string }{
 		{"switchyard_events_failed_total", sub},
 		{"switchyard_batch_size_bucket", sub},
@@ -116,7 +180,11 @@ func TestFleetExportsTheMigrationSeries(t *testing.T) {
 
 	// The read API: flag evaluations, shadow reads, store latency, stages.
 	readAPI := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	startProcess(t, env, "read-api", "--listen", readAPI, "--legacy", sink, "--target", sink, "--stats-flush-interval", "200ms")
+	access := filepath.Join(dir, "read-api-access.json")
+	if err := os.WriteFile(access, []byte(`{"callers": [{"name": "app", "token": "`+readAPIToken+`", "clients": ["*"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startProcess(t, env, "read-api", "--listen", readAPI, "--access-file", access, "--legacy", sink, "--target", sink, "--stats-flush-interval", "200ms")
 	runStep(t, dir, append(env, "PATH="+filepath.Dir(binary)+":/usr/bin:/bin", "USER=test"), step{name: "shadow", script: "switchyard flags set --client acme --stage shadow --reason 'metrics test'\n"})
 	readThrough(t, readAPI, "acme", 20)
 	apiURL := "http://" + readAPI + "/metrics"
@@ -126,6 +194,7 @@ func TestFleetExportsTheMigrationSeries(t *testing.T) {
 		return matches > 0, fmt.Sprintf("%v matching shadow reads", matches)
 	}, "read API shadow metrics")
 	text = scrape(t, apiURL)
+	readAPIText = text
 	for _, s := range []struct{ name, label string }{
 		{"switchyard_flag_evaluations_total", `stage="shadow"`},
 		{"switchyard_store_read_seconds_bucket", `store="legacy"`},
@@ -136,4 +205,5 @@ func TestFleetExportsTheMigrationSeries(t *testing.T) {
 			t.Errorf("read-api /metrics lacks %s{%s}", s.name, s.label)
 		}
 	}
+	return worker, readAPIText
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
-// TestBackfillAndVerifyExportProgress scrapes /metrics of a running backfill
-// and a running verify (both throttled so they are still running when
-// scraped): rows, rate and progress of each, and verify's findings by kind.
-func TestBackfillAndVerifyExportProgress(t *testing.T) {
+// backfillAndVerifyMetrics scrapes /metrics of a running backfill and a
+// running verify (both throttled so they are still running when scraped),
+// checks rows, rate and progress of each, and verify's findings by kind, and
+// returns both expositions as last scraped while they ran.
+func backfillAndVerifyMetrics(t *testing.T) (backfill, verify string) {
 	const rows = 600
 	srv := testenv.NATS(t)
 	_, js := srv.Connect()
@@ -51,6 +52,7 @@ func TestBackfillAndVerifyExportProgress(t *testing.T) {
 	startProcess(t, env, append([]string{"backfill", "--no-watermark-wait", "--chunk", "50", "--batch", "50", "--http", addr}, common...)...)
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		text := scrape(t, "http://"+addr+"/metrics")
+		backfill = text
 		done, _ := sample(text, "switchyard_backfill_rows_total")
 		ratio, _ := sample(text, "switchyard_backfill_progress_ratio")
 		_, rate := sample(text, "switchyard_backfill_rows_per_second")
@@ -74,6 +76,7 @@ func TestBackfillAndVerifyExportProgress(t *testing.T) {
 	startProcess(t, env, append([]string{"verify", "--legacy-consumer", "", "--chunk", "50", "--out", filepath.Join(dir, "findings.jsonl"), "--http", addr}, common...)...)
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		text := scrape(t, "http://"+addr+"/metrics")
+		verify = text
 		done, _ := sample(text, "switchyard_verify_rows_total")
 		_, ratio := sample(text, "switchyard_verify_progress_ratio")
 		_, findings := sample(text, "switchyard_verify_findings_total", `kind="extra"`)
@@ -89,4 +92,5 @@ func TestBackfillAndVerifyExportProgress(t *testing.T) {
 	if !strings.Contains(string(findings), `"zz-extra"`) || !strings.Contains(string(findings), `"extra"`) || strings.Count(string(findings), "\n") != 1 {
 		t.Errorf("findings = %s, want exactly the planted extra row", findings)
 	}
+	return backfill, verify
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -71,7 +72,12 @@ func TestSIGTERMDrainsABusyWorker(t *testing.T) {
 	args := []string{"worker", "--stream", "EVENTS", "--consumer", "target", "--sink", sink, "--batch-size", "100",
 		"--concurrency", "1", "--grace", grace.String(), "--log-format", "json"}
 	env := []string{"SWITCHYARD_NATS=" + srv.URL}
-	first, firstOut := startProcess(t, env, args...)
+	// Each worker serves its ops endpoints on a port of its own: two
+	// workers on the default :9090 would collide.
+	withHTTP := func() []string {
+		return append(slices.Clone(args), "--http", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)))
+	}
+	first, firstOut := startProcess(t, env, withHTTP()...)
 	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		st, err := subscriptions.Inspect(ctx, js, "EVENTS", "target")
 		if err != nil {
@@ -79,7 +85,7 @@ func TestSIGTERMDrainsABusyWorker(t *testing.T) {
 		}
 		return st.AckFloor >= 2000, fmt.Sprintf("ack floor %d", st.AckFloor)
 	}, "the first worker applying the backlog")
-	startProcess(t, env, args...)
+	startProcess(t, env, withHTTP()...)
 
 	if err := first.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

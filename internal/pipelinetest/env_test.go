@@ -31,7 +31,8 @@ const (
 // an embedded server.
 type pipeline struct {
 	t   *testing.T
-	srv *testenv.NATSServer
+	srv *testenv.NATSServer // nil on a cluster
+	url string              // what workers connect to
 	js  jetstream.JetStream
 	pub *events.Publisher
 }
@@ -58,7 +59,7 @@ func newPipeline(t *testing.T, duplicateWindow time.Duration) *pipeline {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return &pipeline{t: t, srv: srv, js: js, pub: events.NewPublisher(js, "")}
+	return &pipeline{t: t, srv: srv, url: srv.URL, js: js, pub: events.NewPublisher(js, "")}
 }
 
 // sqliteDSN returns a fresh SQLite file in the test's temporary folder.
@@ -71,7 +72,7 @@ func (p *pipeline) startWorker(name, dsn string, extra ...string) *proc {
 	p.t.Helper()
 	args := append([]string{
 		"worker",
-		"--nats", p.srv.URL,
+		"--nats", p.url,
 		"--stream", streamName,
 		"--consumer", consumerName,
 		"--sink", dsn,

@@ -30,6 +30,9 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 	if err := validate(writes); err != nil {
 		return stores.ApplyResult{}, err
 	}
+	if err := s.ensureBookkeeping(ctx); err != nil {
+		return stores.ApplyResult{}, err
+	}
 	plan := stores.NewPlan(writes)
 	for _, entity := range plan.Entities {
 		if err := s.ensureTable(ctx, entity); err != nil {

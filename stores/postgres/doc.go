@@ -7,8 +7,15 @@
 //
 //	search_path  sent to the server as a run-time parameter; unqualified
 //	             names resolve through it (tests use a private schema)
-//	schema       the schema that holds the tables; created if missing.
-//	             Without it, the first schema of the search path is used.
+//	schema       the schema that holds the tables; created by the first
+//	             write if missing. Without it, the first schema of the
+//	             search path is used.
+//
+// Opening a store writes nothing: the schema, the ledger and each entity's
+// table are created by the first write that needs them, so a store opened
+// to read works with read-only credentials. Inspect (stores.Inspector)
+// reports the privileges each role needs; DropScratch removes preflight's
+// scratch entities.
 //
 // Each entity is a table named after it:
 //

@@ -145,6 +145,9 @@ const pruneChunk = 10000
 // PruneLedger deletes ledger entries recorded before cutoff, in chunks, and
 // returns how many it deleted. A failure returns the count deleted so far.
 func (s *Store) PruneLedger(ctx context.Context, cutoff time.Time) (int64, error) {
+	if err := s.ensureBookkeeping(ctx); err != nil {
+		return 0, err
+	}
 	var total int64
 	for {
 		tag, err := s.pool.Exec(ctx, `

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,14 +28,25 @@ type Store struct {
 
 	// tables remembers the entities whose table exists with the right shape.
 	tables sync.Map // entity name -> struct{}
+
+	// createSchema is set when the DSN names a schema that did not exist at
+	// Open; the first write creates it.
+	createSchema bool
+	// bookkeeping guards the creation of the schema and the ledger, which
+	// the first write does (see ensureBookkeeping); bookkept is set once
+	// both exist.
+	bookkeeping sync.Mutex
+	bookkept    atomic.Bool
 }
 
 var _ stores.Store = (*Store)(nil)
 
-// Open connects to the server a DSN names, settles the schema (the DSN's
-// schema parameter, created if missing, or the first schema of the search
-// path) and creates the ledger table. A refused connection fails with an
-// error matching stores.ErrTransient, so callers can wait for the server.
+// Open connects to the server a DSN names and settles the schema (the DSN's
+// schema parameter, or the first schema of the search path). It writes
+// nothing: the schema, when missing, and the ledger table are created by the
+// first write (Apply, PruneLedger), so a store opened only to read works
+// with read-only credentials. A refused connection fails with an error
+// matching stores.ErrTransient, so callers can wait for the server.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, schema, err := parseDSN(dsn)
 	if err != nil {
@@ -50,10 +62,6 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	s.ledger = pgx.Identifier{s.schema, ledgerTable}.Sanitize()
-	if err := s.ensureLedger(ctx); err != nil {
-		pool.Close()
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -74,13 +82,34 @@ func (s *Store) settleSchema(ctx context.Context, schema string) error {
 	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
 		return classify(fmt.Errorf("postgres: schema %s: %w", schema, err))
 	}
-	if !exists {
-		_, err := s.pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize())
+	s.schema, s.createSchema = schema, !exists
+	return nil
+}
+
+// ensureBookkeeping creates what writes need and reads do not: the schema
+// named by the DSN when it was missing, and the ledger. Writers call it
+// before their first statement; once both exist it costs an atomic load.
+// A failure (a role without CREATE, say) is returned and retried by the
+// next write.
+func (s *Store) ensureBookkeeping(ctx context.Context) error {
+	if s.bookkept.Load() {
+		return nil
+	}
+	s.bookkeeping.Lock()
+	defer s.bookkeeping.Unlock()
+	if s.bookkept.Load() {
+		return nil
+	}
+	if s.createSchema {
+		_, err := s.pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{s.schema}.Sanitize())
 		if err != nil && !isCatalogRace(err) {
-			return classify(fmt.Errorf("postgres: create schema %s: %w", schema, err))
+			return classify(fmt.Errorf("postgres: create schema %s: %w", s.schema, err))
 		}
 	}
-	s.schema = schema
+	if err := s.ensureLedger(ctx); err != nil {
+		return err
+	}
+	s.bookkept.Store(true)
 	return nil
 }
 

@@ -2,6 +2,9 @@ package rethinkdb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
@@ -11,7 +14,9 @@ import (
 
 // Apply applies writes with the version fence, tombstones, IfAbsent inserts
 // and the ledger of stores.Writer, in one query per table plus at most two
-// ledger queries (look up, record).
+// ledger queries (look up, record), each split further when it would
+// exceed RethinkDB's query limits (see queryLimits). Every write is
+// hard-durable. A store opened as a source fails with ErrReadOnly.
 //
 // Before anything is sent it rejects, with a *stores.RejectError, what
 // stores.Validate refuses and what RethinkDB cannot hold or give back
@@ -32,6 +37,9 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 	if len(writes) == 0 {
 		return stores.ApplyResult{}, nil
 	}
+	if s.cfg.Role == stores.RoleSource {
+		return stores.ApplyResult{}, fmt.Errorf("apply %d writes: %w", len(writes), ErrReadOnly)
+	}
 	if err := stores.Validate(writes); err != nil {
 		return stores.ApplyResult{}, err
 	}
@@ -39,8 +47,12 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 		if w.Entity == ledgerTable {
 			return stores.ApplyResult{}, stores.Reject(i, w, "entity name %q is reserved for the ledger table", ledgerTable)
 		}
-		if _, reason := s.cfg.writeDocument(w); reason != "" {
+		doc, reason := s.cfg.writeDocument(w)
+		if reason != "" {
 			return stores.ApplyResult{}, stores.Reject(i, w, "%s", reason)
+		}
+		if size := encodedSize(doc); size > s.limits.bytes {
+			return stores.ApplyResult{}, stores.Reject(i, w, "document is %d bytes encoded; one RethinkDB write query is kept below %d bytes (the server refuses queries of 128 MiB)", size, s.limits.bytes)
 		}
 	}
 	plan := stores.NewPlan(writes)
@@ -60,19 +72,22 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 		if err := s.ensureTable(ctx, entity, s.cfg.KeyField); err != nil {
 			return stores.ApplyResult{}, err
 		}
-		res, err := s.write(ctx, s.applyTerm(entity, s.applyItems(ws)))
-		if err != nil {
-			// The table may have been dropped or moved: check it again next time.
-			s.tables.forget(entity)
-			return stores.ApplyResult{}, classify(fmt.Errorf("apply %d writes to %s: %w", len(ws), entity, err))
+		for _, items := range s.applyBatches(ws) {
+			res, err := s.write(ctx, s.applyTerm(entity, items))
+			if err != nil {
+				// The table may have been dropped or moved: check it again next time.
+				s.tables.forget(entity)
+				return stores.ApplyResult{}, classify(fmt.Errorf("apply %d writes to %s: %w", len(items), entity, err))
+			}
+			applied += res.Inserted + res.Replaced
 		}
-		applied += res.Inserted + res.Replaced
 	}
 	// The ids of superseded writes are recorded in the same insert, not
 	// looked up or counted (the plan counted them as skipped): a late retry
 	// of one is then a duplicate rather than a write of older state.
-	if ids := append(plan.EventIDs[:len(plan.EventIDs):len(plan.EventIDs)], plan.SupersededEventIDs...); len(ids) > 0 {
-		if _, err := s.write(ctx, s.recordTerm(ids)); err != nil {
+	ids := append(plan.EventIDs[:len(plan.EventIDs):len(plan.EventIDs)], plan.SupersededEventIDs...)
+	for _, part := range s.split(len(ids), func(i int) int { return len(ids[i]) + ledgerRowOverhead }) {
+		if _, err := s.write(ctx, s.recordTerm(ids[part[0]:part[1]])); err != nil {
 			return stores.ApplyResult{}, classify(fmt.Errorf("record %d event ids in the ledger: %w", len(ids), err))
 		}
 	}
@@ -82,15 +97,73 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 	return res, nil
 }
 
-// applyItems pairs each surviving write's document with its IfAbsent flag.
-// The documents were checked in Apply, so building them cannot fail here.
-func (s *Store) applyItems(ws []stores.Write) []any {
+// durability is set on every write, whatever the table's default: with
+// "soft", a crash could lose a document the ledger says was applied, or
+// the reverse.
+const durability = "hard"
+
+// queryLimits bound one write query. RethinkDB refuses a query of 128 MiB
+// or more and an array of more than 100,000 elements (array_limit), so
+// Apply splits its writes into queries below both.
+type queryLimits struct {
+	bytes, rows int
+}
+
+var defaultLimits = queryLimits{bytes: 64 << 20, rows: 50_000}
+
+// ledgerRowOverhead is the encoded size of a ledger row besides its id.
+const ledgerRowOverhead = 160
+
+// split cuts n items, of which size(i) is the encoded size of item i, into
+// consecutive [from, to) parts of at most s.limits.rows items and, unless a
+// part holds a single item, s.limits.bytes bytes.
+func (s *Store) split(n int, size func(i int) int) [][2]int {
+	var parts [][2]int
+	from, bytes := 0, 0
+	for i := 0; i < n; i++ {
+		b := size(i)
+		if i > from && (i-from >= s.limits.rows || bytes+b > s.limits.bytes) {
+			parts = append(parts, [2]int{from, i})
+			from, bytes = i, 0
+		}
+		bytes += b
+	}
+	if n > from {
+		parts = append(parts, [2]int{from, n})
+	}
+	return parts
+}
+
+// applyBatches pairs each surviving write's document with its IfAbsent
+// flag, and cuts them into queries within the limits. The documents were
+// checked in Apply, so building them cannot fail here.
+func (s *Store) applyBatches(ws []stores.Write) [][]any {
 	items := make([]any, 0, len(ws))
+	sizes := make([]int, 0, len(ws))
 	for _, w := range ws {
 		doc, _ := s.cfg.writeDocument(w)
 		items = append(items, map[string]any{"doc": doc, "absent": w.IfAbsent})
+		sizes = append(sizes, encodedSize(doc)+64)
 	}
-	return items
+	var out [][]any
+	for _, part := range s.split(len(items), func(i int) int { return sizes[i] }) {
+		out = append(out, items[part[0]:part[1]])
+	}
+	return out
+}
+
+// encodedSize is the length of v encoded as JSON, as the driver sends it.
+func encodedSize(v any) int {
+	var n byteCounter
+	_ = json.NewEncoder(&n).Encode(v) // a document built by writeDocument always encodes
+	return int(n)
+}
+
+type byteCounter int
+
+func (c *byteCounter) Write(p []byte) (int, error) {
+	*c += byteCounter(len(p))
+	return len(p), nil
 }
 
 // applyTerm is the fenced write of one table's documents in one query:
@@ -98,41 +171,67 @@ func (s *Store) applyItems(ws []stores.Write) []any {
 //	r.expr(items).forEach(item =>
 //	  table.get(item.doc.<key>).replace(old =>
 //	    r.branch(old.eq(null).or(item.absent.not().and(
-//	      old.<version>.default(0).lt(item.doc.<version>))), item.doc, old)))
+//	      old.<version>.default(0).lt(item.doc.<version>))),
+//	      item.doc.merge({<updated>: r.now()}), old),
+//	    {durability: "hard"}))
 //
 // A missing document is always written; an existing one (tombstones
 // included) only by a higher version and never by an IfAbsent write. A
-// document without a version field counts as version 0.
+// document without a version field counts as version 0. The write time is
+// the server's clock, the same for the whole query.
 func (s *Store) applyTerm(entity string, items []any) r.Term {
 	table := r.DB(s.cfg.Database).Table(entity)
-	key, version := s.cfg.KeyField, s.cfg.VersionField
+	key, version, updated := s.cfg.KeyField, s.cfg.VersionField, s.cfg.UpdatedField
 	return r.Expr(items).ForEach(func(item r.Term) r.Term {
 		doc := item.Field("doc")
 		return table.Get(doc.Field(key)).Replace(func(old r.Term) r.Term {
 			return r.Branch(
 				old.Eq(nil).Or(item.Field("absent").Not().And(old.Field(version).Default(0).Lt(doc.Field(version)))),
-				doc,
+				doc.Merge(map[string]any{updated: r.Now()}),
 				old,
 			)
-		})
+		}, r.ReplaceOpts{Durability: durability})
 	})
 }
 
-// seenEventIDs returns which of ids the ledger already holds, in one query.
+// ledgerDigest is the ledger's primary key for an event id: "sha256:" and
+// the hex SHA-256 of the id, 71 bytes whatever the id's length.
+func ledgerDigest(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// seenEventIDs returns which of ids the ledger already holds, in one query
+// per part within the limits. Rows recorded before the ledger was keyed by
+// digest are keyed by the id itself and have no event_id field; they are
+// looked up too, so an upgrade forgets no id:
+//
+//	ledger.getAll(digest(id1), ..., id1, ...).pluck("id", "event_id")
 func (s *Store) seenEventIDs(ctx context.Context, ids []string) (map[string]bool, error) {
-	keys := make([]any, len(ids))
-	for i, id := range ids {
-		keys[i] = id
-	}
-	term := r.DB(s.cfg.Database).Table(ledgerTable).GetAll(keys...).Field(ledgerKey)
-	found, err := s.readAll(ctx, term)
-	if err != nil {
-		return nil, classify(fmt.Errorf("look up %d event ids in the ledger: %w", len(ids), err))
-	}
-	seen := make(map[string]bool, len(found))
-	for _, v := range found {
-		if id, ok := v.(string); ok {
-			seen[id] = true
+	seen := make(map[string]bool)
+	for _, part := range s.split(len(ids), func(i int) int { return 2*len(ids[i]) + ledgerRowOverhead }) {
+		group := ids[part[0]:part[1]]
+		keys := make([]any, 0, 2*len(group))
+		for _, id := range group {
+			keys = append(keys, ledgerDigest(id))
+		}
+		for _, id := range group {
+			if len(id) <= maxKeyBytes {
+				keys = append(keys, id)
+			}
+		}
+		term := r.DB(s.cfg.Database).Table(ledgerTable).GetAll(keys...).Pluck(ledgerKey, ledgerIDField)
+		found, err := s.readAll(ctx, term)
+		if err != nil {
+			return nil, classify(fmt.Errorf("look up %d event ids in the ledger: %w", len(ids), err))
+		}
+		for _, v := range found {
+			row, _ := v.(map[string]any)
+			if id, ok := row[ledgerIDField].(string); ok {
+				seen[id] = true
+			} else if id, ok := row[ledgerKey].(string); ok {
+				seen[id] = true
+			}
 		}
 	}
 	return seen, nil
@@ -144,7 +243,7 @@ func (s *Store) seenEventIDs(ctx context.Context, ids []string) (map[string]bool
 func (s *Store) recordTerm(ids []string) r.Term {
 	rows := make([]any, len(ids))
 	for i, id := range ids {
-		rows[i] = map[string]any{ledgerKey: id, ledgerTimeField: r.Now()}
+		rows[i] = map[string]any{ledgerKey: ledgerDigest(id), ledgerIDField: id, ledgerTimeField: r.Now()}
 	}
-	return r.DB(s.cfg.Database).Table(ledgerTable).Insert(rows, r.InsertOpts{Conflict: "replace"})
+	return r.DB(s.cfg.Database).Table(ledgerTable).Insert(rows, r.InsertOpts{Conflict: "replace", Durability: durability})
 }

@@ -9,26 +9,40 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
+
+	"github.com/switchyard/switchyard/stores"
 )
 
 // Defaults applied by ParseDSN and New when a setting is left empty.
 const (
-	DefaultPort         = "28015"
-	DefaultKeyField     = "id"
-	DefaultClientField  = "client"
-	DefaultVersionField = "version"
-	DefaultDeletedField = "deleted"
+	DefaultPort        = "28015"
+	DefaultKeyField    = "id"
+	DefaultClientField = "client"
+	// The bookkeeping fields are namespaced, so that an application's own
+	// "version" or "deleted" field (an optimistic-lock counter, a soft-delete
+	// flag) is data like any other and migrates exactly.
+	DefaultVersionField = "_switchyard_version"
+	DefaultDeletedField = "_switchyard_deleted"
+	// DefaultUpdatedField holds the server time of the last write.
+	DefaultUpdatedField = "_switchyard_updated_at"
 	// DefaultAddedField lists the fields Switchyard added to a document
 	// because the written data lacked them (the key and the client).
 	DefaultAddedField = "_switchyard_added"
 	DefaultPoolSize   = 8
 	DefaultChunkSize  = 1000
 	DefaultTimeout    = 10 * time.Second
+	// DefaultWaitTimeout bounds how long a writer waits for a table or
+	// index it created (or found) to become ready.
+	DefaultWaitTimeout = 60 * time.Second
+	// DefaultSampleSize is how many documents per table a source samples
+	// at open for bookkeeping-field collisions.
+	DefaultSampleSize = 100
 )
 
 // ErrBadDSN matches every error ParseDSN returns.
@@ -52,11 +66,44 @@ type Config struct {
 	VersionField string
 	// DeletedField marks tombstones; "" means DefaultDeletedField.
 	DeletedField string
+	// UpdatedField holds the server time of the last write; "" means
+	// DefaultUpdatedField.
+	UpdatedField string
 	// AddedField lists fields Switchyard added; "" means DefaultAddedField.
 	AddedField string
 	// ChunkSize is how many documents one scan query fetches; 0 means
 	// DefaultChunkSize.
 	ChunkSize int
+	// WaitTimeout bounds a writer's wait for the tables and the index it
+	// needs to become ready; 0 means DefaultWaitTimeout.
+	WaitTimeout time.Duration
+	// Role says how the store is used. A source (stores.RoleSource) writes
+	// nothing, not even the database or the ledger, works with read-only
+	// credentials, and refuses to open when sampled documents already hold
+	// a bookkeeping field that was not named explicitly. "" means
+	// stores.RoleTarget, a writer that creates what it needs.
+	Role stores.Role
+
+	// named records which bookkeeping fields the operator named explicitly
+	// (set by withDefaults before it fills the defaults).
+	named     []string
+	defaulted bool
+}
+
+// bookkeeping lists the fields the store writes into documents for itself.
+func (c Config) bookkeeping() []string {
+	return []string{c.VersionField, c.DeletedField, c.UpdatedField, c.AddedField}
+}
+
+// unnamedBookkeeping lists the bookkeeping fields left at their defaults.
+func (c Config) unnamedBookkeeping() []string {
+	var out []string
+	for _, f := range c.bookkeeping() {
+		if !slices.Contains(c.named, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // withDefaults fills empty settings and validates the field names: each must
@@ -67,13 +114,34 @@ func (c Config) withDefaults() (Config, error) {
 			*v = def
 		}
 	}
+	if !c.defaulted {
+		// ParseDSN and New both call withDefaults: only the first sees
+		// which fields were left empty.
+		c.defaulted = true
+		for _, f := range c.bookkeeping() {
+			if f != "" {
+				c.named = append(c.named, f)
+			}
+		}
+	}
 	set(&c.KeyField, DefaultKeyField)
 	set(&c.ClientField, DefaultClientField)
 	set(&c.VersionField, DefaultVersionField)
 	set(&c.DeletedField, DefaultDeletedField)
+	set(&c.UpdatedField, DefaultUpdatedField)
 	set(&c.AddedField, DefaultAddedField)
 	if c.ChunkSize <= 0 {
 		c.ChunkSize = DefaultChunkSize
+	}
+	if c.WaitTimeout <= 0 {
+		c.WaitTimeout = DefaultWaitTimeout
+	}
+	switch c.Role {
+	case "":
+		c.Role = stores.RoleTarget
+	case stores.RoleSource, stores.RoleTarget:
+	default:
+		return c, fmt.Errorf("%w: role %q must be %s or %s", ErrBadDSN, c.Role, stores.RoleSource, stores.RoleTarget)
 	}
 	if !databasePattern.MatchString(c.Database) {
 		return c, fmt.Errorf("%w: database %q must match ^[A-Za-z0-9_]{1,64}$", ErrBadDSN, c.Database)
@@ -81,7 +149,7 @@ func (c Config) withDefaults() (Config, error) {
 	seen := map[string]string{}
 	for _, f := range []struct{ param, value string }{
 		{"key_field", c.KeyField}, {"client_field", c.ClientField}, {"version_field", c.VersionField},
-		{"deleted_field", c.DeletedField}, {"added_field", c.AddedField},
+		{"deleted_field", c.DeletedField}, {"updated_field", c.UpdatedField}, {"added_field", c.AddedField},
 	} {
 		if !fieldPattern.MatchString(f.value) {
 			return c, fmt.Errorf("%w: %s=%q must match ^[A-Za-z_][A-Za-z0-9_]{0,63}$", ErrBadDSN, f.param, f.value)
@@ -106,9 +174,11 @@ type DSN struct {
 //
 // with the parameters tls (true/false), ca (a PEM file of trusted CAs;
 // implies tls), pool (connections per host, default 8), timeout (dial
-// timeout, default 10s), chunk (scan chunk size, default 1000), and
-// key_field, client_field, version_field, deleted_field, added_field. The
-// port defaults to 28015. Errors match ErrBadDSN, name the parameter and
+// timeout, default 10s), chunk (scan chunk size, default 1000), wait (how
+// long a writer waits for a table it needs to become ready, default 60s),
+// role (source or target, default target; stores.OpenRole sets it), and
+// key_field, client_field, version_field, deleted_field, updated_field,
+// added_field. The port defaults to 28015. Errors match ErrBadDSN, name the parameter and
 // never contain the password.
 func ParseDSN(dsn string) (DSN, error) {
 	rest, ok := strings.CutPrefix(dsn, "rethinkdb://")
@@ -186,8 +256,16 @@ func ParseDSN(dsn string) (DSN, error) {
 			out.Config.VersionField = v
 		case "deleted_field":
 			out.Config.DeletedField = v
+		case "updated_field":
+			out.Config.UpdatedField = v
 		case "added_field":
 			out.Config.AddedField = v
+		case "wait":
+			if out.Config.WaitTimeout, err = time.ParseDuration(v); err != nil || out.Config.WaitTimeout <= 0 {
+				return DSN{}, fmt.Errorf("%w: wait=%q must be a positive duration such as 60s", ErrBadDSN, v)
+			}
+		case "role":
+			out.Config.Role = stores.Role(v)
 		default:
 			return DSN{}, fmt.Errorf("%w: unknown parameter %q", ErrBadDSN, name)
 		}

@@ -21,6 +21,10 @@ const maxKeyBytes = 127
 // maxExactInteger is 2^53: every integer up to it is exact in a double.
 const maxExactInteger = 1 << 53
 
+// maxArrayElements is RethinkDB's default array_limit: a query may neither
+// hold nor build a longer array.
+const maxArrayElements = 100_000
+
 // writeDocument builds the document Apply writes for w, or returns the
 // reason it cannot be stored (for a *stores.RejectError).
 //
@@ -56,7 +60,7 @@ func (c Config) writeDocument(w stores.Write) (map[string]any, string) {
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Sprintf("data is not a JSON object: %v", err)
 	}
-	for _, f := range []string{c.VersionField, c.DeletedField, c.AddedField} {
+	for _, f := range c.bookkeeping() {
 		if _, has := raw[f]; has {
 			return nil, fmt.Sprintf("data has the field %q, which this store keeps for its own bookkeeping; configure another field name in the DSN", f)
 		}
@@ -114,6 +118,9 @@ func toReQL(v any, path string) (any, string) {
 		}
 		return out, ""
 	case []any:
+		if len(x) > maxArrayElements {
+			return nil, fmt.Sprintf("%s is an array of %d elements; RethinkDB arrays hold at most %d", path, len(x), maxArrayElements)
+		}
 		out := make([]any, len(x))
 		for i, elem := range x {
 			conv, reason := toReQL(elem, fmt.Sprintf("%s[%d]", path, i))
@@ -175,6 +182,9 @@ func (c Config) readRecord(v any) (stores.Record, error) {
 		return stores.Record{}, fmt.Errorf("document %q: field %q: %w", rec.Key, c.VersionField, err)
 	}
 	rec.Version = version
+	if rec.UpdatedAt, err = readTime(doc[c.UpdatedField]); err != nil {
+		return stores.Record{}, fmt.Errorf("document %q: field %q: %w", rec.Key, c.UpdatedField, err)
+	}
 	if deleted, _ := doc[c.DeletedField].(bool); deleted {
 		rec.Deleted = true
 		return rec, nil
@@ -185,6 +195,7 @@ func (c Config) readRecord(v any) (stores.Record, error) {
 	}
 	delete(data, c.VersionField)
 	delete(data, c.DeletedField)
+	delete(data, c.UpdatedField)
 	if added, ok := doc[c.AddedField].([]any); ok {
 		for _, name := range added {
 			if s, ok := name.(string); ok {
@@ -201,6 +212,24 @@ func (c Config) readRecord(v any) (stores.Record, error) {
 		return stores.Record{}, fmt.Errorf("document %q: %w", rec.Key, err)
 	}
 	return rec, nil
+}
+
+// readTime reads the raw TIME value of the updated field; a document
+// without it (written by the application, not by Switchyard) has the zero
+// time.
+func readTime(v any) (time.Time, error) {
+	if v == nil {
+		return time.Time{}, nil
+	}
+	x, ok := v.(map[string]any)
+	if !ok || x[pseudoTypeField] != "TIME" {
+		return time.Time{}, fmt.Errorf("%v is not a TIME value", v)
+	}
+	epoch, err := number(x["epoch_time"])
+	if err != nil {
+		return time.Time{}, fmt.Errorf("TIME value: epoch_time %w", err)
+	}
+	return time.UnixMicro(int64(math.Round(epoch * 1e6))).UTC(), nil
 }
 
 func readVersion(v any) (int64, error) {

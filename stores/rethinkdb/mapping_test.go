@@ -32,6 +32,9 @@ func TestRoundTripKeepsData(t *testing.T) {
 		`{"whole_float":1.0,"exp":1e21,"neg_zero":-0}`,
 		`{"unicode":"日本語 😀","escapes":"\"\\\n\u0001","html":"<a>&</a>"}`,
 		`{"looks_like_time":"2026-01-02T03:04:05Z","bools":[true,false]}`,
+		// An application's own optimistic-lock counter and soft-delete flag
+		// are data: the bookkeeping fields are namespaced.
+		`{"version":7,"deleted":true,"title":"soft-deleted by the application"}`,
 	}
 	for _, d := range docs {
 		w := stores.Write{Entity: "task", Key: "k", Client: "c", Version: 5, Data: json.RawMessage(d)}
@@ -68,7 +71,7 @@ func TestTombstoneDocument(t *testing.T) {
 		t.Fatal(reason)
 	}
 	got, _ := json.Marshal(doc)
-	if string(got) != `{"client":"c","deleted":true,"id":"k","version":3}` {
+	if string(got) != `{"_switchyard_deleted":true,"_switchyard_version":3,"client":"c","id":"k"}` {
 		t.Fatalf("tombstone = %s", got)
 	}
 }
@@ -96,8 +99,9 @@ func TestReadRecordRefusesBadBookkeeping(t *testing.T) {
 	for _, doc := range []map[string]any{
 		{"id": 5.0},
 		{"id": "k", "client": 1.0},
-		{"id": "k", "version": 1.5},
-		{"id": "k", "version": "3"},
+		{"id": "k", "_switchyard_version": 1.5},
+		{"id": "k", "_switchyard_version": "3"},
+		{"id": "k", "_switchyard_updated_at": "yesterday"},
 		{"id": "k", "t": map[string]any{"$reql_type$": "GROUPED_DATA"}},
 		{"id": "k", "t": map[string]any{"$reql_type$": "TIME", "epoch_time": 1.0, "timezone": "nowhere"}},
 	} {

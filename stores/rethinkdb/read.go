@@ -82,19 +82,48 @@ func (s *Store) rangeTerm(entity, after string, rg stores.Range, liveOnly bool, 
 
 // scanChunks reads a range in chunks of the configured size and hands each
 // record to visit, stopping after rg.Limit records (0: no limit).
+//
+// String keys are all that a range holds, and RethinkDB sorts every other
+// key type before the strings, so a non-string key would never be read. The
+// first chunk's query therefore also asks for one such key:
+//
+//	{docs: <rangeTerm>.coerceTo("array"),
+//	 odd: table.between(r.minval, "", {index: <key>}).limit(1)(<key>).coerceTo("array")}
+//
+// and when there is one, the scan fails with a *NonStringKeysError rather
+// than skip those documents silently.
 func (s *Store) scanChunks(ctx context.Context, entity string, rg stores.Range, liveOnly bool, visit func(stores.Record) error) error {
 	if !events.ValidEntity(entity) {
 		return fmt.Errorf("%w: %q is not a valid entity name", stores.ErrNoEntity, entity)
 	}
 	after, remaining := rg.After, rg.Limit
-	for {
+	for first := true; ; first = false {
 		chunk := s.cfg.ChunkSize
 		if rg.Limit > 0 {
 			chunk = min(chunk, remaining)
 		}
-		docs, err := s.readAll(ctx, s.rangeTerm(entity, after, rg, liveOnly, chunk))
-		if err != nil {
-			return err
+		var docs []any
+		if first {
+			var res struct {
+				Docs []any `rethinkdb:"docs"`
+				Odd  []any `rethinkdb:"odd"`
+			}
+			term := r.Expr(map[string]any{
+				"docs": s.rangeTerm(entity, after, rg, liveOnly, chunk).CoerceTo("array"),
+				"odd":  s.nonStringKeys(entity).Limit(1).Field(s.cfg.KeyField).CoerceTo("array"),
+			})
+			if err := s.readOne(ctx, term, &res); err != nil {
+				return err
+			}
+			if len(res.Odd) > 0 {
+				return s.nonStringKeysError(ctx, entity, res.Odd[0])
+			}
+			docs = res.Docs
+		} else {
+			var err error
+			if docs, err = s.readAll(ctx, s.rangeTerm(entity, after, rg, liveOnly, chunk)); err != nil {
+				return err
+			}
 		}
 		for _, doc := range docs {
 			rec, err := s.cfg.readRecord(doc)
@@ -111,6 +140,22 @@ func (s *Store) scanChunks(ctx context.Context, entity string, rg stores.Range, 
 			return nil
 		}
 	}
+}
+
+// nonStringKeys selects the documents whose primary key is not a string:
+// those that sort before the empty string.
+func (s *Store) nonStringKeys(entity string) r.Term {
+	return r.DB(s.cfg.Database).Table(entity).
+		Between(r.MinVal, "", r.BetweenOpts{Index: s.cfg.KeyField})
+}
+
+// nonStringKeysError counts the documents of entity with a non-string key.
+func (s *Store) nonStringKeysError(ctx context.Context, entity string, sample any) error {
+	var count int64
+	if err := s.readOne(ctx, s.nonStringKeys(entity).Count(), &count); err != nil {
+		return classify(fmt.Errorf("count the non-string keys of %s: %w", entity, err))
+	}
+	return &NonStringKeysError{Database: s.cfg.Database, Table: entity, Count: count, SampleKey: sample}
 }
 
 // Scan returns the documents of a range in key order, tombstones included,

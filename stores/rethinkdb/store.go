@@ -3,6 +3,8 @@ package rethinkdb
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
@@ -11,8 +13,8 @@ import (
 )
 
 func init() {
-	stores.Register("rethinkdb", func(ctx context.Context, dsn string) (stores.Store, error) {
-		return Open(ctx, dsn)
+	stores.RegisterRole("rethinkdb", func(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
+		return OpenRole(ctx, dsn, role)
 	})
 }
 
@@ -22,18 +24,38 @@ type Store struct {
 	close   func() error
 	cfg     Config
 	tables  tableSet
+	limits  queryLimits
 }
 
-var _ stores.Store = (*Store)(nil)
+var (
+	_ stores.Store          = (*Store)(nil)
+	_ stores.Inspector      = (*Store)(nil)
+	_ stores.SourceSampler  = (*Store)(nil)
+	_ stores.ScratchDropper = (*Store)(nil)
+)
 
 // Open parses dsn (see ParseDSN), connects with a pool of the configured
-// size and prepares the store as New does. It fails with ErrBadDSN for a
-// bad DSN and with an error matching stores.ErrTransient when no server
-// answers.
+// size and prepares the store as New does, in the role the DSN names
+// (role=source or role=target, default target). It fails with ErrBadDSN
+// for a bad DSN and with an error matching stores.ErrTransient when no
+// server answers.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenRole(ctx, dsn, "")
+}
+
+// OpenRole is Open in the given role; "" keeps the role the DSN names. A
+// DSN that names another role than role fails with ErrBadDSN, so a source
+// DSN can never be opened as a writer by mistake, or the reverse.
+func OpenRole(ctx context.Context, dsn string, role stores.Role) (*Store, error) {
 	parsed, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if role != "" {
+		if named := parsed.Config.Role; named != role && namesRole(dsn) {
+			return nil, fmt.Errorf("%w: role=%s, but the store is opened as %s", ErrBadDSN, named, role)
+		}
+		parsed.Config.Role = role
 	}
 	session, err := r.Connect(parsed.Connect)
 	if err != nil {
@@ -48,9 +70,17 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 }
 
 // New returns a store that runs its queries on session (a *r.Session, or
-// an *r.Mock in tests) and calls closeFn from Close; closeFn may be nil. It
-// creates the database and the ledger table when they are missing. It
-// fails with ErrBadDSN for bad settings, stores.ErrSchemaMismatch for a
+// an *r.Mock in tests) and calls closeFn from Close; closeFn may be nil.
+//
+// A writer (stores.RoleTarget, the default) creates the database, the
+// ledger table and its index when they are missing, waiting at most
+// Config.WaitTimeout for each to become ready; writers starting at once
+// tolerate each other's creations. A source (stores.RoleSource) writes
+// nothing: it checks that the database exists (ErrNoDatabase) and samples
+// each table for documents that already hold a bookkeeping field the
+// operator did not name (*CollisionError).
+//
+// It fails with ErrBadDSN for bad settings, stores.ErrSchemaMismatch for a
 // ledger table keyed on another field, and a classified driver error
 // otherwise.
 func New(ctx context.Context, session r.QueryExecutor, closeFn func() error, cfg Config) (*Store, error) {
@@ -58,7 +88,13 @@ func New(ctx context.Context, session r.QueryExecutor, closeFn func() error, cfg
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{session: session, close: closeFn, cfg: cfg, tables: tableSet{ready: map[string]bool{}}}
+	s := &Store{session: session, close: closeFn, cfg: cfg, tables: tableSet{ready: map[string]bool{}}, limits: defaultLimits}
+	if cfg.Role == stores.RoleSource {
+		if err := s.checkSource(ctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	if err := s.ensureDatabase(ctx); err != nil {
 		return nil, err
 	}
@@ -66,6 +102,13 @@ func New(ctx context.Context, session r.QueryExecutor, closeFn func() error, cfg
 		return nil, err
 	}
 	return s, nil
+}
+
+// namesRole reports whether a DSN sets the role parameter itself.
+func namesRole(dsn string) bool {
+	_, query, _ := strings.Cut(dsn, "?")
+	q, err := url.ParseQuery(query)
+	return err == nil && q.Has("role")
 }
 
 // runOpts makes every query cancellable through ctx and returns TIME,
@@ -132,11 +175,15 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // PruneLedger deletes ledger ids recorded before cutoff with one query on
-// the recorded_at index and returns how many it removed.
+// the recorded_at index and returns how many it removed. A source has no
+// ledger to prune: it fails with ErrReadOnly.
 func (s *Store) PruneLedger(ctx context.Context, cutoff time.Time) (int64, error) {
+	if s.cfg.Role == stores.RoleSource {
+		return 0, fmt.Errorf("prune ledger: %w", ErrReadOnly)
+	}
 	term := r.DB(s.cfg.Database).Table(ledgerTable).
 		Between(r.MinVal, cutoff.UTC(), r.BetweenOpts{Index: ledgerTimeField}).
-		Delete()
+		Delete(r.DeleteOpts{Durability: durability})
 	res, err := s.write(ctx, term)
 	if err != nil {
 		return 0, classify(fmt.Errorf("prune ledger: %w", err))

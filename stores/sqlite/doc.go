@@ -11,6 +11,10 @@
 //	              NORMAL (survives a process crash only; faster)
 //	readers       size of the reader connection pool (default 4)
 //
+// Opened as stores.RoleSource (stores.OpenRole), the store writes nothing:
+// the file must exist and is left as it is (no ledger, no switch to WAL),
+// and every connection is query_only.
+//
 // The file runs in WAL mode with a single writer connection (SQLite admits
 // one writer at a time; queuing writes in-process beats spinning on
 // SQLITE_BUSY) and a pool of reader connections that read concurrently with

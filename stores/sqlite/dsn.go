@@ -86,3 +86,13 @@ func (c config) driverDSN(readOnly bool) string {
 	}
 	return c.path + "?" + strings.Join(q, "&")
 }
+
+// sourceDSN is the data source name of a store opened as a source: query
+// only, and without the journal-mode pragma, since switching a file to WAL
+// is a write.
+func (c config) sourceDSN() string {
+	return c.path + "?" + strings.Join([]string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", c.busyTimeout.Milliseconds()),
+		"_pragma=query_only(1)",
+	}, "&")
+}

@@ -15,8 +15,8 @@ import (
 )
 
 func init() {
-	stores.Register("sqlite", func(ctx context.Context, dsn string) (stores.Store, error) {
-		return Open(ctx, dsn)
+	stores.RegisterRole("sqlite", func(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
+		return OpenRole(ctx, dsn, role)
 	})
 }
 
@@ -26,6 +26,9 @@ type Store struct {
 	path   string
 	writer *sql.DB // exactly one connection: SQLite has one writer
 	reader *sql.DB // query_only connections that read beside the writer
+	// readOnly is set for a store opened as stores.RoleSource: writer is
+	// then the query_only reader pool, so every write fails.
+	readOnly bool
 
 	// tables remembers the entities whose table exists with the right shape,
 	// so Apply checks the catalog once per entity and process.
@@ -39,9 +42,20 @@ var _ stores.Store = (*Store)(nil)
 // exist. It fails when the file cannot be opened or is not a SQLite
 // database.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenRole(ctx, dsn, "")
+}
+
+// OpenRole is Open in a role. As stores.RoleSource it writes nothing: the
+// file must exist, its journal mode is left as it is, no ledger is created,
+// and every connection is query_only, so Apply and PruneLedger fail. Any
+// other role is Open.
+func OpenRole(ctx context.Context, dsn string, role stores.Role) (*Store, error) {
 	cfg, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if role == stores.RoleSource {
+		return openSource(ctx, cfg)
 	}
 	if dir := filepath.Dir(cfg.path); dir != "" {
 		if _, err := os.Stat(dir); err != nil {
@@ -74,6 +88,25 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// openSource opens an existing file for reading only.
+func openSource(ctx context.Context, cfg config) (*Store, error) {
+	if _, err := os.Stat(cfg.path); err != nil {
+		return nil, fmt.Errorf("sqlite source: %w", err)
+	}
+	reader, err := sql.Open("sqlite", cfg.sourceDSN())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.path, err)
+	}
+	reader.SetMaxOpenConns(cfg.readers)
+	reader.SetMaxIdleConns(cfg.readers)
+	s := &Store{path: cfg.path, writer: reader, reader: reader, readOnly: true}
+	if err := reader.PingContext(ctx); err != nil {
+		reader.Close()
+		return nil, classify(fmt.Errorf("open sqlite %s: %w", cfg.path, err))
+	}
+	return s, nil
+}
+
 // Path returns the database file.
 func (s *Store) Path() string { return s.path }
 
@@ -90,5 +123,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools. In-flight calls finish first.
 func (s *Store) Close() error {
+	if s.readOnly {
+		return s.reader.Close()
+	}
 	return errors.Join(s.reader.Close(), s.writer.Close())
 }

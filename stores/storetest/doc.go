@@ -2,7 +2,9 @@
 // the apply semantics of the stores package (version fence, tombstones,
 // insert-if-absent, the event-id ledger), reads and key-order scans,
 // checksums that agree across stores, documents that survive the round trip,
-// and a randomized model test of delivery with duplicates, reordering,
+// the one rule for identifiers and data (trailing spaces, control characters
+// and U+0000 rejected), 255-byte event ids, 1 MiB documents, integers beyond
+// 2^53 kept exactly or refused, and a randomized model test of delivery with duplicates, reordering,
 // redeliveries and interleaved backfill.
 //
 // An adapter's test calls Run with a function that opens a fresh, empty store

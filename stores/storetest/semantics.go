@@ -210,6 +210,19 @@ func testRejection(t *testing.T, open Opener) {
 		{"array data", upsert("task", "k2", 1, `[1]`)},
 		{"invalid JSON", upsert("task", "k2", 1, `{"a":`)},
 		{"missing data", upsert("task", "k2", 1, ``)},
+		// The identifier rule (events.IdentifierProblem), in every store.
+		{"key trailing space", upsert("task", "k ", 1, `{}`)},
+		{"key of spaces", upsert("task", "  ", 1, `{}`)},
+		{"client trailing space", withClient(upsert("task", "k2", 1, `{}`), "c1 ")},
+		{"event id trailing space", withID(upsert("task", "k2", 1, `{}`), "ev ")},
+		{"key NUL", upsert("task", "a\x00b", 1, `{}`)},
+		{"key control character", upsert("task", "a\x01b", 1, `{}`)},
+		{"client newline", withClient(upsert("task", "k2", 1, `{}`), "c\n1")},
+		{"event id DEL", withID(upsert("task", "k2", 1, `{}`), "ev\x7f")},
+		// The data rule (stores.Validate): U+0000 and lone surrogates.
+		{"data NUL", upsert("task", "k2", 1, `{"s":"a\u0000b"}`)},
+		{"data NUL in a field name", upsert("task", "k2", 1, `{"a\u0000":1}`)},
+		{"data lone surrogate", upsert("task", "k2", 1, `{"s":"\ud800x"}`)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -33,6 +33,10 @@ func Run(t *testing.T, open Opener) {
 		{"Entities", testEntities},
 		{"Concurrency", testConcurrency},
 		{"Model", testModel},
+		{"LongEventIDs", testLongEventIDs},
+		{"KeyLength", testKeyLength},
+		{"LargeDocument", testLargeDocument},
+		{"BigIntegers", testBigIntegers},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,4 +1,5 @@
-// Switchyard console: the confirmation dialog for stage changes. Loaded as
+// Switchyard console: the confirmation dialog for stage changes, clearing
+// shadow counters and per-client verifies. Loaded as
 // an external script (the Content-Security-Policy forbids inline script);
 // pages work read-only without it.
 "use strict";
@@ -24,7 +25,7 @@
   const force = el("confirm-force");
   const errorBox = el("confirm-error");
   const submit = el("confirm-submit");
-  let pending = null; // {to, mode: "switch" | "rollback" | "clear"}
+  let pending = null; // {to, mode: "switch" | "rollback" | "clear" | "shadow-reset" | "verify"}
 
   const servesTarget = (s) => s === "target" || s === "target-shadow";
 
@@ -59,7 +60,17 @@
 
   const verbs = { switch: "Switch ", rollback: "Roll back ", clear: "Return " };
 
+  // actions are the client actions that do not change the stage: what the
+  // dialog says and what its button reads.
+  const actions = {
+    "shadow-reset": { lead: "Clear the shadow read counters of client ", tail: " in every read router, so the shadow gate counts from zero again.", label: "Clear shadow counters" },
+    verify: { lead: "Verify the rows of client ", tail: " in the legacy and the target store, in the background.", label: "Start the verify" },
+  };
+
   function submitLabel() {
+    if (actions[pending.mode]) {
+      return actions[pending.mode].label;
+    }
     if (pending.mode === "rollback") {
       return "Roll back to legacy";
     }
@@ -72,12 +83,18 @@
 
   function open(to, mode, source) {
     pending = { to, mode, source };
-    const parts = [
+    const action = actions[mode];
+    const parts = action ? [
+      document.createTextNode(action.lead),
+      Object.assign(document.createElement("strong"), { className: "mono", textContent: id }),
+      document.createTextNode(action.tail)] : [
       document.createTextNode(verbs[mode] + "client "),
       Object.assign(document.createElement("strong"), { className: "mono", textContent: id }),
       document.createTextNode(" from "), stageBadge(current),
       document.createTextNode(" to "), stageBadge(to)];
-    if (mode === "clear") {
+    if (action) {
+      // the sentence is complete
+    } else if (mode === "clear") {
       parts.push(document.createTextNode(" by removing its own stage; it then follows the " + source + "."));
     } else {
       parts.push(document.createTextNode("."));
@@ -87,7 +104,7 @@
     forceRow.hidden = true;
     force.checked = false;
     errorBox.hidden = true;
-    if (mode !== "rollback" && servesTarget(to) && !servesTarget(current) && !gatesPassed) {
+    if (!action && mode !== "rollback" && servesTarget(to) && !servesTarget(current) && !gatesPassed) {
       showGates(failingConditions(), "Promotion gates do not pass:");
     }
     submit.textContent = submitLabel();
@@ -118,6 +135,12 @@
   if (clearButton) {
     clearButton.addEventListener("click", () =>
       open(clearButton.dataset.fallback, "clear", clearButton.dataset.fallbackSource));
+  }
+  for (const [button, mode] of [["shadow-reset-button", "shadow-reset"], ["verify-button", "verify"]]) {
+    const b = el(button);
+    if (b) {
+      b.addEventListener("click", () => open(null, mode));
+    }
   }
   el("confirm-cancel").addEventListener("click", () => dialog.close());
   reason.addEventListener("input", () => {
@@ -152,6 +175,11 @@
         url = base + "/clear";
         body = { reason: text, expected_revision: revision, force: force.checked };
         break;
+      case "shadow-reset":
+      case "verify":
+        url = base + "/" + pending.mode;
+        body = { reason: text };
+        break;
       default:
         url = base + "/stage";
         body = { to: pending.to, reason: text, expected_stage: current, expected_revision: revision, force: force.checked };
@@ -166,7 +194,8 @@
         body: JSON.stringify(body),
       });
       if (resp.ok) {
-        window.location.assign("/clients/" + encodeURIComponent(id) + "?changed=" + encodeURIComponent(pending.to));
+        const flash = actions[pending.mode] ? "?done=" + pending.mode : "?changed=" + encodeURIComponent(pending.to);
+        window.location.assign("/clients/" + encodeURIComponent(id) + flash);
         return;
       }
       if (resp.status === 401) {

@@ -40,27 +40,64 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
-{{/* Environment shared by every component: NATS and logging. */}}
-{{- define "switchyard.commonEnv" -}}
-- name: SWITCHYARD_NATS
-  valueFrom:
-    configMapKeyRef:
-      name: {{ include "switchyard.fullname" . }}
-      key: nats-url
-- name: SWITCHYARD_LOG_FORMAT
-  valueFrom:
-    configMapKeyRef:
-      name: {{ include "switchyard.fullname" . }}
-      key: log-format
-- name: SWITCHYARD_LOG_LEVEL
-  valueFrom:
-    configMapKeyRef:
-      name: {{ include "switchyard.fullname" . }}
-      key: log-level
-{{- if .Values.nats.credsSecret }}
-- name: SWITCHYARD_NATS_CREDS
-  value: /var/run/switchyard/nats/nats.creds
+{{/*
+The autoscaling mode of one subscription: auto becomes keda when the
+cluster serves KEDA's API and hpa otherwise. Call with (list $ $sub).
+*/}}
+{{- define "switchyard.autoscalingMode" -}}
+{{- $root := index . 0 -}}
+{{- $sub := index . 1 -}}
+{{- $mode := $sub.autoscaling.mode -}}
+{{- if eq $mode "auto" -}}
+{{- if $root.Capabilities.APIVersions.Has "keda.sh/v1alpha1" -}}keda{{- else -}}hpa{{- end -}}
+{{- else -}}
+{{- $mode -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The name of a worker Deployment. Call with (list $ $sub). */}}
+{{- define "switchyard.workerName" -}}
+{{- printf "%s-worker-%s" (include "switchyard.fullname" (index . 0)) (index . 1).name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+The extra arguments, environment and envFrom of one component. Call with
+the component's values; renders nothing for empty lists.
+*/}}
+{{- define "switchyard.extraArgs" -}}
+{{- range .extraArgs }}
+- {{ . | quote }}
 {{- end }}
+{{- end -}}
+
+{{- define "switchyard.extraEnv" -}}
+{{- with .extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "switchyard.envFrom" -}}
+{{- with .envFrom }}
+envFrom:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod annotations that let annotation-based Prometheus setups scrape. */}}
+{{- define "switchyard.scrapeAnnotations" -}}
+{{- if .Values.metrics.podAnnotations }}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metrics.port | quote }}
+prometheus.io/path: /metrics
+{{- end }}
+{{- end -}}
+
+{{/*
+Environment shared by every component: NATS and logging. Values are
+written out rather than read from a ConfigMap so that the pre-install hook,
+which runs before any other object exists, gets the same environment.
+*/}}
+{{- define "switchyard.commonEnv" -}}
 {{- if .Values.nats.tokenSecret }}
 - name: SWITCHYARD_NATS_TOKEN
   valueFrom:
@@ -68,23 +105,41 @@ app.kubernetes.io/instance: {{ .Release.Name }}
       name: {{ .Values.nats.tokenSecret }}
       key: token
 {{- end }}
-{{- if .Values.nats.tlsSecret }}
-- name: SWITCHYARD_NATS_TLS_CA
-  value: /var/run/switchyard/nats-tls/ca.crt
-- name: SWITCHYARD_NATS_TLS_CERT
-  value: /var/run/switchyard/nats-tls/tls.crt
-- name: SWITCHYARD_NATS_TLS_KEY
-  value: /var/run/switchyard/nats-tls/tls.key
+{{- end -}}
+
+{{/*
+The NATS connection arguments of every command: the URL, TLS files and the
+creds file. Call with (list $ credsSecretName).
+*/}}
+{{- define "switchyard.natsArgs" -}}
+{{- $root := index . 0 -}}
+{{- $creds := index . 1 }}
+- --nats={{ $root.Values.nats.url }}
+{{- if $creds }}
+- --nats-creds=/var/run/switchyard/nats/nats.creds
+{{- end }}
+{{- if $root.Values.nats.tlsSecret }}
+- --nats-tls-ca=/var/run/switchyard/nats-tls/ca.crt
+- --nats-tls-cert=/var/run/switchyard/nats-tls/tls.crt
+- --nats-tls-key=/var/run/switchyard/nats-tls/tls.key
 {{- end }}
 {{- end -}}
 
+{{/* The logging arguments of the long-running commands. */}}
+{{- define "switchyard.logArgs" -}}
+- --log-format={{ .Values.log.format }}
+- --log-level={{ .Values.log.level }}
+{{- end -}}
+
 {{- define "switchyard.natsVolumeMounts" -}}
-{{- if .Values.nats.credsSecret }}
+{{- $root := index . 0 -}}
+{{- $creds := index . 1 -}}
+{{- if $creds }}
 - name: nats-creds
   mountPath: /var/run/switchyard/nats
   readOnly: true
 {{- end }}
-{{- if .Values.nats.tlsSecret }}
+{{- if $root.Values.nats.tlsSecret }}
 - name: nats-tls
   mountPath: /var/run/switchyard/nats-tls
   readOnly: true
@@ -92,15 +147,17 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{- define "switchyard.natsVolumes" -}}
-{{- if .Values.nats.credsSecret }}
+{{- $root := index . 0 -}}
+{{- $creds := index . 1 -}}
+{{- if $creds }}
 - name: nats-creds
   secret:
-    secretName: {{ .Values.nats.credsSecret }}
+    secretName: {{ $creds }}
 {{- end }}
-{{- if .Values.nats.tlsSecret }}
+{{- if $root.Values.nats.tlsSecret }}
 - name: nats-tls
   secret:
-    secretName: {{ .Values.nats.tlsSecret }}
+    secretName: {{ $root.Values.nats.tlsSecret }}
 {{- end }}
 {{- end -}}
 

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"time"
+
+	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/cli"
+)
+
+// gateFlags are the promotion gates' thresholds, shared by the flags
+// command and the console. Lowering one below its default is allowed but
+// makes every move onto the target a forced change (the gate-thresholds
+// condition fails), so it is never silent.
+type gateFlags struct {
+	minShadowReads int64
+	minShadowKeys  int
+	minShadowSpan  time.Duration
+}
+
+func (g *gateFlags) register(fs *cli.FlagSet) {
+	fs.Int64Var(&g.minShadowReads, "min-shadow-reads", flags.DefaultMinShadowReads, "compared shadow reads, all matching, a client needs before moving to target; lower (negative: off) only with --force, audited as forced")
+	fs.IntVar(&g.minShadowKeys, "min-shadow-keys", flags.DefaultMinShadowKeys, "distinct keys those shadow reads must cover; lower (negative: off) only with --force, audited as forced")
+	fs.DurationVar(&g.minShadowSpan, "min-shadow-span", flags.DefaultMinShadowSpan, "time from a client's first to its last compared shadow read; lower (negative: off) only with --force, audited as forced")
+}

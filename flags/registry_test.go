@@ -1,0 +1,128 @@
+package flags_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/flags"
+)
+
+func clientIDs(t *testing.T, r *flags.Registry) []string {
+	t.Helper()
+	seen, err := r.Clients(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(seen))
+	for _, s := range seen {
+		out = append(out, s.Client)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Reads of invented clients find nothing and register nobody; a client
+// whose read found its records is registered.
+func TestInventedClientsAreNotRegistered(t *testing.T) {
+	env := newRouterEnv(t)
+	ctx := testCtx(t)
+	put(t, env.legacy, "acme", "a1", `{"n":1}`, 1)
+	reg, err := flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := env.router(t, flags.RouterConfig{Observers: []flags.ClientObserver{reg}})
+	srv := readAPIServer(t, r)
+	for i := range 300 {
+		path := fmt.Sprintf("/v1/orders/a1?client=invented-%d", i)
+		if i%2 == 1 {
+			path = fmt.Sprintf("/v1/orders?client=invented-%d", i)
+		}
+		resp, err := authGet(srv.URL+path, allToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := []int{404, 200}[i%2]; resp.StatusCode != want {
+			t.Fatalf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	resp, err := authGet(srv.URL+"/v1/orders/a1?client=acme", allToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := reg.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := clientIDs(t, reg); !slices.Equal(got, []string{"acme"}) {
+		t.Fatalf("known clients after 300 reads of invented clients: %d, first %v; want only acme", len(got), got[:min(len(got), 5)])
+	}
+	store, err := flags.OpenStore(ctx, env.js, flags.StoreConfig{Audit: env.audit, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	known, err := store.ListClients(ctx, flags.ClientQuery{})
+	if err != nil || len(known) != 1 || known[0].Client != "acme" {
+		t.Fatalf("ListClients = %+v %v", known, err)
+	}
+}
+
+// The registry holds at most MaxClients; registered clients are still
+// refreshed when it is full, and registration is rate-limited.
+func TestRegistryIsBoundedAndRateLimited(t *testing.T) {
+	env := newStoreEnv(t)
+	ctx := testCtx(t)
+	found := flags.ReadObservation{Served: flags.StoreLegacy, Found: true}
+
+	bounded, err := flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{Bucket: "bounded", MaxClients: 3, MarkInterval: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"a", "b", "c"} {
+		bounded.ObserveRead(c, found)
+	}
+	if err := bounded.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"d", "e", "a"} {
+		bounded.ObserveRead(c, found)
+	}
+	if err := bounded.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := clientIDs(t, bounded); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("full registry holds %v, want a, b, c", got)
+	}
+	if d := bounded.Dropped(); d != 2 {
+		t.Fatalf("dropped = %d, want the 2 new clients", d)
+	}
+
+	limited, err := flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{Bucket: "limited", RegisterRate: 0.001, RegisterBurst: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		limited.ObserveRead(fmt.Sprintf("c%02d", i), found)
+	}
+	if err := limited.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := clientIDs(t, limited); len(got) != 5 || limited.Dropped() != 45 {
+		t.Fatalf("rate-limited registry: %v, dropped %d; want 5 registered, 45 dropped", got, limited.Dropped())
+	}
+
+	if _, err := flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{Bucket: "short", TTL: time.Minute, MarkInterval: time.Hour}); err == nil {
+		t.Fatal("a TTL shorter than the mark interval was accepted")
+	}
+	kv, err := env.js.KeyValue(ctx, "limited")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil || st.TTL() != 30*24*time.Hour {
+		t.Fatalf("registry entries expire after %v (%v), want 30 days", st.TTL(), err)
+	}
+}
