@@ -49,13 +49,6 @@ func TestPeakRSS(t *testing.T) {
 	if rss < 1<<20 || rss > 64<<30 {
 		t.Fatalf("peak RSS of the test process: %d bytes", rss)
 	}
-	cpu, err := cpuTime(os.Getpid())
-	if err != nil || cpu < 0 {
-		t.Fatalf("cpuTime of the test process: %v, %v", cpu, err)
-	}
-	if _, found := commandCPU("no-such-command-here"); found {
-		t.Fatal("commandCPU found a process that does not exist")
-	}
 	if _, err := peakRSS(-1); err == nil {
 		t.Fatal("peakRSS of no process succeeded")
 	}

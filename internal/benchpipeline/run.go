@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/procstat"
 	"github.com/switchyard/switchyard/stores"
 	_ "github.com/switchyard/switchyard/stores/postgres" // the measured stores
 	_ "github.com/switchyard/switchyard/stores/sqlite"
@@ -177,20 +178,6 @@ func withPostgres(ctx context.Context, cfg Config, fn func(dsn string) error) er
 	return fn(dsn)
 }
 
-// startDatabaseCPU starts measuring the local PostgreSQL server's CPU time;
-// the returned function reports what it used since (zero when it is not
-// on this host).
-func startDatabaseCPU() func() time.Duration {
-	before, ok := commandCPU("postgres")
-	return func() time.Duration {
-		after, ok2 := commandCPU("postgres")
-		if !ok || !ok2 || after < before {
-			return 0
-		}
-		return after - before
-	}
-}
-
 // best returns the faster of two measurements; a zero one never wins.
 func best(a, b Measurement) Measurement {
 	if a.Events == 0 || b.PerSec() > a.PerSec() {
@@ -198,3 +185,8 @@ func best(a, b Measurement) Measurement {
 	}
 	return a
 }
+
+// startDatabaseCPU starts measuring the local PostgreSQL server's CPU time;
+// the returned function reports what it used since (zero when it is not on
+// this host).
+func startDatabaseCPU() func() time.Duration { return procstat.StartCommandCPU("postgres") }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/procstat"
 )
 
 // workerRun is what one run of worker processes did.
@@ -112,7 +114,7 @@ func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string,
 			if rss, err := peakRSS(p.cmd.Process.Pid); err == nil {
 				p.rss = rss
 			}
-			if cpu, err := cpuTime(p.cmd.Process.Pid); err == nil {
+			if cpu, err := procstat.CPUTime(p.cmd.Process.Pid); err == nil {
 				p.cpu = cpu
 			}
 			run.PeakRSS = max(run.PeakRSS, p.rss)
@@ -148,33 +150,6 @@ func peakRSS(pid int) (uint64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
-}
-
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times; 100 on every
-// Linux architecture Go supports.
-const clockTicks = 100
-
-// cpuTime reads the user and system time a process has used so far from
-// /proc/<pid>/stat (fields 14 and 15, after the parenthesised command).
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	end := bytes.LastIndexByte(b, ')')
-	if end < 0 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	fields := strings.Fields(string(b[end+1:]))
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
-	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
 func lastLines(s string, n int) string {
