@@ -22,13 +22,15 @@ import (
 //   - statement: what Apply sends, one pipelined statement per entity whose
 //     rows travel as binary arrays expanded by unnest, the ledger written
 //     in a CTE;
+//
 //   - staging-copy: in one transaction, binary COPY into a temporary
 //     staging table, then one fenced INSERT … ON CONFLICT reading it, the
 //     ledger written in the same CTE;
+//
 //   - statement-no-ledger: what Apply sends for writes without event ids
 //     (producer versions): the ledger's share of the cost.
 //
-//	go test -run '^$' -bench ApplyStatements -benchtime 40x ./stores/postgres
+//     go test -run '^$' -bench ApplyStatements -benchtime 40x ./stores/postgres
 func BenchmarkApplyStatements(b *testing.B) {
 	const batch = 500
 	variants := []struct {
