@@ -17,20 +17,16 @@ import (
 // BenchmarkApplyStatements compares, side by side in one run, ways to send
 // a worker's batch (500 live writes with event ids: new keys, then the same
 // keys at a higher version) and reports rows/s and the local PostgreSQL
-// server's CPU time per row (db_µs/row, every session of the host):
+// server's CPU time per row (db_µs/row, every session of the host). The
+// variants: "statement" is what Apply sends, one pipelined statement per
+// entity whose rows travel as binary arrays expanded by unnest, the ledger
+// written in a CTE; "staging-copy" is, in one transaction, binary COPY into
+// a temporary staging table, then one fenced INSERT … ON CONFLICT reading
+// it, the ledger written in the same CTE; "statement-no-ledger" is what
+// Apply sends for writes without event ids (producer versions), which
+// shows the ledger's share of the cost. Run it with
 //
-//   - statement: what Apply sends, one pipelined statement per entity whose
-//     rows travel as binary arrays expanded by unnest, the ledger written
-//     in a CTE;
-//
-//   - staging-copy: in one transaction, binary COPY into a temporary
-//     staging table, then one fenced INSERT … ON CONFLICT reading it, the
-//     ledger written in the same CTE;
-//
-//   - statement-no-ledger: what Apply sends for writes without event ids
-//     (producer versions): the ledger's share of the cost.
-//
-//     go test -run '^$' -bench ApplyStatements -benchtime 40x ./stores/postgres
+//	go test -run '^$' -bench ApplyStatements -benchtime 40x ./stores/postgres
 func BenchmarkApplyStatements(b *testing.B) {
 	const batch = 500
 	variants := []struct {
