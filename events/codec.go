@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -53,9 +54,19 @@ func (d Decoder) Decode(payload []byte) (Event, error) {
 			}
 		}
 	}
+	// The string fields share one allocation: the arena holds their bytes
+	// one after the other and each field is a substring of it.
+	size := 0
+	for _, m := range members {
+		if m.value[0] == '"' {
+			size += len(m.value)
+		}
+	}
+	var arena strings.Builder
+	arena.Grow(size)
 	var ev Event
 	for _, m := range members {
-		if err := decodeField(&ev, m, d.ShareData); err != nil {
+		if err := decodeField(&ev, m, d.ShareData, &arena); err != nil {
 			return Event{}, err
 		}
 	}
@@ -65,19 +76,19 @@ func (d Decoder) Decode(payload []byte) (Event, error) {
 	return ev, nil
 }
 
-func decodeField(ev *Event, m member, shareData bool) error {
+func decodeField(ev *Event, m member, shareData bool, arena *strings.Builder) error {
 	raw := json.RawMessage(m.value)
 	switch string(m.name) {
 	case "id":
-		return decodeString("id", m, &ev.ID)
+		return decodeString(arena, "id", m, &ev.ID)
 	case "type":
-		return decodeString("type", m, &ev.Type)
+		return decodeString(arena, "type", m, &ev.Type)
 	case "entity":
-		return decodeString("entity", m, &ev.Entity)
+		return decodeString(arena, "entity", m, &ev.Entity)
 	case "key":
-		return decodeString("key", m, &ev.Key)
+		return decodeString(arena, "key", m, &ev.Key)
 	case "client":
-		return decodeString("client", m, &ev.Client)
+		return decodeString(arena, "client", m, &ev.Client)
 	case "op":
 		// The known operations without allocating a string for each.
 		switch string(m.value) {
@@ -89,7 +100,7 @@ func decodeField(ev *Event, m member, shareData bool) error {
 			return nil
 		}
 		var s string
-		if err := decodeString("op", m, &s); err != nil {
+		if err := decodeString(arena, "op", m, &s); err != nil {
 			return err
 		}
 		ev.Op = Op(s)
@@ -106,7 +117,7 @@ func decodeField(ev *Event, m member, shareData bool) error {
 		return nil
 	case "occurred_at":
 		var s string
-		if err := decodeString("occurred_at", m, &s); err != nil {
+		if err := decodeString(arena, "occurred_at", m, &s); err != nil {
 			return err
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
@@ -137,7 +148,10 @@ func decodeField(ev *Event, m member, shareData bool) error {
 	}
 }
 
-func decodeString(name string, m member, dst *string) error {
+// decodeString sets *dst to the string value of m, a substring of arena.
+// Bytes written to a strings.Builder never change, so the substrings stay
+// valid even if the arena has to grow.
+func decodeString(arena *strings.Builder, name string, m member, dst *string) error {
 	raw := m.value
 	if raw[0] != '"' {
 		return fieldErr(name, "must be a string, got %s", jsonKind(raw))
@@ -148,7 +162,9 @@ func decodeString(name string, m member, dst *string) error {
 		return fieldErr(name, "is not valid UTF-8")
 	}
 	if !m.escaped {
-		*dst = string(raw[1 : len(raw)-1])
+		start := arena.Len()
+		arena.Write(raw[1 : len(raw)-1])
+		*dst = arena.String()[start:]
 		return nil
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
