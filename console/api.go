@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,7 +194,8 @@ func clientIDFrom(r *http.Request) (string, error) {
 	return id, nil
 }
 
-// decodeJSON reads exactly one JSON object with known members into v. The
+// decodeJSON reads exactly one JSON object with known members into v.
+// Member names must match exactly and appear once (see checkMembers). The
 // body must be declared application/json, which also keeps HTML forms of
 // other sites from reaching the API.
 func decodeJSON(r *http.Request, v any) error {
@@ -201,7 +203,18 @@ func decodeJSON(r *http.Request, v any) error {
 	if err != nil || mt != "application/json" {
 		return &InputError{Field: "Content-Type", Msg: "must be application/json"}
 	}
-	dec := json.NewDecoder(r.Body)
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return err
+		}
+		return &InputError{Field: "body", Msg: "could not be read"}
+	}
+	if err := checkMembers(data, jsonFields(v)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var maxErr *http.MaxBytesError

@@ -65,6 +65,16 @@ type clientJSON struct {
 	LastSeen       *time.Time `json:"last_seen,omitempty"`
 	Shadow         shadowJSON `json:"shadow"`
 	Gates          gatesJSON  `json:"gates"`
+	// UnauditedChanges are stage revisions no audit entry accounts for.
+	UnauditedChanges     []unauditedJSON `json:"unaudited_changes"`
+	UnauditedUnavailable string          `json:"unaudited_unavailable,omitempty"`
+}
+
+type unauditedJSON struct {
+	Revision  uint64    `json:"revision"`
+	At        time.Time `json:"at"`
+	Operation string    `json:"operation"`
+	Stage     Stage     `json:"stage,omitempty"`
 }
 
 type auditJSON struct {
@@ -142,6 +152,11 @@ func toClientJSON(d ClientDetail) clientJSON {
 		t := d.LastSeen.UTC()
 		out.LastSeen = &t
 	}
+	out.UnauditedChanges = make([]unauditedJSON, 0, len(d.Unaudited))
+	for _, u := range d.Unaudited {
+		out.UnauditedChanges = append(out.UnauditedChanges, unauditedJSON{Revision: u.Revision, At: u.At.UTC(), Operation: u.Operation, Stage: u.Stage})
+	}
+	out.UnauditedUnavailable = d.UnauditedUnavailable
 	return out
 }
 

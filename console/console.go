@@ -19,11 +19,10 @@ type Console struct {
 	log      *slog.Logger
 	opts     Options
 
-	sessions    *sessionStore
-	ipLimiter   *loginLimiter
-	userLimiter *loginLimiter
-	views       *views
-	cookies     cookieNames
+	sessions *sessionStore
+	logins   *loginGuard
+	views    *views
+	cookies  cookieNames
 
 	handler http.Handler
 }
@@ -50,17 +49,16 @@ func New(deps Deps, opts Options) (*Console, error) {
 		return nil, err
 	}
 	c := &Console{
-		flags:       deps.Flags,
-		status:      deps.Status,
-		verifier:    deps.Verifier,
-		users:       deps.Users,
-		log:         log,
-		opts:        opts,
-		sessions:    newSessionStore(opts.IdleTimeout, opts.SessionLifetime, opts.MaxSessions, opts.Now),
-		ipLimiter:   newLoginLimiter(opts.LoginLimitPerIP, opts.LoginWindow, opts.Now),
-		userLimiter: newLoginLimiter(opts.LoginLimitPerUser, opts.LoginWindow, opts.Now),
-		views:       v,
-		cookies:     newCookieNames(opts.InsecureCookies),
+		flags:    deps.Flags,
+		status:   deps.Status,
+		verifier: deps.Verifier,
+		users:    deps.Users,
+		log:      log,
+		opts:     opts,
+		sessions: newSessionStore(opts.IdleTimeout, opts.SessionLifetime, opts.MaxSessions, opts.MaxSessionsPerUser, opts.Now),
+		logins:   newLoginGuard(opts),
+		views:    v,
+		cookies:  newCookieNames(opts.InsecureCookies),
 	}
 	cop := http.NewCrossOriginProtection()
 	for _, o := range opts.TrustedOrigins {

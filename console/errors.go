@@ -38,6 +38,8 @@ var (
 	ErrInvalidUsers = errors.New("invalid console users")
 	// ErrWeakPassword: HashPassword refused the password.
 	ErrWeakPassword = errors.New("password not accepted")
+	// ErrWeakHash: HashPassword refused the bcrypt cost.
+	ErrWeakHash = errors.New("bcrypt cost not accepted")
 )
 
 // InputError is a rejected request parameter.

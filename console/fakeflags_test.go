@@ -22,6 +22,8 @@ type memFlags struct {
 	audit   []console.AuditEntry
 	// reset holds the clients whose shadow counters were cleared.
 	reset map[string]bool
+	// unaudited are stage revisions to report as made outside Switchyard.
+	unaudited map[string][]console.UnauditedChange
 }
 
 func newMemFlags(clients ...string) *memFlags {
@@ -89,7 +91,8 @@ func (f *memFlags) Client(_ context.Context, id string) (console.ClientDetail, e
 	if f.reset[id] {
 		shadow = console.ShadowStats{}
 	}
-	return console.ClientDetail{ID: id, Stage: st, Source: console.SourceOverride, Revision: f.revs[id], Gates: f.gates(), Shadow: shadow}, nil
+	return console.ClientDetail{ID: id, Stage: st, Source: console.SourceOverride, Revision: f.revs[id], Gates: f.gates(), Shadow: shadow,
+		Unaudited: f.unaudited[id]}, nil
 }
 
 // ResetShadow zeroes the client's shadow counters and records the reset.

@@ -140,6 +140,20 @@ type ClientDetail struct {
 	LastSeen time.Time
 	Shadow   ShadowStats
 	Gates    GateStatus
+	// Unaudited are revisions of the client's stage that no audit entry
+	// accounts for: written past Switchyard, or whose audit failed.
+	// UnauditedUnavailable says why they could not be checked.
+	Unaudited            []UnauditedChange
+	UnauditedUnavailable string
+}
+
+// UnauditedChange is a stage revision without an audit entry.
+type UnauditedChange struct {
+	Revision uint64
+	At       time.Time
+	// Operation is "put", "delete" or "purge"; Stage is what a put wrote.
+	Operation string
+	Stage     Stage
 }
 
 // OverrideInfo is who set a client's override, when and why.

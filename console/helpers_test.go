@@ -25,26 +25,32 @@ const (
 	viewerPassword   = "viewer-password-22"
 )
 
-// testUsers are an operator and a viewer with cheap hashes, so tests stay
-// fast; production hashes use console.DefaultBcryptCost.
+// testUsers are an operator and a viewer with the cheapest accepted hashes,
+// made once, so tests stay fast; production hashes use
+// console.DefaultBcryptCost.
 func testUsers(t testing.TB) *console.Users {
 	t.Helper()
-	hash := func(pw string) string {
-		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(h)
-	}
-	u, err := console.NewUsers([]console.User{
-		{Name: operatorName, Role: console.RoleOperator, PasswordHash: hash(operatorPassword)},
-		{Name: viewerName, Role: console.RoleViewer, PasswordHash: hash(viewerPassword)},
-	})
+	u, err := sharedTestUsers()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return u
 }
+
+var sharedTestUsers = sync.OnceValues(func() (*console.Users, error) {
+	op, err := bcrypt.GenerateFromPassword([]byte(operatorPassword), console.MinBcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	viewer, err := bcrypt.GenerateFromPassword([]byte(viewerPassword), console.MinBcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	return console.NewUsers([]console.User{
+		{Name: operatorName, Role: console.RoleOperator, PasswordHash: string(op)},
+		{Name: viewerName, Role: console.RoleViewer, PasswordHash: string(viewer)},
+	})
+})
 
 // fakeClock is a settable clock for session expiry tests.
 type fakeClock struct {

@@ -48,8 +48,9 @@ func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 	c.render(w, r, status, "login", "Log in", "", p)
 }
 
-// handleLogin checks the credentials, rate limited per client IP and per
-// user name, and starts a session.
+// handleLogin checks the credentials, rate limited per user and client
+// address, per address, and slowed per user (see loginGuard), and starts a
+// session.
 func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		c.failErr(w, r, formError(err))
@@ -76,27 +77,22 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := c.clientIP(r)
-	ipKey, userKey := "ip:"+ip, "user:"+name
-	wait, ipBlocked := c.ipLimiter.blocked(ipKey)
-	if userWait, userBlocked := c.userLimiter.blocked(userKey); userBlocked {
-		ipBlocked, wait = true, max(wait, userWait)
-	}
-	if ipBlocked {
+	attempt, wait, ok := c.logins.begin(name, ip)
+	if !ok {
 		c.log.Warn("login refused: too many failures", "user", name, "ip", ip)
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		c.showLogin(w, r, http.StatusTooManyRequests, loginPage{Next: next, UserName: name,
-			Error: fmt.Sprintf("Too many failed logins. Try again in %d minutes.", int(wait.Minutes())+1)})
+			Error: "Too many failed logins. Try again in " + waitText(wait) + "."})
 		return
 	}
 	usr, err := c.users.Authenticate(name, password)
 	if err != nil {
-		c.ipLimiter.fail(ipKey)
-		c.userLimiter.fail(userKey)
+		attempt.failed()
 		c.log.Warn("login failed", "user", name, "ip", ip)
 		c.showLogin(w, r, http.StatusUnauthorized, loginPage{Next: next, UserName: name, Error: "Wrong user name or password."})
 		return
 	}
-	c.userLimiter.reset(userKey)
+	attempt.succeeded()
 	// A new session id on every login: a session id planted before the
 	// login (fixation) or left from an earlier login is never promoted.
 	if old, err := r.Cookie(c.cookies.session); err == nil {
@@ -113,6 +109,14 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// ends the session after the idle timeout or lifetime anyway.
 	http.SetCookie(w, c.cookies.cookie(c.cookies.session, id, 0))
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// waitText says how long to wait, rounded up, in seconds or minutes.
+func waitText(d time.Duration) string {
+	if d <= time.Minute {
+		return fmt.Sprintf("%d seconds", int(d.Seconds())+1)
+	}
+	return fmt.Sprintf("%d minutes", int(d.Minutes())+1)
 }
 
 // handleLogout ends the session (the CSRF check already passed).

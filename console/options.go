@@ -9,15 +9,18 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultIdleTimeout       = 30 * time.Minute
-	DefaultSessionLifetime   = 12 * time.Hour
-	DefaultMaxSessions       = 10_000
-	DefaultLoginLimitPerIP   = 20
-	DefaultLoginLimitPerUser = 5
-	DefaultLoginWindow       = 15 * time.Minute
-	DefaultPageSize          = 25
-	DefaultAuditLimit        = 100
-	DefaultBackendTimeout    = 10 * time.Second
+	DefaultIdleTimeout        = 30 * time.Minute
+	DefaultSessionLifetime    = 12 * time.Hour
+	DefaultMaxSessions        = 10_000
+	DefaultMaxSessionsPerUser = 20
+	DefaultLoginLimitPerIP    = 20
+	DefaultLoginLimitPerUser  = 5
+	DefaultLoginUserCeiling   = 50
+	DefaultLoginMaxDelay      = 30 * time.Second
+	DefaultLoginWindow        = 15 * time.Minute
+	DefaultPageSize           = 25
+	DefaultAuditLimit         = 100
+	DefaultBackendTimeout     = 10 * time.Second
 )
 
 // Input limits.
@@ -62,12 +65,25 @@ type Options struct {
 	// MaxSessions bounds the live sessions; beyond, the least recently used
 	// is ended (default 10000).
 	MaxSessions int
-	// LoginLimitPerIP and LoginLimitPerUser are the failed logins allowed
-	// per LoginWindow before further attempts are refused with 429
-	// (defaults 20, 5 and 15 min).
+	// MaxSessionsPerUser bounds the live sessions of one user; beyond, that
+	// user's least recently used session is ended, never another user's
+	// (default 20).
+	MaxSessionsPerUser int
+	// LoginLimitPerUser is the failed logins a user may have from one client
+	// address per LoginWindow before that user is refused with 429 from that
+	// address (default 5); the same user from another address is not
+	// affected. LoginLimitPerIP is the failed logins per LoginWindow after
+	// which an address is refused whatever user it tries (default 20).
+	// Window default 15 min.
 	LoginLimitPerIP   int
 	LoginLimitPerUser int
 	LoginWindow       time.Duration
+	// LoginUserCeiling is the failed logins of a user from all addresses
+	// together per LoginWindow after which its attempts are spaced out: 1 s
+	// after the next failure, doubling up to LoginMaxDelay (defaults 50 and
+	// 30 s). The account is slowed, never locked.
+	LoginUserCeiling int
+	LoginMaxDelay    time.Duration
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// names the client IP for rate limiting. Empty: the peer address is the
 	// client.
@@ -108,6 +124,9 @@ func (o Options) withDefaults() (Options, error) {
 		setDur(&o.IdleTimeout, DefaultIdleTimeout, "IdleTimeout"),
 		setDur(&o.SessionLifetime, DefaultSessionLifetime, "SessionLifetime"),
 		setDur(&o.LoginWindow, DefaultLoginWindow, "LoginWindow"),
+		setDur(&o.LoginMaxDelay, DefaultLoginMaxDelay, "LoginMaxDelay"),
+		setInt(&o.MaxSessionsPerUser, DefaultMaxSessionsPerUser, "MaxSessionsPerUser"),
+		setInt(&o.LoginUserCeiling, DefaultLoginUserCeiling, "LoginUserCeiling"),
 		setDur(&o.BackendTimeout, DefaultBackendTimeout, "BackendTimeout"),
 		setInt(&o.MaxSessions, DefaultMaxSessions, "MaxSessions"),
 		setInt(&o.LoginLimitPerIP, DefaultLoginLimitPerIP, "LoginLimitPerIP"),

@@ -11,6 +11,10 @@ import (
 const (
 	// DefaultBcryptCost is the cost HashPassword uses when given 0.
 	DefaultBcryptCost = 12
+	// MinBcryptCost is the lowest cost HashPassword makes and the users
+	// file may hold: cheaper hashes are refused, since they make offline
+	// guessing cheap and let a login's timing tell users apart.
+	MinBcryptCost = 10
 	// MinPasswordLength is the fewest characters HashPassword accepts.
 	MinPasswordLength = 12
 	// MaxPasswordBytes is bcrypt's limit; longer passwords are refused
@@ -35,8 +39,8 @@ func HashPassword(password string, cost int) (string, error) {
 	if cost == 0 {
 		cost = DefaultBcryptCost
 	}
-	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
-		return "", fmt.Errorf("bcrypt cost %d is outside %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
+	if cost < MinBcryptCost || cost > bcrypt.MaxCost {
+		return "", fmt.Errorf("%w: bcrypt cost %d is outside %d..%d", ErrWeakHash, cost, MinBcryptCost, bcrypt.MaxCost)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	if err != nil {
@@ -45,12 +49,18 @@ func HashPassword(password string, cost int) (string, error) {
 	return string(h), nil
 }
 
-// checkHash validates the format of a stored hash.
-func checkHash(hash string) error {
-	if _, err := bcrypt.Cost([]byte(hash)); err != nil {
-		return fmt.Errorf("password_hash is not a bcrypt hash (make one with switchyard console hash-password): %v", err)
+// checkHash validates a stored hash and returns its cost. A hash cheaper
+// than MinBcryptCost is refused rather than loaded with a warning: it would
+// be the weakest account and the one a login's timing reveals.
+func checkHash(hash string) (int, error) {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		return 0, fmt.Errorf("password_hash is not a bcrypt hash (make one with switchyard console hash-password): %v", err)
 	}
-	return nil
+	if cost < MinBcryptCost {
+		return 0, fmt.Errorf("password_hash has bcrypt cost %d, below the minimum of %d (make a new one with switchyard console hash-password)", cost, MinBcryptCost)
+	}
+	return cost, nil
 }
 
 // passwordMatches compares password with a bcrypt hash in constant time.
@@ -60,13 +70,12 @@ func passwordMatches(hash, password string) bool {
 }
 
 // dummyHashFor returns a hash of a constant with the given cost. It is
-// compared against for unknown users so that a login attempt takes about as
-// long whether or not the user exists. A failure yields "", which compares
-// as false immediately; that only weakens the timing equalisation.
-func dummyHashFor(cost int) string {
+// compared against for unknown users so that a login attempt takes as long
+// whether or not the user exists.
+func dummyHashFor(cost int) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte("switchyard-console-no-such-user"), cost)
 	if err != nil {
-		return ""
+		return "", fmt.Errorf("dummy password hash: %w", err)
 	}
-	return string(h)
+	return string(h), nil
 }

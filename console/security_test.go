@@ -286,7 +286,7 @@ func TestMalformedAndOversizedInputRejected(t *testing.T) {
 		{"client id with control character", "GET", "/api/clients/ac%01me", "", "", 400, "client id", "control character"},
 		{"client id with surrounding space", "GET", "/api/clients/%20acme", "", "", 400, "client id", "white space"},
 		{"client id invalid UTF-8", "GET", "/api/clients/%ff%fe", "", "", 400, "client id", "UTF-8"},
-		{"switch with long client id", "POST", "/api/clients/" + long + "/stage", `{"to":"shadow","reason":"r"}`, "application/json", 400, "client id", "at most 255"},
+		{"switch with long client id", "POST", "/api/clients/" + long + "/stage", `{"to":"shadow","reason":"r"}`, "application/json", 400, "client id", "above the limit of 255"},
 		{"unknown stage", "POST", "/api/clients/acme/stage", `{"to":"everywhere","reason":"r"}`, "application/json", 400, "to", "not one of"},
 		{"missing reason", "POST", "/api/clients/acme/stage", `{"to":"shadow"}`, "application/json", 400, "reason", "required"},
 		{"blank reason", "POST", "/api/clients/acme/stage", `{"to":"shadow","reason":"   "}`, "application/json", 400, "reason", "required"},
@@ -295,7 +295,7 @@ func TestMalformedAndOversizedInputRejected(t *testing.T) {
 		{"body too large", "POST", "/api/clients/acme/stage", `{"to":"shadow","reason":"` + strings.Repeat("r", 20<<10) + `"}`, "application/json", 413, "", "16 KiB"},
 		{"not JSON", "POST", "/api/clients/acme/stage", `to=shadow`, "application/json", 400, "body", "not valid JSON"},
 		{"wrong content type", "POST", "/api/clients/acme/stage", `{"to":"shadow","reason":"r"}`, "text/plain", 400, "Content-Type", "application/json"},
-		{"unknown member", "POST", "/api/clients/acme/stage", `{"to":"shadow","reason":"r","stage":"x"}`, "application/json", 400, "body", "unknown field"},
+		{"unknown member", "POST", "/api/clients/acme/stage", `{"to":"shadow","reason":"r","stage":"x"}`, "application/json", 400, "stage", "not a member"},
 		{"two objects", "POST", "/api/clients/acme/stage", `{"to":"shadow","reason":"r"}{}`, "application/json", 400, "body", "more than one"},
 		{"wrong type", "POST", "/api/clients/acme/stage", `{"to":3,"reason":"r"}`, "application/json", 400, "to", "wrong type"},
 		{"empty body", "POST", "/api/clients/acme/rollback", ``, "application/json", 400, "body", "empty"},
@@ -325,7 +325,7 @@ func TestMalformedAndOversizedInputRejected(t *testing.T) {
 	}
 	// Pages answer bad input with an error page naming the problem.
 	r := b.get("/clients/" + long)
-	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "client id is 256 bytes long") {
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "client id is 256 bytes") {
 		t.Fatalf("client page with long id: %d %s", r.status, r.body)
 	}
 	// Oversized login form.

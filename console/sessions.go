@@ -30,6 +30,7 @@ type sessionStore struct {
 	idle     time.Duration
 	absolute time.Duration
 	max      int
+	perUser  int
 	now      func() time.Time
 
 	mu        sync.Mutex
@@ -37,8 +38,8 @@ type sessionStore struct {
 	lastSweep time.Time
 }
 
-func newSessionStore(idle, absolute time.Duration, max int, now func() time.Time) *sessionStore {
-	return &sessionStore{idle: idle, absolute: absolute, max: max, now: now, byHash: map[[32]byte]*session{}}
+func newSessionStore(idle, absolute time.Duration, max, perUser int, now func() time.Time) *sessionStore {
+	return &sessionStore{idle: idle, absolute: absolute, max: max, perUser: perUser, now: now, byHash: map[[32]byte]*session{}}
 }
 
 // randomToken returns 32 random bytes, base64url encoded.
@@ -51,7 +52,10 @@ func randomToken() (string, error) {
 }
 
 // create starts a session for usr and returns its id (for the cookie).
-// When the store is full, the oldest session is evicted.
+// When the user already has perUser sessions, the user's least recently
+// used one is ended, so one account logging in again and again never ends
+// other users' sessions; when the whole store is full, the least recently
+// used session is ended.
 func (s *sessionStore) create(usr User) (string, *session, error) {
 	id, err := randomToken()
 	if err != nil {
@@ -66,9 +70,10 @@ func (s *sessionStore) create(usr User) (string, *session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked(now, false)
+	s.evictLocked(func(o *session) bool { return o.user == usr.Name }, s.perUser)
 	if len(s.byHash) >= s.max {
 		s.sweepLocked(now, true)
-		s.evictOldestLocked()
+		s.evictLocked(func(*session) bool { return true }, s.max)
 	}
 	s.byHash[sha256.Sum256([]byte(id))] = sess
 	return id, sess, nil
@@ -122,14 +127,25 @@ func (s *sessionStore) sweepLocked(now time.Time, force bool) {
 	}
 }
 
-func (s *sessionStore) evictOldestLocked() {
-	for len(s.byHash) >= s.max {
+// evictLocked ends the least recently used sessions matching until fewer
+// than limit match.
+func (s *sessionStore) evictLocked(match func(*session) bool, limit int) {
+	n := 0
+	for _, sess := range s.byHash {
+		if match(sess) {
+			n++
+		}
+	}
+	for ; n >= limit; n-- {
 		var oldestKey [32]byte
 		var oldest *session
 		for k, sess := range s.byHash {
-			if oldest == nil || sess.lastSeen.Before(oldest.lastSeen) {
+			if match(sess) && (oldest == nil || sess.lastSeen.Before(oldest.lastSeen)) {
 				oldestKey, oldest = k, sess
 			}
+		}
+		if oldest == nil {
+			return
 		}
 		delete(s.byHash, oldestKey)
 	}

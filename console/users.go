@@ -6,9 +6,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
-	"sync"
 
-	"golang.org/x/crypto/bcrypt"
 	"sigs.k8s.io/yaml"
 )
 
@@ -52,19 +50,22 @@ var userNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 // Users is the immutable set of console users.
 type Users struct {
-	byName    map[string]User
-	dummyCost int
-	dummy     func() string
+	byName map[string]User
+	// dummy is compared against for unknown users: a hash at the highest
+	// cost of the configured users, made once when they are loaded.
+	dummy string
 }
 
 // NewUsers validates list: at least one user, unique names of 1–64
-// characters (letters, digits, . _ @ -), a known role and a bcrypt hash
-// each. Errors match ErrInvalidUsers and name the offending entry.
+// characters (letters, digits, . _ @ -), a known role and a bcrypt hash of
+// cost MinBcryptCost or more each. Hash every user at the same cost: an
+// unknown user then costs exactly as long as a known one. Errors match ErrInvalidUsers and name the offending entry.
 func NewUsers(list []User) (*Users, error) {
 	if len(list) == 0 {
 		return nil, fmt.Errorf("%w: no users configured", ErrInvalidUsers)
 	}
-	u := &Users{byName: make(map[string]User, len(list)), dummyCost: bcrypt.MinCost}
+	u := &Users{byName: make(map[string]User, len(list))}
+	dummyCost := MinBcryptCost
 	for i, usr := range list {
 		where := fmt.Sprintf("user %d (%q)", i+1, usr.Name)
 		if !userNamePattern.MatchString(usr.Name) {
@@ -76,16 +77,18 @@ func NewUsers(list []User) (*Users, error) {
 		if !usr.Role.Valid() {
 			return nil, fmt.Errorf("%w: %s: role %q is not one of viewer, operator", ErrInvalidUsers, where, usr.Role)
 		}
-		if err := checkHash(usr.PasswordHash); err != nil {
+		cost, err := checkHash(usr.PasswordHash)
+		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalidUsers, where, err)
 		}
-		if c, _ := bcrypt.Cost([]byte(usr.PasswordHash)); c > u.dummyCost {
-			u.dummyCost = c
-		}
+		dummyCost = max(dummyCost, cost)
 		u.byName[usr.Name] = usr
 	}
-	cost := u.dummyCost
-	u.dummy = sync.OnceValue(func() string { return dummyHashFor(cost) })
+	dummy, err := dummyHashFor(dummyCost)
+	if err != nil {
+		return nil, err
+	}
+	u.dummy = dummy
 	return u, nil
 }
 
@@ -121,7 +124,7 @@ func LoadUsersFile(path string) (*Users, error) {
 func (u *Users) Authenticate(name, password string) (User, error) {
 	usr, ok := u.byName[name]
 	if !ok {
-		passwordMatches(u.dummy(), password)
+		passwordMatches(u.dummy, password)
 		return User{}, ErrBadCredentials
 	}
 	if !passwordMatches(usr.PasswordHash, password) {

@@ -11,18 +11,16 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/switchyard/switchyard/console"
 )
 
 func TestHashPassword(t *testing.T) {
-	h, err := console.HashPassword("correct horse battery", bcrypt.MinCost)
+	h, err := console.HashPassword("correct horse battery", console.MinBcryptCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(h, "$2a$04$") || strings.Contains(h, "correct horse") {
-		t.Fatalf("hash %q is not a bcrypt hash of cost 4", h)
+	if !strings.HasPrefix(h, "$2a$10$") || strings.Contains(h, "correct horse") {
+		t.Fatalf("hash %q is not a bcrypt hash of cost 10", h)
 	}
 	users, err := console.NewUsers([]console.User{{Name: "ann", Role: console.RoleOperator, PasswordHash: h}})
 	if err != nil {
@@ -39,7 +37,7 @@ func TestHashPassword(t *testing.T) {
 	if _, err := users.Authenticate("bob", "correct horse battery"); !errors.Is(err, console.ErrBadCredentials) {
 		t.Errorf("unknown user: %v, want ErrBadCredentials", err)
 	}
-	h2, err := console.HashPassword("correct horse battery", bcrypt.MinCost)
+	h2, err := console.HashPassword("correct horse battery", console.MinBcryptCost)
 	if err != nil || h2 == h {
 		t.Fatalf("two hashes of one password are equal (no salt?) or failed: %v", err)
 	}
@@ -48,7 +46,7 @@ func TestHashPassword(t *testing.T) {
 		"over 72":      strings.Repeat("p", 73),
 		"invalid utf8": "abcdefghijkl\xff",
 	} {
-		if _, err := console.HashPassword(pw, bcrypt.MinCost); !errors.Is(err, console.ErrWeakPassword) {
+		if _, err := console.HashPassword(pw, console.MinBcryptCost); !errors.Is(err, console.ErrWeakPassword) {
 			t.Errorf("%s password: %v, want ErrWeakPassword", name, err)
 		}
 	}
@@ -58,7 +56,7 @@ func TestHashPassword(t *testing.T) {
 }
 
 func TestParseUsers(t *testing.T) {
-	h, err := console.HashPassword("a long enough password", bcrypt.MinCost)
+	h, err := console.HashPassword("a long enough password", console.MinBcryptCost)
 	if err != nil {
 		t.Fatal(err)
 	}

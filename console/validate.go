@@ -1,42 +1,44 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/flags"
 )
 
-// ValidateClientID checks the syntax of a client id: 1 to
-// MaxClientIDBytes bytes of UTF-8 without control characters or surrounding
-// white space. Errors are *InputError (ErrInvalidInput).
+// ValidateClientID checks a client id with the flag model's rule
+// (flags.ValidateClient), so the console accepts exactly the ids the CLI
+// and the APIs accept. Errors are *InputError (ErrInvalidInput).
 func ValidateClientID(id string) error {
-	switch {
-	case id == "":
-		return &InputError{Field: "client id", Msg: "is empty"}
-	case len(id) > MaxClientIDBytes:
-		return &InputError{Field: "client id", Msg: fmt.Sprintf("is %d bytes long, at most %d allowed", len(id), MaxClientIDBytes)}
-	case !utf8.ValidString(id):
-		return &InputError{Field: "client id", Msg: "is not valid UTF-8"}
-	case strings.TrimSpace(id) != id:
-		return &InputError{Field: "client id", Msg: "has leading or trailing white space"}
-	}
-	for _, r := range id {
-		if unicode.IsControl(r) {
-			return &InputError{Field: "client id", Msg: fmt.Sprintf("contains the control character %U", r)}
-		}
+	if err := flags.ValidateClient(id); err != nil {
+		return inputErrorFrom("client id", err)
 	}
 	return nil
+}
+
+// inputErrorFrom turns the flag model's validation error into the
+// console's, naming field.
+func inputErrorFrom(field string, err error) error {
+	var inv *flags.InvalidError
+	if errors.As(err, &inv) {
+		return &InputError{Field: field, Msg: inv.Reason}
+	}
+	return &InputError{Field: field, Msg: err.Error()}
 }
 
 // lineBreaks folds multi-line reasons onto one line: audit entries are
 // single-line records.
 var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 
-// validateReason trims and checks a change reason: required, at most
-// MaxReasonChars characters and MaxReasonBytes bytes, no control
-// characters except tabs. Line breaks become spaces.
+// validateReason folds line breaks into spaces, trims, and checks a change
+// reason with the flag model's rule (flags.ValidateReason: visible text,
+// NFC, no control, format or invisible characters except tabs), and the
+// console's length limit of MaxReasonChars characters.
 func validateReason(reason string) (string, error) {
 	if !utf8.ValidString(reason) {
 		return "", &InputError{Field: "reason", Msg: "is not valid UTF-8"}
@@ -51,10 +53,8 @@ func validateReason(reason string) (string, error) {
 	if len(reason) > MaxReasonBytes {
 		return "", &InputError{Field: "reason", Msg: fmt.Sprintf("is %d bytes long, at most %d allowed", len(reason), MaxReasonBytes), TooLarge: true}
 	}
-	for _, r := range reason {
-		if unicode.IsControl(r) && r != '\t' {
-			return "", &InputError{Field: "reason", Msg: fmt.Sprintf("contains the control character %U", r)}
-		}
+	if err := flags.ValidateReason(reason); err != nil {
+		return "", inputErrorFrom("reason", err)
 	}
 	return reason, nil
 }

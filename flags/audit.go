@@ -68,6 +68,10 @@ type AuditConfig struct {
 	// error matching jsdeclare.ErrMissing instead of being created
 	// (read-only commands). An existing one is never changed.
 	MustExist bool
+	// Protect turns on DenyDelete and DenyPurge on an existing stream that
+	// lacks them. That cannot be undone, so it happens only when asked; a
+	// new stream always gets them.
+	Protect bool
 }
 
 func (c AuditConfig) withDefaults() AuditConfig {
@@ -83,17 +87,28 @@ func (c AuditConfig) withDefaults() AuditConfig {
 // AuditLog appends flag changes to a JetStream stream and reads them back.
 // It is safe for concurrent use.
 type AuditLog struct {
-	js  jetstream.JetStream
-	cfg AuditConfig
+	js        jetstream.JetStream
+	cfg       AuditConfig
+	protected bool
 }
 
-// OpenAuditLog opens the audit stream, creating it if it does not exist
-// (unless cfg.MustExist), and returns the log. An existing stream is used
-// as it is: MaxAge and Replicas apply when it is created. It fails with an error matching
-// ErrUnavailable when JetStream cannot be reached.
+// ErrAuditUnprotected: the audit stream allows deleting or purging
+// entries, so the trail can be edited by anyone allowed to; see
+// AuditConfig.Protect.
+var ErrAuditUnprotected = errors.New("the audit stream allows deletes or purges")
+
+// OpenAuditLog opens the audit stream, creating it when it does not exist
+// (unless cfg.MustExist: then it fails with an error matching
+// jsdeclare.ErrMissing) with cfg.Replicas and with DenyDelete and DenyPurge set: entries can then neither be deleted nor
+// purged through the JetStream API, by anyone. An existing stream is not
+// changed (so a role that may only read it can open it), except that
+// AuditConfig.Protect adds the two settings when missing; without Protect a
+// stream lacking them opens with Protected false. It fails with an error
+// matching ErrUnavailable when JetStream cannot be reached, and with an
+// *InvalidError when the existing stream does not hold the audit subjects.
 func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) (*AuditLog, error) {
 	cfg = cfg.withDefaults()
-	_, err := jsdeclare.Stream(ctx, js, jetstream.StreamConfig{
+	want := jetstream.StreamConfig{
 		Name:        cfg.Stream,
 		Description: "Switchyard flag changes: who, when, from, to, why",
 		Subjects:    []string{cfg.Subject + ".>"},
@@ -101,11 +116,39 @@ func OpenAuditLog(ctx context.Context, js jetstream.JetStream, cfg AuditConfig) 
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      cfg.MaxAge,
 		Replicas:    cfg.Replicas,
-	}, declareMode(cfg.MustExist))
+		DenyDelete:  true,
+		DenyPurge:   true,
+	}
+	stream, err := jsdeclare.Stream(ctx, js, want, declareMode(cfg.MustExist))
 	if err != nil {
 		return nil, openError("audit stream", cfg.Stream, err)
 	}
-	return &AuditLog{js: js, cfg: cfg}, nil
+	have := stream.CachedInfo().Config
+	if !slices.Contains(have.Subjects, cfg.Subject+".>") {
+		return nil, invalid("audit stream", "%s holds %v, not the audit subjects %s.>", cfg.Stream, have.Subjects, cfg.Subject)
+	}
+	protected := have.DenyDelete && have.DenyPurge
+	if !protected && cfg.Protect {
+		have.DenyDelete, have.DenyPurge = true, true
+		if _, err := js.UpdateStream(ctx, have); err != nil {
+			return nil, fmt.Errorf("audit stream %s: protect against deletes and purges: %w", cfg.Stream, err)
+		}
+		protected = true
+	}
+	return &AuditLog{js: js, cfg: cfg, protected: protected}, nil
+}
+
+// Protected reports whether the audit stream refuses deletes and purges.
+// When it does not, Check names the problem.
+func (a *AuditLog) Protected() bool { return a.protected }
+
+// Check returns nil when the audit stream refuses deletes and purges, else
+// an error matching ErrAuditUnprotected that says how to fix it.
+func (a *AuditLog) Check() error {
+	if a.protected {
+		return nil
+	}
+	return fmt.Errorf("audit stream %s: %w: entries can be removed; protect it (irreversibly) with --protect-audit-stream", a.cfg.Stream, ErrAuditUnprotected)
 }
 
 func (a *AuditLog) subject(scope, client string) string {

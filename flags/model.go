@@ -1,12 +1,15 @@
 package flags
 
 import (
-	"fmt"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/switchyard/switchyard/events"
 )
@@ -82,28 +85,64 @@ const (
 	MaxActorBytes = 255
 )
 
-// ValidateClient checks a client id: 1 to 255 bytes of valid UTF-8 without
-// control characters. The error is an *InvalidError for field "client".
-func ValidateClient(client string) error { return checkText("client", client, MaxClientBytes) }
+// ValidateClient checks a client id. It is the one rule for client ids in
+// the CLI, the console and the APIs: 1 to 255 bytes of valid UTF-8 in NFC,
+// no leading or trailing white space, no control, format (zero-width,
+// bidirectional), invisible or private-use characters (see checkText), and
+// not "." or ".." (they name no page in a URL path). The error is an
+// *InvalidError for field "client".
+func ValidateClient(client string) error {
+	if err := checkText("client", client, MaxClientBytes, false); err != nil {
+		return err
+	}
+	switch {
+	case client == "." || client == "..":
+		return invalid("client", "%q is not a client id", client)
+	case strings.TrimSpace(client) != client:
+		return invalid("client", "has leading or trailing white space")
+	}
+	return nil
+}
 
-// ValidateReason checks a change reason: required, at most 1024 bytes,
-// UTF-8 without control characters other than tab.
+// ValidateReason checks a change reason: required (at least one visible
+// character), at most 1024 bytes, text as checkText allows, where tabs are
+// also allowed.
 func ValidateReason(reason string) error {
-	if strings.TrimSpace(reason) == "" {
+	if err := checkText("reason", reason, MaxReasonBytes, true); err != nil {
+		return err
+	}
+	if !hasVisible(reason) {
 		return invalid("reason", "is required: say why the stage changes")
 	}
-	return checkText("reason", reason, MaxReasonBytes)
+	return nil
 }
 
-// ValidateActor checks who makes a change: required, at most 255 bytes.
+// ValidateActor checks who makes a change: required, at most 255 bytes,
+// text as checkText allows.
 func ValidateActor(actor string) error {
-	if strings.TrimSpace(actor) == "" {
+	if err := checkText("actor", actor, MaxActorBytes, false); err != nil {
+		return err
+	}
+	if !hasVisible(actor) {
 		return invalid("actor", "is required: say who makes the change")
 	}
-	return checkText("actor", actor, MaxActorBytes)
+	return nil
 }
 
-func checkText(field, s string, maxBytes int) error {
+// hasVisible reports whether s holds a character that shows.
+func hasVisible(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsGraphic(r) && !unicode.IsSpace(r) }) >= 0
+}
+
+// checkText refuses text that does not read as what it is: invalid UTF-8;
+// text not in Unicode normal form C (so "é" has one spelling); control
+// characters (a tab only where allowTab); format characters (category Cf:
+// zero-width spaces and joiners, bidirectional embeddings, overrides and
+// isolates, which make "acme\u200b" look like "acme" or reorder a reason);
+// other invisible characters (white space other than the plain space,
+// default-ignorable code points, variation selectors); and private-use
+// characters.
+func checkText(field, s string, maxBytes int, allowTab bool) error {
 	switch {
 	case s == "":
 		return invalid(field, "is required")
@@ -113,11 +152,35 @@ func checkText(field, s string, maxBytes int) error {
 		return invalid(field, "is not valid UTF-8")
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) && r != '\t' {
+		switch {
+		case r == '\t' && allowTab, r == ' ':
+		case unicode.IsControl(r):
 			return invalid(field, "contains the control character %U", r)
+		case unicode.Is(unicode.Bidi_Control, r):
+			return invalid(field, "contains the bidirectional formatting character %U, which reorders how the text displays", r)
+		case unicode.Is(unicode.Cf, r):
+			return invalid(field, "contains the invisible formatting character %U", r)
+		case unicode.Is(unicode.White_Space, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r),
+			unicode.Is(unicode.Variation_Selector, r), isInvisibleFiller(r):
+			return invalid(field, "contains the invisible character %U", r)
+		case unicode.Is(unicode.Co, r):
+			return invalid(field, "contains the private-use character %U", r)
 		}
 	}
+	if !norm.NFC.IsNormalString(s) {
+		return invalid(field, "is not in Unicode normal form C (NFC): the same text has another, composed spelling")
+	}
 	return nil
+}
+
+// isInvisibleFiller reports letters that render as nothing (Hangul fillers,
+// the braille blank).
+func isInvisibleFiller(r rune) bool {
+	switch r {
+	case '\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800':
+		return true
+	}
+	return false
 }
 
 // Percentages are kept in basis points (1/100 of a percent), so a rollout
@@ -126,13 +189,28 @@ const fullRollout = 10000
 
 // ParsePercentage parses a rollout percentage between 0 and 100 with at most
 // two decimals and returns it in basis points.
+// The whole text must be the number: a decimal point (not a comma), no
+// exponent, hexadecimal or trailing text, so "12,5", "10abc" and "0x1p3"
+// are refused rather than read as 12, 10 and 8. A trailing "%" is allowed.
 func ParsePercentage(s string) (int, error) {
-	var f float64
-	if _, err := fmt.Sscanf(strings.TrimSuffix(strings.TrimSpace(s), "%"), "%g", &f); err != nil {
-		return 0, invalid("percentage", "%q is not a number", truncate(s, 32))
+	m := percentagePattern.FindStringSubmatch(s)
+	if m == nil {
+		return 0, invalid("percentage", "%q is not a percentage: write digits with an optional decimal point and up to two decimals, such as 12.5", truncate(s, 32))
 	}
-	return PercentageToBasisPoints(f)
+	whole, _ := strconv.Atoi(m[1]) // at most three digits
+	frac := 0
+	if m[2] != "" {
+		frac, _ = strconv.Atoi((m[2] + "0")[:2])
+	}
+	if bp := whole*100 + frac; bp <= fullRollout {
+		return bp, nil
+	}
+	return 0, invalid("percentage", "%s is outside 0..100", truncate(s, 32))
 }
+
+// percentagePattern is 0 to 100 with up to two decimals and an optional
+// "%"; more than two decimals or three digits is refused here.
+var percentagePattern = regexp.MustCompile(`^([0-9]{1,3})(?:\.([0-9]{1,2}))?%?$`)
 
 // PercentageToBasisPoints converts a percentage (0..100, at most two
 // decimals) to basis points.

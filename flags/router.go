@@ -290,8 +290,13 @@ func (r *Router) Get(ctx context.Context, client, entity, key string) (GetResult
 	if err := validateRead(client, entity); err != nil {
 		return GetResult{}, err
 	}
-	if err := checkText("key", key, events.MaxKeyBytes); err != nil {
-		return GetResult{}, err
+	if key == "" {
+		return GetResult{}, invalid("key", "is required")
+	}
+	if p := events.IdentifierProblem(key, events.MaxKeyBytes); p != "" {
+		// Record keys are the application's data: the stores' identifier
+		// rule applies, not the stricter one for client ids.
+		return GetResult{}, invalid("key", "%s", p)
 	}
 	if r.closed.Load() {
 		return GetResult{}, ErrClosed

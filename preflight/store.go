@@ -53,7 +53,7 @@ func checkStore(ctx context.Context, cfg Config, spec StoreSpec) []Result {
 }
 
 // isReachability tells the check an adapter names for reaching its server.
-func isReachability(name string) bool { return name == "connect" || name == "reachable" }
+func isReachability(name string) bool { return name == "connect" }
 
 // inspect runs the adapter's cheap checks. An adapter without them fails
 // the check "inspect": what cannot be checked is never passed silently.

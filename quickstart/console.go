@@ -41,7 +41,7 @@ func startConsole(ctx context.Context, cfg Config, js jetstream.JetStream, cp *c
 	for _, u := range demoUsers {
 		// The lowest bcrypt cost keeps the start quick; these are demo users
 		// on loopback with passwords kept in a local file.
-		hash, err := console.HashPassword(passwords[u.name], 4)
+		hash, err := console.HashPassword(passwords[u.name], console.MinBcryptCost)
 		if err != nil {
 			return nil, err
 		}

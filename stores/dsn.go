@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/switchyard/switchyard/internal/redact"
 )
 
 // Opener opens a store from a DSN whose secrets are already resolved.
@@ -100,37 +102,12 @@ func open(ctx context.Context, dsn string, role Role) (Store, error) {
 	}
 	st, err := opener(ctx, resolved, role)
 	if err != nil {
-		return nil, &openError{msg: fmt.Sprintf("store %s: %s", Redact(dsn), scrub(err.Error(), resolved, dsn)), err: err}
+		// The error names only the redacted DSN; errors.Is and errors.As
+		// still see the adapter's chain (ErrTransient, ErrSchemaMismatch,
+		// driver types).
+		return nil, redact.WrapDSN(err, "store", dsn, resolved)
 	}
 	return st, nil
-}
-
-// openError carries an adapter's error with every secret scrubbed from its
-// message, while errors.Is and errors.As still see the adapter's error chain
-// (ErrTransient, ErrSchemaMismatch, driver types).
-type openError struct {
-	msg string
-	err error
-}
-
-func (e *openError) Error() string { return e.msg }
-func (e *openError) Unwrap() error { return e.err }
-
-// scrub removes any secret the resolved DSN carries from a driver's message.
-func scrub(msg, resolved, original string) string {
-	if resolved == original {
-		return redactPasswords(msg, resolved)
-	}
-	return redactPasswords(strings.ReplaceAll(msg, resolved, Redact(original)), resolved)
-}
-
-func redactPasswords(msg, dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-	}
-	return msg
 }
 
 var secretRef = regexp.MustCompile(`\$\{(env|file):([^}]+)\}`)
@@ -162,21 +139,9 @@ func ResolveSecrets(dsn string) (string, error) {
 	return out, firstErr
 }
 
-var passwordParam = regexp.MustCompile(`(?i)((?:^|[?&;])(?:password|pwd|pass)=)[^&;]*`)
-
-// Redact returns dsn with its password replaced by "xxxxx", for logs,
-// errors and status output. Secret references (${env:…}, ${file:…}) are kept:
-// they name where the secret is, not what it is.
-func Redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		if u.User != nil {
-			if _, has := u.User.Password(); has {
-				u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			}
-		}
-		out := u.String()
-		out = strings.Replace(out, "xxxxx@", "xxxxx@", 1)
-		return passwordParam.ReplaceAllString(out, "${1}xxxxx")
-	}
-	return passwordParam.ReplaceAllString(dsn, "${1}xxxxx")
-}
+// Redact returns dsn fit for logs, errors and status output (see
+// redact.DSN): passwords and secret parameters masked, key=value DSNs
+// redacted, and a DSN that cannot be parsed shown as its scheme plus
+// "<unparseable>", never as written. Secret references (${env:…},
+// ${file:…}) name where the secret is and are masked like passwords.
+func Redact(dsn string) string { return redact.DSN(dsn) }

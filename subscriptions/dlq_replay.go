@@ -32,12 +32,18 @@ type Replay struct {
 	// SubjectPrefix is the stream's subject prefix; empty means
 	// events.DefaultSubjectPrefix.
 	SubjectPrefix string
-	// Seq, when set, replays only the dead letter with this dead-letter
-	// sequence.
+	// Seq replays only the dead letter with this dead-letter sequence;
+	// All replays every dead letter of the consumer. Exactly one is
+	// required, so a forgotten sequence never means "everything".
 	Seq uint64
+	All bool
 	// BatchSize is how many dead letters go into one Apply. Zero means 500.
 	BatchSize int
 }
+
+// ErrReplaySelection: a Replay names neither one dead letter (Seq) nor all
+// of them (All), or both.
+var ErrReplaySelection = errors.New("replay needs either one dead-letter sequence (1 or more) or all dead letters, not both")
 
 // ReplayFailure is a dead letter that could not be replayed and stays in the
 // dead-letter stream.
@@ -69,12 +75,19 @@ type ReplayResult struct {
 //
 // Run returns an error, with what was done so far, when the dead-letter
 // stream cannot be read or the store fails other than by rejecting a write;
-// with Seq set, an error matching ErrNotFound when that dead letter does not
-// exist. Still-invalid events are not errors: they are in Failed.
+// an error matching ErrNotFound when the consumer does not exist, or, with
+// Seq set, when that dead letter does not exist. Still-invalid events are
+// not errors: they are in Failed.
 func (r Replay) Run(ctx context.Context, js jetstream.JetStream) (ReplayResult, error) {
 	var res ReplayResult
 	if r.Stream == "" || r.Consumer == "" || r.Sink == nil {
 		return res, errors.New("replay needs a stream, a consumer and a sink")
+	}
+	if (r.Seq == 0) == !r.All {
+		return res, ErrReplaySelection
+	}
+	if err := r.checkConsumer(ctx, js); err != nil {
+		return res, err
 	}
 	if r.VersionSource == "" {
 		r.VersionSource = events.VersionFromStream
@@ -107,6 +120,27 @@ func (r Replay) Run(ctx context.Context, js jetstream.JetStream) (ReplayResult, 
 		}
 		after = batch[len(batch)-1].Seq
 	}
+}
+
+// checkConsumer fails with ErrNotFound when the consumer neither exists nor
+// has dead letters (a misspelt name). The dead letters of a consumer that was
+// deleted can still be replayed.
+func (r Replay) checkConsumer(ctx context.Context, js jetstream.JetStream) error {
+	_, err := js.Consumer(ctx, r.Stream, r.Consumer)
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound):
+		return fmt.Errorf("consumer %s on stream %s: %w", r.Consumer, r.Stream, err)
+	}
+	depth, derr := DeadLetterDepth(ctx, js, r.Stream, r.Consumer)
+	if derr != nil {
+		return fmt.Errorf("dead letters of %s on stream %s: %w", r.Consumer, r.Stream, derr)
+	}
+	if depth == 0 {
+		return fmt.Errorf("consumer %s on stream %s: %w: no such consumer, and no dead letters recorded for it", r.Consumer, r.Stream, ErrNotFound)
+	}
+	return nil
 }
 
 // replayBatch applies the valid dead letters of batch in one Apply and

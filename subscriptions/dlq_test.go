@@ -161,9 +161,11 @@ func TestDeadLettersWithoutDLQStream(t *testing.T) {
 	if n, err := subscriptions.PurgeDeadLetters(ctx, js, "EVENTS", "target"); err != nil || n != 0 {
 		t.Fatalf("purge: %d, %v", n, err)
 	}
-	res, err := subscriptions.Replay{Stream: "EVENTS", Consumer: "target", Sink: newMemorySink()}.Run(ctx, js)
-	if err != nil || res.Replayed != 0 {
-		t.Fatalf("replay: %+v, %v", res, err)
+	// An unknown consumer without dead letters is a clear error, not
+	// "replayed 0".
+	res, err := subscriptions.Replay{Stream: "EVENTS", Consumer: "target", Sink: newMemorySink(), All: true}.Run(ctx, js)
+	if !errors.Is(err, subscriptions.ErrNotFound) || res.Replayed != 0 || !strings.Contains(err.Error(), "target") {
+		t.Fatalf("replay of an unknown consumer: %+v, %v; want ErrNotFound naming it", res, err)
 	}
 	if _, err := subscriptions.GetDeadLetter(ctx, js, "EVENTS", "target", 1); !errors.Is(err, subscriptions.ErrNotFound) {
 		t.Fatalf("show: %v, want ErrNotFound", err)
@@ -191,7 +193,7 @@ func TestReplayStreamVersions(t *testing.T) {
 	// First with the old limit: the big event is still too large.
 	replay := subscriptions.Replay{
 		Stream: "EVENTS", Consumer: "target", Sink: sink,
-		VersionSource: events.VersionFromStream, Decoder: events.Decoder{MaxEventBytes: 512}, BatchSize: 2,
+		VersionSource: events.VersionFromStream, Decoder: events.Decoder{MaxEventBytes: 512}, BatchSize: 2, All: true,
 	}
 	res, err := replay.Run(ctx, js)
 	if err != nil {
@@ -226,7 +228,7 @@ func TestReplayStreamVersions(t *testing.T) {
 	// After the fix (a higher limit), the big one replays with its original
 	// sequence as version and its id in the ledger.
 	replay.Decoder.MaxEventBytes = 4096
-	replay.Seq = tooLarge
+	replay.Seq, replay.All = tooLarge, false
 	res, err = replay.Run(ctx, js)
 	if err != nil || res.Replayed != 1 || res.Store.Applied != 1 || len(res.Failed) != 0 {
 		t.Fatalf("replay one: %+v, %v", res, err)
@@ -253,7 +255,7 @@ func TestReplayProducerVersions(t *testing.T) {
 	del := `{"id":"p3","type":"task.deleted","entity":"tasks","key":"k3","client":"acme","op":"delete","version":4,"occurred_at":"2026-01-02T03:04:05Z"}`
 	deadLetter(t, js, "target", "rejected", "db was strict", "events.tasks.delete", 7, del)
 	res, err := subscriptions.Replay{
-		Stream: "EVENTS", Consumer: "target", Sink: sink, VersionSource: events.VersionFromProducer,
+		Stream: "EVENTS", Consumer: "target", Sink: sink, VersionSource: events.VersionFromProducer, All: true,
 	}.Run(ctx, js)
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +283,7 @@ func TestReplayNeedsOriginalSequence(t *testing.T) {
 	if _, err := js.PublishMsg(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
-	res, err := subscriptions.Replay{Stream: "EVENTS", Consumer: "target", Sink: newMemorySink()}.Run(ctx, js)
+	res, err := subscriptions.Replay{Stream: "EVENTS", Consumer: "target", Sink: newMemorySink(), All: true}.Run(ctx, js)
 	if err != nil || len(res.Failed) != 1 || !strings.Contains(res.Failed[0].Reason, subscriptions.HeaderOriginalSequence) {
 		t.Fatalf("replay without the sequence header: %+v, %v", res, err)
 	}
@@ -298,11 +300,33 @@ func TestReplayKeepsDeadLettersWhenTheSinkFails(t *testing.T) {
 	_, js := eventsStream(t)
 	ctx := testCtx(t)
 	deadLetter(t, js, "target", "rejected", "x", "events.tasks.upsert", 5, upsertJSON("e1", "k1", 0, "x"))
-	_, err := subscriptions.Replay{Stream: "EVENTS", Consumer: "target", Sink: failingSink{}}.Run(ctx, js)
+	_, err := subscriptions.Replay{Stream: "EVENTS", Consumer: "target", Sink: failingSink{}, All: true}.Run(ctx, js)
 	if !stores.IsTransient(err) {
 		t.Fatalf("replay into a failing sink: %v, want the transient error", err)
 	}
 	if d, _ := subscriptions.DeadLetterDepth(ctx, js, "EVENTS", "target"); d != 1 {
 		t.Fatalf("depth %d: a dead letter was deleted although nothing was applied", d)
+	}
+}
+
+// TestReplayNeedsAnExplicitSelection: a zero sequence never means "all".
+func TestReplayNeedsAnExplicitSelection(t *testing.T) {
+	_, js := eventsStream(t)
+	ctx := testCtx(t)
+	deadLetter(t, js, "target", "rejected", "x", "events.tasks.upsert", 5, upsertJSON("e1", "k1", 0, "x"))
+	for _, r := range []subscriptions.Replay{
+		{Stream: "EVENTS", Consumer: "target", Sink: newMemorySink()},
+		{Stream: "EVENTS", Consumer: "target", Sink: newMemorySink(), Seq: 1, All: true},
+	} {
+		if _, err := r.Run(ctx, js); !errors.Is(err, subscriptions.ErrReplaySelection) {
+			t.Errorf("replay with Seq %d All %v: %v, want ErrReplaySelection", r.Seq, r.All, err)
+		}
+	}
+	if d, _ := subscriptions.DeadLetterDepth(ctx, js, "EVENTS", "target"); d != 1 {
+		t.Fatalf("depth %d: a refused replay touched the dead letters", d)
+	}
+	_, err := subscriptions.Replay{Stream: "EVENTS", Consumer: "target", Sink: newMemorySink(), Seq: 999}.Run(ctx, js)
+	if !errors.Is(err, subscriptions.ErrNotFound) || !strings.Contains(err.Error(), "999") {
+		t.Fatalf("replay of an unknown sequence: %v, want ErrNotFound naming it", err)
 	}
 }

@@ -283,11 +283,32 @@ func TestDLQReplay(t *testing.T) {
 	letter(`{"id":`, 71)
 	sink := "sqlite:" + filepath.Join(t.TempDir(), "target.db")
 
-	code, out, errOut := runCmd(t, "dlq", "replay", "--nats", srv.URL, "--consumer", "target", "--sink", sink, "--version-source", "producer")
+	code, out, errOut := runCmd(t, "dlq", "replay", "--nats", srv.URL, "--consumer", "target", "--all", "--sink", sink, "--version-source", "producer")
 	if code != 2 || !strings.Contains(errOut, "contradicts") {
 		t.Fatalf("replay with a contradicting version source: %d %q", code, errOut)
 	}
-	code, out, errOut = runCmd(t, "dlq", "replay", "--nats", srv.URL, "--consumer", "target", "--sink", sink)
+	// Neither --seq nor --all, --seq 0, both, an unknown sequence and an
+	// unknown consumer: clear errors, nothing replayed.
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--consumer", "target"}, "--all"},
+		{[]string{"--consumer", "target", "--seq", "0"}, "--seq 0"},
+		{[]string{"--consumer", "target", "--seq", "1", "--all"}, "not both"},
+		{[]string{"--consumer", "target", "--seq", "999"}, "dead letter 999"},
+		{[]string{"--consumer", "nosuch", "--all"}, "consumer nosuch"},
+	} {
+		args := append([]string{"dlq", "replay", "--nats", srv.URL, "--sink", sink, "--version-source", "stream"}, bad.args...)
+		code, out, errOut := runCmd(t, args...)
+		if code != 2 || !strings.Contains(errOut, bad.want) || strings.Contains(out, "replayed") {
+			t.Errorf("%v: exit %d, out %q, err %q; want exit 2 naming %q and no \"replayed\"", bad.args, code, out, errOut, bad.want)
+		}
+	}
+	if d, _ := subscriptions.DeadLetterDepth(ctx, js, "EVENTS", "target"); d != 2 {
+		t.Fatalf("depth %d after refused replays, want 2", d)
+	}
+	code, out, errOut = runCmd(t, "dlq", "replay", "--nats", srv.URL, "--consumer", "target", "--all", "--sink", sink)
 	if code != 1 || !strings.Contains(out, "replayed 1 dead letters") || !strings.Contains(out, "1 applied") || !strings.Contains(out, "kept 2: invalid event") {
 		t.Fatalf("replay: %d %q %q", code, out, errOut)
 	}

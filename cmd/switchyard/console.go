@@ -206,12 +206,15 @@ func loadConsoleUsers(path string) (*console.Users, error) {
 // its bcrypt hash.
 func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("console hash-password", "console hash-password [--cost N] < password\n\nReads a password from the first line of standard input and prints its bcrypt hash.", stderr)
-	cost := fs.Int("cost", console.DefaultBcryptCost, "bcrypt cost (work factor), 4 to 31")
+	cost := fs.Int("cost", console.DefaultBcryptCost, fmt.Sprintf("bcrypt cost (work factor), %d to 31", console.MinBcryptCost))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := fs.NoArgs(); err != nil {
 		return err
+	}
+	if *cost < console.MinBcryptCost || *cost > 31 {
+		return cli.Usagef("hash-password: --cost %d is outside %d..31: cheaper hashes are refused by the console", *cost, console.MinBcryptCost)
 	}
 	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -20,7 +20,7 @@ import (
 
 func TestConsoleHashPassword(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if err := runHashPassword([]string{"--cost", "4"}, strings.NewReader("a sufficiently long secret\n"), &out, &errOut); err != nil {
+	if err := runHashPassword([]string{"--cost", "10"}, strings.NewReader("a sufficiently long secret\n"), &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	hash := strings.TrimSpace(out.String())
@@ -31,8 +31,13 @@ func TestConsoleHashPassword(t *testing.T) {
 	if _, err := users.Authenticate("ann", "a sufficiently long secret"); err != nil {
 		t.Fatalf("hash does not match the password: %v", err)
 	}
+	var errOut4 bytes.Buffer
+	err = runHashPassword([]string{"--cost", "4"}, strings.NewReader("a sufficiently long secret\n"), io.Discard, &errOut4)
+	if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--cost 4") || !strings.Contains(err.Error(), "10..31") {
+		t.Errorf("--cost 4: %v, want a usage error naming the accepted range", err)
+	}
 	for name, in := range map[string]string{"empty": "", "short": "short\n"} {
-		err := runHashPassword([]string{"--cost", "4"}, strings.NewReader(in), io.Discard, io.Discard)
+		err := runHashPassword([]string{"--cost", "10"}, strings.NewReader(in), io.Discard, io.Discard)
 		if !errors.Is(err, cli.ErrUsage) {
 			t.Errorf("%s password: %v, want a usage error", name, err)
 		}
@@ -67,7 +72,7 @@ func TestConsoleUsageErrors(t *testing.T) {
 
 func TestConsoleServesAndShutsDown(t *testing.T) {
 	srv := testenv.NATS(t)
-	hash, err := console.HashPassword("operator password", 4)
+	hash, err := console.HashPassword("operator password", console.MinBcryptCost)
 	if err != nil {
 		t.Fatal(err)
 	}

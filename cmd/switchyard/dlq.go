@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -27,7 +28,7 @@ const dlqUsage = `dlq list|show|replay|purge --consumer NAME [flags]
   list    the consumer's dead letters: reason, kind, original subject and
           sequence, deliveries, time
   show    one dead letter (--seq): every header and the payload
-  replay  after a fix, apply dead letters (all, or --seq) directly to the
+  replay  after a fix, apply dead letters (--all, or one: --seq N) directly to the
           consumer's store (--sink) with their original versions, and delete
           each one that was applied; still-invalid ones stay and are listed
   purge   delete every dead letter of the consumer without applying them;
@@ -71,9 +72,15 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if acceptsSeqFlag {
 		seq = fs.Uint64("seq", 0, "dead-letter sequence (as listed by dlq list)")
 	}
+	var all *bool
+	if action == "replay" {
+		all = fs.Bool("all", false, "replay every dead letter of the consumer (instead of --seq)")
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	seqGiven := false
+	fs.Visit(func(fl *flag.Flag) { seqGiven = seqGiven || fl.Name == "seq" })
 	if err := fs.NoArgs(); err != nil {
 		return err
 	}
@@ -84,6 +91,12 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return cli.Usagef("dlq %s: --consumer is required", action)
 	case requireSeq && *seq == 0:
 		return cli.Usagef("dlq show: --seq is required")
+	case seqGiven && *seq == 0:
+		return cli.Usagef("dlq %s: --seq 0 is not a dead-letter sequence (they start at 1)", action)
+	case all != nil && !seqGiven && !*all:
+		return cli.Usagef("dlq replay: give --seq N to replay one dead letter, or --all to replay every one")
+	case all != nil && seqGiven && *all:
+		return cli.Usagef("dlq replay: give either --seq or --all, not both")
 	case limit != nil && *limit < 0:
 		return cli.Usagef("dlq list: --limit %d must not be negative", *limit)
 	case confirm != nil && *confirm != *consumer:
@@ -129,7 +142,7 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return printDeadLetter(stdout, dl)
 	case "replay":
-		return replayFlags.run(ctx, js, *stream, *consumer, *seq, *asJSON, stdout)
+		return replayFlags.run(ctx, js, *stream, *consumer, *seq, *all, *asJSON, stdout)
 	default: // purge
 		n, err := subscriptions.PurgeDeadLetters(ctx, js, *stream, *consumer)
 		if err != nil {
@@ -199,7 +212,7 @@ func (f *dlqReplayFlags) versionSourceOf(ctx context.Context, js jetstream.JetSt
 	return events.VersionSource(f.versionSource), nil
 }
 
-func (f *dlqReplayFlags) run(ctx context.Context, js jetstream.JetStream, stream, consumer string, seq uint64, asJSON bool, stdout io.Writer) error {
+func (f *dlqReplayFlags) run(ctx context.Context, js jetstream.JetStream, stream, consumer string, seq uint64, all, asJSON bool, stdout io.Writer) error {
 	source, err := f.versionSourceOf(ctx, js, stream, consumer)
 	if err != nil {
 		return err
@@ -220,8 +233,16 @@ func (f *dlqReplayFlags) run(ctx context.Context, js jetstream.JetStream, stream
 		Decoder:       events.Decoder{MaxEventBytes: f.maxEventBytes},
 		SubjectPrefix: f.prefix,
 		Seq:           seq,
+		All:           all,
 		BatchSize:     f.batchSize,
 	}.Run(ctx, js)
+	if err != nil && res.Replayed == 0 && len(res.Failed) == 0 {
+		// Nothing happened (unknown consumer or sequence): only the error.
+		if errors.Is(err, subscriptions.ErrNotFound) {
+			return cli.Usagef("dlq replay: %v", err)
+		}
+		return err
+	}
 	if asJSON {
 		if jerr := writeIndentedJSON(stdout, res); jerr != nil && err == nil {
 			err = jerr

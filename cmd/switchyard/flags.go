@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -40,8 +39,10 @@ Reads and changes the read stages in the flag bucket. Stages: legacy,
 shadow, target-shadow, target. A client's stage comes from its override,
 else from the percentage rollout, else from the default.
 
-Every change needs --reason and records the actor (--actor, default $USER)
-in the override, its history and the audit stream. Moves onto the target
+Every change needs --reason and records who made it in the override, its
+history and the audit stream: the user the NATS server authenticated the
+connection as (nats:NAME; from --nats-creds, --nats-nkey or the URL's user),
+else the operating system user (os:NAME). --actor only adds a note to it. Moves onto the target
 store pass the promotion gates (backfill complete, the client's verify
 clean, its shadow reads all matching) or need --force, which the audit log
 records with the failing conditions. Rollbacks are never gated.
@@ -63,6 +64,7 @@ type flagsFlags struct {
 	migrationBucket string
 	gates           gateFlags
 	json            bool
+	protectAudit    bool
 	logFormat       string
 	logLevel        string
 	// flushInterval is how often the read API writes shadow counters and
@@ -127,6 +129,7 @@ func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
 	fs.StringVar(&f.shadowBucket, "shadow-bucket", "switchyard_shadow", "key-value bucket of the shadow read counters")
 	fs.StringVar(&f.clientsBucket, "clients-bucket", "switchyard_clients", "key-value bucket of the clients read routers served")
 	fs.StringVar(&f.migrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state (gates)")
+	fs.BoolVar(&f.protectAudit, "protect-audit-stream", false, "turn on deny-delete and deny-purge on an existing audit stream that lacks them (irreversible; new streams always have them)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", logLevel, "log level: debug, info, warn or error")
 }
@@ -176,6 +179,7 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 		MinShadowKeys:   f.gates.minShadowKeys,
 		MinShadowSpan:   f.gates.minShadowSpan,
 		FlushInterval:   f.flushInterval,
+		ProtectAudit:    f.protectAudit,
 		Log:             log,
 	})
 	if err != nil {
@@ -216,31 +220,48 @@ func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // changeFlags are the flags of every change.
 type changeFlags struct {
 	reason string
-	actor  string
-	force  bool
+	// note is --actor: a name added to the recorded identity, never
+	// replacing it.
+	note  string
+	force bool
+	// actor is what is recorded, set by resolveActor once connected.
+	actor string
 }
 
 func (c *changeFlags) register(fs *cli.FlagSet) {
 	fs.StringVar(&c.reason, "reason", "", "why the stage changes (required; kept in the audit log)")
-	fs.StringVar(&c.actor, "actor", "", "who makes the change (default: $USER)")
+	fs.StringVar(&c.note, "actor", "", "a name to note next to the recorded identity (the NATS user, else the OS user), such as who asked for the change")
 	fs.BoolVar(&c.force, "force", false, "apply a move onto the target store although promotion gates fail")
 }
 
 func (c *changeFlags) check(cmd string) error {
-	if c.actor == "" {
-		c.actor = os.Getenv("USER")
-	}
 	if strings.TrimSpace(c.reason) == "" {
 		return cli.Usagef("%s: --reason is required: say why the stage changes", cmd)
-	}
-	if strings.TrimSpace(c.actor) == "" {
-		return cli.Usagef("%s: --actor is required when $USER is not set", cmd)
 	}
 	if err := flags.ValidateReason(c.reason); err != nil {
 		return cli.Usagef("%s: --%v", cmd, err)
 	}
+	if c.note != "" {
+		if err := flags.ValidateActor(c.note); err != nil {
+			return cli.Usagef("%s: --%v", cmd, err)
+		}
+	}
+	return nil
+}
+
+// resolveActor sets the recorded actor: the identity of the connection's
+// credentials (see cli.Identity), with the --actor note after it.
+func (c *changeFlags) resolveActor(ctx context.Context, env *flagsEnv, natsURL string) error {
+	id, err := cli.Identity(ctx, env.nc, natsURL)
+	if err != nil {
+		return err
+	}
+	c.actor = id
+	if c.note != "" && c.note != id {
+		c.actor = id + " (note: " + c.note + ")"
+	}
 	if err := flags.ValidateActor(c.actor); err != nil {
-		return cli.Usagef("%s: --%v", cmd, err)
+		return cli.Usagef("--%v", err)
 	}
 	return nil
 }
@@ -483,6 +504,9 @@ func flagsSet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer env.close()
+	if err := ch.resolveActor(ctx, env, f.nats.URL); err != nil {
+		return err
+	}
 	if *percentage != "" {
 		res, err := env.store.SetRollout(ctx, flags.ConfigChange{Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: expected, Force: ch.force}, bp)
 		return reportChange(stdout, f.json, "rollout", res, err)
@@ -563,6 +587,9 @@ func flagsClear(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer env.close()
+	if err := ch.resolveActor(ctx, env, f.nats.URL); err != nil {
+		return err
+	}
 	res, err := env.store.ClearOverride(ctx, flags.Clear{Client: *client, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: flags.AnyRevision, Force: ch.force})
 	return reportChange(stdout, f.json, "client "+*client, res, err)
 }
@@ -588,6 +615,9 @@ func flagsDefault(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer env.close()
+	if err := ch.resolveActor(ctx, env, f.nats.URL); err != nil {
+		return err
+	}
 	res, err := env.store.SetDefault(ctx, flags.ConfigChange{Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: flags.AnyRevision, Force: ch.force})
 	return reportChange(stdout, f.json, "default", res, err)
 }
@@ -702,6 +732,9 @@ func flagsResetShadow(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer env.close()
+	if err := ch.resolveActor(ctx, env, f.nats.URL); err != nil {
+		return err
+	}
 	seq, err := env.store.ResetShadowStats(ctx, *client, ch.reason, ch.actor)
 	if err != nil {
 		return err

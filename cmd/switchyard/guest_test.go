@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/console"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/stores"
 )
 
 // applicationStream is a stream the application made before Switchyard
@@ -178,7 +179,14 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	_, js := srv.Connect()
 	dir := t.TempDir()
 	legacy, target := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
-	hash, err := console.HashPassword("operator password", 4)
+	// The legacy store exists before Switchyard reads it (read-api opens it
+	// read only and creates nothing).
+	legacyStore, err := stores.Open(context.Background(), legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacyStore.Close()
+	hash, err := console.HashPassword("operator password", console.MinBcryptCost)
 	if err != nil {
 		t.Fatal(err)
 	}

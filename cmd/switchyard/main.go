@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/migrator"
+	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -81,7 +82,7 @@ func exitCode(err error) int {
 	case errors.Is(err, cli.ErrUsage):
 		return cli.ExitUsage
 	case errors.Is(err, cli.ErrCheckFailed), errors.Is(err, flags.ErrGateRefused), errors.Is(err, migrator.ErrGateFailed),
-		errors.Is(err, subscriptions.ErrStreamUnusable):
+		errors.Is(err, subscriptions.ErrStreamUnusable), errors.Is(err, stores.ErrInspectFailed):
 		return cli.ExitCheckFailed
 	default:
 		return cli.ExitError

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -126,7 +125,7 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if !rep.Passed {
-		return fmt.Errorf("%d of %d checks failed", rep.Failures, len(rep.Results))
+		return cli.CheckFailedf("%d of %d checks failed", rep.Failures, len(rep.Results))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/redact"
 )
 
 func init() {
@@ -32,7 +33,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	u, err := url.Parse(fs.Arg(0))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cli.Usagef("probe: %q is not an http(s) URL", fs.Arg(0))
+		return cli.Usagef("probe: %s is not an http(s) URL", redact.DSN(fs.Arg(0)))
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -42,13 +43,13 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return &cli.CheckError{Msg: "probe " + u.Redacted(), Cause: err}
+		return &cli.CheckError{Msg: "probe failed", Cause: redact.WrapDSN(err, "probe", u.String())}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 != 2 {
-		return cli.CheckFailedf("probe %s: %s: %s", u.Redacted(), resp.Status, body)
+		return cli.CheckFailedf("probe %s: %s: %s", redact.DSN(u.String()), resp.Status, body)
 	}
-	_, err = fmt.Fprintf(stdout, "%s %s\n", u.Redacted(), resp.Status)
+	_, err = fmt.Fprintf(stdout, "%s %s\n", redact.DSN(u.String()), resp.Status)
 	return err
 }

@@ -117,6 +117,13 @@ func (a *Adapter) Client(ctx context.Context, id string) (console.ClientDetail, 
 	}
 	d.Shadow = a.shadowStats(ctx, id)
 	d.Shadow.SampleKeys = a.sampleKeys(ctx, id)
+	if changes, err := a.store.UnauditedChanges(ctx, id); err != nil {
+		d.UnauditedUnavailable = err.Error()
+	} else {
+		for _, c := range changes {
+			d.Unaudited = append(d.Unaudited, console.UnauditedChange{Revision: c.Revision, At: c.Time, Operation: c.Operation, Stage: console.Stage(c.Stage)})
+		}
+	}
 	return d, nil
 }
 

@@ -296,3 +296,31 @@ func TestClientShowsLastServedAndSamplesAndResetsThem(t *testing.T) {
 		t.Errorf("a reset without a reason: %v, want ErrInvalidChange", err)
 	}
 }
+
+// TestClientDetailFlagsChangesMadeOutsideSwitchyard: a stage put straight
+// into the bucket shows on the client's detail as unaudited; changes made
+// through the console do not.
+func TestClientDetailFlagsChangesMadeOutsideSwitchyard(t *testing.T) {
+	store, shadow, js := open(t, true)
+	a := flagsadapter.New(store, shadow)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := a.SetStage(ctx, console.StageChange{ClientID: "acme", To: console.StageShadow, Reason: "pilot", Actor: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := a.Client(ctx, "acme"); err != nil || len(d.Unaudited) != 0 || d.UnauditedUnavailable != "" {
+		t.Fatalf("after a console change: %+v, %v; want nothing unaudited", d.Unaudited, err)
+	}
+	kv, err := js.KeyValue(ctx, flags.DefaultBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := kv.Put(ctx, "client.YWNtZQ", []byte(`{"stage":"target","reason":"r","actor":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := a.Client(ctx, "acme")
+	if err != nil || len(d.Unaudited) != 1 || d.Unaudited[0].Revision != rev || d.Unaudited[0].Stage != console.StageTarget {
+		t.Fatalf("after a direct put: %+v, %v; want revision %d to target", d.Unaudited, err, rev)
+	}
+}

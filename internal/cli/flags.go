@@ -76,7 +76,7 @@ type FlagSet struct {
 func (fs *FlagSet) PrintUsage() {
 	fmt.Fprintf(fs.out, "Usage: switchyard %s\n\n%s\n\nFlags:\n", fs.command, strings.TrimSpace(fs.usage))
 	fs.SetOutput(fs.out)
-	fs.PrintDefaults()
+	fs.printDefaults()
 	fs.SetOutput(io.Discard)
 	var env []string
 	fs.VisitAll(func(f *flag.Flag) {

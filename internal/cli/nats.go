@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/redact"
 )
 
 // DefaultConnectTimeout bounds how long a one-shot command waits for NATS.
@@ -256,7 +258,7 @@ func (f *NATSFlags) connectOnce(ctx context.Context, log *slog.Logger) (*nats.Co
 	)
 	nc, err := f.dial(ctx, t, opts)
 	if err != nil {
-		return nil, nil, t, &ConnectError{URL: RedactURL(t.url), Context: t.context, Timeout: f.ConnectTimeout, Err: err}
+		return nil, nil, t, &ConnectError{URL: RedactURL(t.url), Context: t.context, Timeout: f.ConnectTimeout, Err: redact.WrapURLs(err, "", t.url)}
 	}
 	js, err := t.jetStream(nc)
 	if err != nil {
@@ -288,28 +290,22 @@ func (f *NATSFlags) ConnectWithRetry(ctx context.Context, log *slog.Logger) (*na
 		if errors.Is(err, ErrUsage) {
 			return nil, nil, err
 		}
+		// The client's errors may quote the URL (`invalid port ":S3cret"
+		// after host`): only the scrubbed text is printed.
+		err = redact.WrapURLs(err, "NATS at", t.url)
 		log.Warn("waiting for NATS", "url", RedactURL(t.url), "err", err, "retry_in", delay)
 		select {
 		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("NATS at %s: %w (last error: %v)", RedactURL(t.url), ctx.Err(), err)
+			return nil, nil, fmt.Errorf("%w (last error: %v)", redact.WrapURLs(ctx.Err(), "NATS at", t.url), err)
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, 5*time.Second)
 	}
 }
 
-// RedactURL hides user info in NATS URLs.
-func RedactURL(urls string) string {
-	parts := strings.Split(urls, ",")
-	for i, p := range parts {
-		if at := strings.LastIndex(p, "@"); at >= 0 {
-			if scheme := strings.Index(p, "://"); scheme >= 0 && scheme < at {
-				parts[i] = p[:scheme+3] + "xxxxx" + p[at:]
-			}
-		}
-	}
-	return strings.Join(parts, ",")
-}
+// RedactURL hides the user information (user, password or token) of NATS
+// URLs; see redact.URLs.
+func RedactURL(urls string) string { return redact.URLs(urls) }
 
 // Resolved returns the server URL and the connection options that the
 // flags, the environment and the nats context describe, for callers that

@@ -49,7 +49,10 @@ type Config struct {
 	// with an error matching jsdeclare.ErrMissing instead of being created
 	// (commands that only read, or serve, the control plane).
 	MustExist bool
-	Log       *slog.Logger
+	// ProtectAudit turns on DenyDelete and DenyPurge on an existing audit
+	// stream that lacks them (irreversible); see flags.AuditConfig.Protect.
+	ProtectAudit bool
+	Log          *slog.Logger
 }
 
 // Defaults.
@@ -87,9 +90,12 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlan
 	if err != nil {
 		return nil, err
 	}
-	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream, Replicas: cfg.Replicas, MustExist: cfg.MustExist})
+	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream, Replicas: cfg.Replicas, MustExist: cfg.MustExist, Protect: cfg.ProtectAudit})
 	if err != nil {
 		return nil, err
+	}
+	if err := audit.Check(); err != nil && cfg.Log != nil {
+		cfg.Log.Warn("the audit trail can be edited", "err", err)
 	}
 	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{Bucket: cfg.ShadowBucket, FlushInterval: cfg.FlushInterval, Replicas: cfg.Replicas, MustExist: cfg.MustExist, Logger: cfg.Log})
 	if err != nil {

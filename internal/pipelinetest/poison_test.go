@@ -108,7 +108,7 @@ func TestPoison(t *testing.T) {
 		staleRow := readRow(t, dsn, "k005")
 
 		// The fix: a higher size limit. Replay everything.
-		code, out := runOnce(t, "dlq", "replay", "--nats", p.srv.URL, "--consumer", consumerName, "--sink", dsn,
+		code, out := runOnce(t, "dlq", "replay", "--nats", p.srv.URL, "--consumer", consumerName, "--all", "--sink", dsn,
 			"--max-event-bytes", "65536")
 		if code != 1 {
 			t.Fatalf("replay exited %d, want 1 (six dead letters are still invalid):\n%s", code, out)

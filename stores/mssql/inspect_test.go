@@ -218,7 +218,7 @@ func TestDropScratch(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"task", "switchyard_ledger", "switchyard_preflight", "Switchyard_preflight_x", "switchyard_preflight_x]; DROP TABLE task"} {
-		if err := st.DropScratch(context.Background(), name); !errors.Is(err, ErrNotScratch) {
+		if err := st.DropScratch(context.Background(), name); !errors.Is(err, stores.ErrNotScratch) {
 			t.Errorf("DropScratch(%q) = %v, want ErrNotScratch", name, err)
 		}
 	}

@@ -3,17 +3,12 @@ package mssql
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/stores"
 )
-
-// ErrNotScratch matches DropScratch's refusal of a name that is not a
-// preflight scratch entity.
-var ErrNotScratch = errors.New("not a preflight scratch entity")
 
 // dropScratchStatement drops a scratch table and the ledger ids that begin
 // with its name. The ledger DELETE compiles even when the ledger is
@@ -31,12 +26,12 @@ IF OBJECT_ID(@ledger, N'U') IS NOT NULL
 // DropScratch drops the scratch table entity, made by preflight's writer
 // self-test, and deletes the ledger ids that begin with entity's name (the
 // self-test names its event ids so). It refuses, with an error matching
-// ErrNotScratch and before sending anything, any name that does not start
+// stores.ErrNotScratch and before sending anything, any name that does not start
 // with stores.ScratchPrefix, so it can never drop an application's table.
 // Dropping what does not exist succeeds.
 func (s *Store) DropScratch(ctx context.Context, entity string) error {
 	if !strings.HasPrefix(entity, stores.ScratchPrefix) || !events.ValidEntity(entity) {
-		return fmt.Errorf("drop %q: %w: only entities named %s… are dropped", entity, ErrNotScratch, stores.ScratchPrefix)
+		return fmt.Errorf("drop %q: %w: only entities named %s… are dropped", entity, stores.ErrNotScratch, stores.ScratchPrefix)
 	}
 	schema := s.cfg.schema()
 	s.tables.forget([]string{entity})

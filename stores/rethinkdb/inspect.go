@@ -16,7 +16,7 @@ import (
 
 // The names of the checks Inspect reports, in this order.
 const (
-	CheckReachable     = "reachable"
+	CheckReachable     = "connect"
 	CheckServerVersion = "server_version"
 	CheckDatabase      = "database"
 	CheckPermissions   = "permissions"

@@ -103,7 +103,7 @@ const scratchLedgerWindow = 24 * 60 * 60
 // its entity). Any other name is refused. A missing table is no error.
 func (s *Store) DropScratch(ctx context.Context, entity string) error {
 	if !strings.HasPrefix(entity, stores.ScratchPrefix) || !events.ValidEntity(entity) {
-		return fmt.Errorf("drop scratch %q: refused: only entities named %s… are scratch", entity, stores.ScratchPrefix)
+		return fmt.Errorf("drop scratch %q: %w: only entities named %s… are scratch", entity, stores.ErrNotScratch, stores.ScratchPrefix)
 	}
 	if s.cfg.Role == stores.RoleSource {
 		return fmt.Errorf("drop scratch %s: %w", entity, ErrReadOnly)
