@@ -102,16 +102,21 @@ func TestChartDefaultsOnAPlainCluster(t *testing.T) {
 		"target": {"--consumer=target", "--role=target", "--start=new"},
 		"legacy": {"--consumer=legacy", "--role=legacy", "--start=all"},
 	}
-	if len(steps) != len(want) {
-		t.Fatalf("the ensure Job has %d steps, want one per subscription", len(steps))
+	if len(steps) != len(want)+1 {
+		t.Fatalf("the ensure Job has %d steps, want flags init and one per subscription", len(steps))
 	}
-	for _, s := range steps {
+	// The control plane first, so the console and the read API find it.
+	if init := steps[0]; init.Name != "flags-init" || len(init.Args) < 3 || init.Args[0] != "flags" || init.Args[1] != "init" ||
+		!contains(init.Args, "--replicas=1") || !contains(init.Args, "--nats=nats://nats:4222") {
+		t.Errorf("the ensure Job's first step is %s %v, want flags init --replicas=1", init.Name, init.Args)
+	}
+	for _, s := range steps[1:] {
 		sub := strings.TrimPrefix(s.Name, "ensure-")
 		if len(s.Args) < 2 || s.Args[0] != "subs" || s.Args[1] != "ensure" {
 			t.Errorf("ensure step %s runs %v", s.Name, s.Args)
 			continue
 		}
-		for _, a := range append(want[sub], "--stream=EVENTS", "--prefix=events", "--version-source=stream", "--nats=nats://nats:4222") {
+		for _, a := range append(want[sub], "--stream=EVENTS", "--prefix=events", "--version-source=stream", "--replicas=1", "--nats=nats://nats:4222") {
 			if !contains(s.Args, a) {
 				t.Errorf("ensure step %s lacks %s: %v", s.Name, a, s.Args)
 			}
@@ -229,7 +234,11 @@ func TestChartOptions(t *testing.T) {
 	// extraArgs, extraEnv and envFrom reach every component.
 	for _, p := range podSpecs(t, objs) {
 		for _, c := range append(append([]corev1.Container{}, p.spec.InitContainers...), p.spec.Containers...) {
-			if !contains(c.Args, "--extra-"+p.component) {
+			extra := "--extra-" + p.component
+			if c.Name == "flags-init" { // flags init takes other flags than subs ensure
+				extra = "--extra-flags-init"
+			}
+			if !contains(c.Args, extra) {
 				t.Errorf("%s container %s lacks its extraArgs: %v", p.object, c.Name, c.Args)
 			}
 			if e := envVar(c.Env, "EXTRA_"+strings.ToUpper(strings.ReplaceAll(p.component, "-", "_"))); e == nil || e.Value != "1" {
@@ -248,7 +257,7 @@ func TestChartOptions(t *testing.T) {
 	var ensure batchv1.Job
 	decodeInto(t, find(objs, "Job", "sy-switchyard-ensure"), &ensure)
 	if v := volume(ensure.Spec.Template.Spec.Volumes, "nats-creds"); v == nil || v.Secret.SecretName != "nats-admin-creds" {
-		t.Errorf("the ensure Job's creds volume = %+v, want ensure.credsSecret", v)
+		t.Errorf("the ensure Job's creds volume = %+v, want ensure.nats.credsSecret", v)
 	}
 	var worker appsv1.Deployment
 	decodeInto(t, find(objs, "Deployment", "sy-switchyard-worker-target"), &worker)
@@ -341,7 +350,8 @@ nats:
   tlsSecret: nats-tls
   tokenSecret: nats-token
 ensure:
-  credsSecret: nats-admin-creds
+  nats: {credsSecret: nats-admin-creds}
+  flagsInit: {extraArgs: [--extra-flags-init]}
   extraArgs: [--extra-ensure]
   extraEnv: [{name: EXTRA_ENSURE, value: "1"}]
   envFrom: [{configMapRef: {name: env-ensure}}]
@@ -548,7 +558,7 @@ func renderNotes(t *testing.T, helm string, args ...string) string {
 func TestChartNotesSayWhatWasInstalledAndWhatNext(t *testing.T) {
 	helm := helmBinary(t)
 	plain := renderNotes(t, helm)
-	for _, want := range []string{"subs ensure", "sy-switchyard-worker-target", "HPA on CPU", "KEDA's API was not found", "What to do next", "logs job/sy-switchyard-ensure", "port-forward svc/sy-switchyard-console", "docs/runbook.md"} {
+	for _, want := range []string{"subs ensure", "flags init", "sy-switchyard-worker-target", "HPA on CPU", "KEDA's API was not found", "What to do next", "logs job/sy-switchyard-ensure", "port-forward svc/sy-switchyard-console", "docs/runbook.md"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("NOTES on a plain cluster lack %q:\n%s", want, plain)
 		}

@@ -17,9 +17,11 @@ type composeFile struct {
 	Services map[string]composeService `json:"services"`
 	Volumes  map[string]any            `json:"volumes"`
 	// Extension fields (x-…) hold the anchors the services merge.
-	XSwitchyard  map[string]any `json:"x-switchyard"`
-	XEnv         map[string]any `json:"x-switchyard-env"`
-	XHealthcheck map[string]any `json:"x-healthcheck-timing"`
+	XSwitchyard  map[string]any    `json:"x-switchyard"`
+	XSetup       map[string]any    `json:"x-switchyard-setup"`
+	XEnv         map[string]any    `json:"x-switchyard-env"`
+	XPasswords   map[string]string `json:"x-nats-passwords"`
+	XHealthcheck map[string]any    `json:"x-healthcheck-timing"`
 }
 
 type composeService struct {

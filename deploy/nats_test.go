@@ -18,7 +18,8 @@ import (
 	"github.com/switchyard/switchyard/internal/testenv"
 )
 
-// natsRoles are the users of nats/switchyard.conf.
+// natsRoles are the users of nats/switchyard.conf that Switchyard
+// processes run as; admin, for setup, is the other one.
 var natsRoles = []string{"console", "flags_cli", "read_api", "read_api_autorollback", "worker", "backfill", "verify"}
 
 func rolePassword(role string) string { return "pw-" + role + "-Zq9" }
@@ -26,7 +27,7 @@ func rolePassword(role string) string { return "pw-" + role + "-Zq9" }
 // startRoleServer starts an embedded server with the shipped configuration.
 func startRoleServer(t *testing.T) *testenv.NATSServer {
 	t.Helper()
-	for _, r := range natsRoles {
+	for _, r := range append([]string{"admin"}, natsRoles...) {
 		t.Setenv("SWITCHYARD_NATS_"+strings.ToUpper(r)+"_PASSWORD", rolePassword(r))
 	}
 	return testenv.NATSWithConfig(t, "nats/switchyard.conf")
@@ -204,5 +205,37 @@ func TestNATSRoleIdentity(t *testing.T) {
 		if want := fmt.Sprintf("nats:%s@SWITCHYARD", role); err != nil || id != want {
 			t.Errorf("identity of %s: %q, %v; want %q", role, id, err, want)
 		}
+	}
+}
+
+// TestNATSAdminSetsUpButCannotRemoveTheTrail: the admin user creates the
+// event stream and a durable consumer (what subs ensure does) and the
+// control plane, but can neither purge nor delete the audit stream or the
+// flag bucket.
+func TestNATSAdminSetsUpButCannotRemoveTheTrail(t *testing.T) {
+	srv := startRoleServer(t)
+	nc, js, violations := connectWatching(t, srv, "admin")
+	if _, err := js.CreateStream(shortCtx(t), jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}}); err != nil {
+		t.Fatalf("admin creates the event stream: %v", err)
+	}
+	if _, err := js.CreateOrUpdateConsumer(shortCtx(t), "EVENTS", jetstream.ConsumerConfig{Durable: "target", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatalf("admin creates a consumer: %v", err)
+	}
+	if _, err := controlplane.Open(shortCtx(t), js, controlplane.Config{}); err != nil {
+		t.Fatalf("admin creates the control plane: %v", err)
+	}
+	for _, api := range []string{"STREAM.PURGE.SWITCHYARD_AUDIT", "STREAM.DELETE.SWITCHYARD_AUDIT", "STREAM.DELETE.KV_switchyard_flags"} {
+		if _, err := nc.Request("$JS.API."+api, nil, 300*time.Millisecond); err == nil {
+			t.Errorf("admin: $JS.API.%s answered", api)
+		}
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !violations.has("$JS.API.STREAM.DELETE.SWITCHYARD_AUDIT") {
+		t.Error("admin: no permissions violation reported for deleting the audit stream")
+	}
+	if _, err := js.Stream(shortCtx(t), "SWITCHYARD_AUDIT"); err != nil {
+		t.Fatalf("the audit stream is gone: %v", err)
 	}
 }

@@ -23,7 +23,7 @@ import (
 func migrate(ctx context.Context, js jetstream.JetStream, cp *controlplane.ControlPlane, legacy, target stores.Store,
 	legacyDSN, targetDSN string, metrics *workers.Metrics, cfg Config, d *display, spawn func(string, func(context.Context) error)) error {
 	if _, err := js.Consumer(ctx, Stream, TargetConsumer); errors.Is(err, jetstream.ErrConsumerNotFound) {
-		d.setPhase(fmt.Sprintf("only the legacy subscription runs; the target subscription is added in %v", cfg.TargetDelay))
+		d.setPhase(fmt.Sprintf("only the legacy subscription runs; the target subscription is added %v after the start", cfg.TargetDelay))
 		select {
 		case <-ctx.Done():
 			return nil

@@ -79,8 +79,16 @@ func (c *collector) run(ctx, hard context.Context, free chan *Batch, out chan<- 
 	}
 }
 
+// pullHeartbeat is how often the consumer's leader confirms an idle pull
+// request. When the leader's node goes away (a cluster node stopped or
+// lost), the requests it held vanish with it and no message says so; two
+// missed heartbeats make the iterator pull again from the new leader. The
+// client's default (half the 30 s expiry) stalled a worker 30 s on every
+// such leader change.
+const pullHeartbeat = 2 * time.Second
+
 func (c *collector) open() (jetstream.MessagesContext, error) {
-	iter, err := c.consumer.Messages(jetstream.PullMaxMessages(c.cfg.Prefetch))
+	iter, err := c.consumer.Messages(jetstream.PullMaxMessages(c.cfg.Prefetch), jetstream.PullHeartbeat(pullHeartbeat))
 	if err != nil {
 		return nil, fmt.Errorf("pull from consumer %s on %s: %w", c.cfg.Consumer, c.cfg.Stream, err)
 	}

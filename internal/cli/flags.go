@@ -38,10 +38,13 @@ var EnvVars = map[string][]string{
 	"nats-creds":      {"SWITCHYARD_NATS_CREDS", "NATS_CREDS"},
 	"nats-nkey":       {"SWITCHYARD_NATS_NKEY", "NATS_NKEY"},
 	"nats-token-file": {"SWITCHYARD_NATS_TOKEN_FILE"},
-	"nats-tls-ca":     {"SWITCHYARD_NATS_TLS_CA", "NATS_CA"},
-	"nats-tls-cert":   {"SWITCHYARD_NATS_TLS_CERT", "NATS_CERT"},
-	"nats-tls-key":    {"SWITCHYARD_NATS_TLS_KEY", "NATS_KEY"},
-	"connect-timeout": {"SWITCHYARD_CONNECT_TIMEOUT"},
+	"nats-user":       {"SWITCHYARD_NATS_USER"},
+	// The password itself is SWITCHYARD_NATS_PASSWORD (see PasswordEnv).
+	"nats-password-file": {"SWITCHYARD_NATS_PASSWORD_FILE"},
+	"nats-tls-ca":        {"SWITCHYARD_NATS_TLS_CA", "NATS_CA"},
+	"nats-tls-cert":      {"SWITCHYARD_NATS_TLS_CERT", "NATS_CERT"},
+	"nats-tls-key":       {"SWITCHYARD_NATS_TLS_KEY", "NATS_KEY"},
+	"connect-timeout":    {"SWITCHYARD_CONNECT_TIMEOUT"},
 	// Stores: DSNs, which may hold secrets and so come from a Secret.
 	"sink":   {"SWITCHYARD_SINK"},
 	"source": {"SWITCHYARD_SOURCE"},

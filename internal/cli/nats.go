@@ -28,6 +28,8 @@ type NATSFlags struct {
 	Creds          string
 	NKey           string
 	TokenFile      string
+	User           string
+	PasswordFile   string
 	TLSCA          string
 	TLSCert        string
 	TLSKey         string
@@ -42,6 +44,8 @@ func (f *NATSFlags) Register(fs *FlagSet) {
 	fs.StringVar(&f.Creds, "nats-creds", "", "NATS credentials file (JWT and nkey seed)")
 	fs.StringVar(&f.NKey, "nats-nkey", "", "NATS nkey seed file")
 	fs.StringVar(&f.TokenFile, "nats-token-file", "", "file holding the NATS token (SWITCHYARD_NATS_TOKEN also works)")
+	fs.StringVar(&f.User, "nats-user", "", "NATS user; its password comes from --nats-password-file or SWITCHYARD_NATS_PASSWORD, never from a flag")
+	fs.StringVar(&f.PasswordFile, "nats-password-file", "", "file holding the password of --nats-user (SWITCHYARD_NATS_PASSWORD also works)")
 	fs.StringVar(&f.TLSCA, "nats-tls-ca", "", "CA certificate to verify the NATS server")
 	fs.StringVar(&f.TLSCert, "nats-tls-cert", "", "client certificate for NATS mutual TLS")
 	fs.StringVar(&f.TLSKey, "nats-tls-key", "", "client key for NATS mutual TLS")
@@ -107,7 +111,14 @@ func (f *NATSFlags) resolve() (natsTarget, error) {
 		}
 		token = strings.TrimSpace(string(b))
 	}
-	authGiven := creds != "" || nkey != "" || token != ""
+	user, password, err := f.userPassword()
+	if err != nil {
+		return natsTarget{}, err
+	}
+	if user != "" && (creds != "" || nkey != "" || token != "") {
+		return natsTarget{}, Usagef("--nats-user cannot be combined with a creds file, an nkey or a token: give one way to authenticate")
+	}
+	authGiven := creds != "" || nkey != "" || token != "" || user != ""
 	if nc != nil {
 		t.context = nc.Name
 		if t.url == "" {
@@ -157,6 +168,9 @@ func (f *NATSFlags) resolve() (natsTarget, error) {
 	if token != "" {
 		opts = append(opts, nats.Token(token))
 	}
+	if user != "" {
+		opts = append(opts, nats.UserInfo(user, password))
+	}
 	if ca != "" {
 		opts = append(opts, nats.RootCAs(ca))
 	}
@@ -168,6 +182,36 @@ func (f *NATSFlags) resolve() (natsTarget, error) {
 	}
 	t.opts = opts
 	return t, nil
+}
+
+// PasswordEnv holds the password of --nats-user when --nats-password-file
+// is not given. The password is never a flag, so it never shows in a
+// process listing or a manifest's args.
+const PasswordEnv = "SWITCHYARD_NATS_PASSWORD"
+
+// userPassword returns --nats-user and its password (from
+// --nats-password-file, else PasswordEnv). A user without a password, or a
+// password without a user, is a usage error: a half-given login would
+// otherwise connect unauthenticated or as someone else.
+func (f *NATSFlags) userPassword() (user, password string, err error) {
+	password = os.Getenv(PasswordEnv)
+	given, source := password != "", PasswordEnv
+	if f.PasswordFile != "" {
+		b, err := os.ReadFile(f.PasswordFile)
+		if err != nil {
+			return "", "", Usagef("--nats-password-file: %v", err)
+		}
+		// A Secret or an editor may end the file with a newline; the
+		// password itself may hold any other character.
+		password, given, source = strings.TrimRight(string(b), "\r\n"), true, "--nats-password-file"
+	}
+	switch {
+	case f.User == "" && given:
+		return "", "", Usagef("%s is set but --nats-user (SWITCHYARD_NATS_USER) is not", source)
+	case f.User != "" && password == "":
+		return "", "", Usagef("--nats-user %q needs a password: --nats-password-file or %s", f.User, PasswordEnv)
+	}
+	return f.User, password, nil
 }
 
 // authOptions are the context's user, password, token or JWT (creds and

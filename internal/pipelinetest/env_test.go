@@ -27,14 +27,16 @@ const (
 	ackWait = time.Second
 )
 
-// pipeline is one stream, its dead-letter stream and the target consumer on
-// an embedded server.
+// pipeline is one stream, its dead-letter stream and one consumer that
+// workers bind to, on an embedded server or cluster.
 type pipeline struct {
 	t   *testing.T
 	srv *testenv.NATSServer // nil on a cluster
-	url string              // what workers connect to
 	js  jetstream.JetStream
 	pub *events.Publisher
+	// url is what workers get as --nats: one URL, or every node's.
+	url      string
+	consumer string
 }
 
 // newPipeline starts an embedded server and declares the stream (with the
@@ -59,7 +61,7 @@ func newPipeline(t *testing.T, duplicateWindow time.Duration) *pipeline {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return &pipeline{t: t, srv: srv, url: srv.URL, js: js, pub: events.NewPublisher(js, "")}
+	return &pipeline{t: t, srv: srv, js: js, pub: events.NewPublisher(js, ""), url: srv.URL, consumer: consumerName}
 }
 
 // sqliteDSN returns a fresh SQLite file in the test's temporary folder.
@@ -67,14 +69,14 @@ func sqliteDSN(t *testing.T) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "target.db")
 }
 
-// startWorker runs `switchyard worker` on the target consumer into dsn.
+// startWorker runs `switchyard worker` on the pipeline's consumer into dsn.
 func (p *pipeline) startWorker(name, dsn string, extra ...string) *proc {
 	p.t.Helper()
 	args := append([]string{
 		"worker",
 		"--nats", p.url,
 		"--stream", streamName,
-		"--consumer", consumerName,
+		"--consumer", p.consumer,
 		"--sink", dsn,
 		"--batch-size", "100",
 		"--version-source", "stream",
@@ -84,11 +86,11 @@ func (p *pipeline) startWorker(name, dsn string, extra ...string) *proc {
 	return start(p.t, name, args...)
 }
 
-// status inspects the target consumer.
+// status inspects the pipeline's consumer.
 func (p *pipeline) status() (subscriptions.Status, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return subscriptions.Inspect(ctx, p.js, streamName, consumerName)
+	return subscriptions.Inspect(ctx, p.js, streamName, p.consumer)
 }
 
 // lastSeq is the stream's last sequence.
@@ -121,7 +123,7 @@ func (p *pipeline) waitCommitted(timeout time.Duration) subscriptions.Status {
 		}
 		return st.AckFloor >= last && st.Pending == 0 && st.AckPending == 0,
 			fmt.Sprintf("ack floor %d of %d, pending %d, ack pending %d, redelivered %d", st.AckFloor, last, st.Pending, st.AckPending, st.Redelivered)
-	}, "every event committed")
+	}, "consumer "+p.consumer+": every event committed")
 	return st
 }
 
@@ -161,12 +163,12 @@ func (p *pipeline) publishAsync(ctx context.Context, evs []events.Event, chunk i
 	return done
 }
 
-// deadLetters returns the depth of the target's dead-letter subject.
+// deadLetters returns the depth of the consumer's dead-letter subject.
 func (p *pipeline) deadLetters() uint64 {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	n, err := subscriptions.DeadLetterDepth(ctx, p.js, streamName, consumerName)
+	n, err := subscriptions.DeadLetterDepth(ctx, p.js, streamName, p.consumer)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -182,5 +184,5 @@ func (p *pipeline) waitAckFloor(seq uint64, timeout time.Duration) {
 			return false, err.Error()
 		}
 		return st.AckFloor >= seq, "ack floor " + strconv.FormatUint(st.AckFloor, 10)
-	}, "ack floor at "+strconv.FormatUint(seq, 10))
+	}, "consumer "+p.consumer+": ack floor at "+strconv.FormatUint(seq, 10))
 }

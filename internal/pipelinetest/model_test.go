@@ -3,6 +3,7 @@ package pipelinetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/events"
@@ -82,8 +84,15 @@ func streamModel(t *testing.T, js jetstream.JetStream, stream string, maxEventBy
 	}
 	decoder := events.Decoder{MaxEventBytes: maxEventBytes}
 	seen := map[string]bool{}
+	unanswered := 0 // pull requests in a row that found no responder
 	for done := false; !done; {
 		batch, err := c.Fetch(500, jetstream.FetchMaxWait(5*time.Second))
+		if errors.Is(err, nats.ErrNoResponders) && unanswered < 100 {
+			unanswered++ // see below
+			t.Logf("read stream: %v; asking again", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		if err != nil {
 			t.Fatalf("read stream: %v", err)
 		}
@@ -111,7 +120,17 @@ func streamModel(t *testing.T, js jetstream.JetStream, stream string, maxEventBy
 			}
 			model[ev.Key] = row
 		}
-		if err := batch.Error(); err != nil {
+		err = batch.Error()
+		if n == 0 && errors.Is(err, nats.ErrNoResponders) && unanswered < 100 {
+			// On a cluster the pull request can reach the client's node
+			// before the new ordered consumer's interest has: ask again.
+			unanswered++
+			t.Logf("read stream: %v; asking again", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		unanswered = 0
+		if err != nil {
 			t.Fatalf("read stream: %v", err)
 		}
 		if n == 0 {

@@ -1,19 +1,22 @@
 package pipelinetest
 
 import (
-	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
 // tcpProxy forwards a loopback port to a target address. Stop refuses new
 // connections and cuts the open ones, as a database that went away would;
-// Start accepts again on the same port.
+// Start accepts again on the same port. DropReplies makes it a one-way
+// partition.
 type tcpProxy struct {
 	t      *testing.T
 	target string
 	addr   string
+	// dropReplies discards what the target sends back.
+	dropReplies atomic.Bool
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -44,6 +47,7 @@ func (p *tcpProxy) Start() {
 	if err != nil {
 		p.t.Fatalf("proxy listen again on %s: %v", p.addr, err)
 	}
+	p.dropReplies.Store(false)
 	p.serve(l)
 }
 
@@ -68,8 +72,8 @@ func (p *tcpProxy) serve(l net.Listener) {
 				return
 			}
 			p.wg.Add(2)
-			go p.pipe(client, server)
-			go p.pipe(server, client)
+			go p.pipe(client, server, &p.dropReplies)
+			go p.pipe(server, client, nil)
 		}
 	}()
 }
@@ -87,13 +91,33 @@ func (p *tcpProxy) track(a, b net.Conn) bool {
 	return true
 }
 
-func (p *tcpProxy) pipe(dst, src net.Conn) {
+// pipe copies src to dst until either is closed, discarding what it reads
+// while drop (when not nil) is set.
+func (p *tcpProxy) pipe(dst, src net.Conn, drop *atomic.Bool) {
 	defer p.wg.Done()
-	// A copy error is a cut connection, which is the point of the proxy.
-	_, _ = io.Copy(dst, src)
-	dst.Close()
-	src.Close()
+	defer src.Close()
+	defer dst.Close()
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && (drop == nil || !drop.Load()) {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			// A read error is a cut connection, which is the point of the
+			// proxy.
+			return
+		}
+	}
 }
+
+// DropReplies makes the proxy forward what clients send while discarding
+// what the target answers, from now until Stop cuts the connections: the
+// client's requests reach the server and are carried out, but the client
+// never learns their outcome.
+func (p *tcpProxy) DropReplies() { p.dropReplies.Store(true) }
 
 // Stop closes the listener and every open connection, and waits until the
 // forwarding goroutines are gone.

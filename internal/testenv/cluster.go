@@ -14,8 +14,9 @@ import (
 
 // NATSCluster is an embedded JetStream cluster owned by one test: nodes on
 // free loopback ports, each with its own store in t.TempDir(), routed to
-// each other. Nodes can be stopped and started again on the same port and
-// store, so streams with replicas survive them.
+// each other. Nodes can be stopped (Shutdown) and started again (Start) on
+// the same port and store, so they come back as the same raft peers with
+// the streams they held.
 type NATSCluster struct {
 	t     testing.TB
 	Nodes []*NATSServer
@@ -75,7 +76,7 @@ func NewNATSCluster(t testing.TB, n int) *NATSCluster {
 }
 
 // WaitMetaLeader waits until a running node is the JetStream meta leader
-// and every running node knows it.
+// and every running node knows it. Call it after starting a node again.
 func (c *NATSCluster) WaitMetaLeader(timeout time.Duration) {
 	c.t.Helper()
 	Eventually(c.t, timeout, func() (bool, string) {
@@ -96,23 +97,29 @@ func (c *NATSCluster) WaitMetaLeader(timeout time.Duration) {
 }
 
 // Connect opens a client connection to every node that reconnects forever
-// and is closed when the test ends.
-func (c *NATSCluster) Connect() (*nats.Conn, jetstream.JetStream) {
+// and is closed when the test ends. Extra options are applied last.
+func (c *NATSCluster) Connect(opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
 	c.t.Helper()
-	nc, err := nats.Connect(c.URL, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		c.t.Fatalf("connect to the embedded cluster: %v", err)
+	return connect(c.t, c.URL, opts...)
+}
+
+// ConnectTo is Connect with node's URL tried first, so that the client is
+// connected to node while it runs and fails over to the others when it
+// stops.
+func (c *NATSCluster) ConnectTo(node *NATSServer, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
+	c.t.Helper()
+	urls := []string{node.URL}
+	for _, s := range c.Nodes {
+		if s != node {
+			urls = append(urls, s.URL)
+		}
 	}
-	c.t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		c.t.Fatalf("jetstream: %v", err)
-	}
-	return nc, js
+	return connect(c.t, strings.Join(urls, ","), append([]nats.Option{nats.DontRandomize()}, opts...)...)
 }
 
 // StreamLeader returns the running node leading stream (of the global
-// account), or nil when none does at the moment.
+// account), or nil when none does at the moment. A key-value bucket's
+// stream is "KV_" + its name.
 func (c *NATSCluster) StreamLeader(stream string) *NATSServer {
 	for _, s := range c.Nodes {
 		if s.srv != nil && s.srv.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
@@ -134,5 +141,53 @@ func (c *NATSCluster) WaitStreamLeader(stream string, not *NATSServer, timeout t
 	return leader
 }
 
+// WaitCurrent waits until stream has a leader and every running node's
+// copy of it is current and holds at least what the leader held when the
+// wait began: a node started again has caught up, so stopping another one
+// next still leaves a quorum holding every acknowledged message.
+func (c *NATSCluster) WaitCurrent(stream string, timeout time.Duration) {
+	c.t.Helper()
+	leader := c.WaitStreamLeader(stream, nil, timeout)
+	want, err := leader.LastSeq(stream)
+	if err != nil {
+		c.t.Fatalf("stream %s: %v", stream, err)
+	}
+	Eventually(c.t, timeout, func() (bool, string) {
+		var behind []string
+		for _, s := range c.Nodes {
+			if s.srv == nil {
+				continue
+			}
+			last, err := s.LastSeq(stream)
+			if err != nil || last < want || !s.srv.JetStreamIsStreamCurrent(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
+				behind = append(behind, fmt.Sprintf("%s at %d (%v)", s.Name(), last, err))
+			}
+		}
+		return c.StreamLeader(stream) != nil && len(behind) == 0, fmt.Sprintf("nodes behind sequence %d: %v", want, behind)
+	}, "every running copy of stream "+stream+" current")
+}
+
 // Name is the node's server name.
 func (s *NATSServer) Name() string { return s.opts.ServerName }
+
+// LastSeq returns the last sequence of stream in this node's own copy (not
+// the leader's answer a client would get), so a test can see that a node
+// started again caught up. It fails when the node is stopped or holds no
+// copy.
+func (s *NATSServer) LastSeq(stream string) (uint64, error) {
+	if s.srv == nil {
+		return 0, fmt.Errorf("node %s is stopped", s.Name())
+	}
+	info, err := s.srv.Jsz(&server.JSzOptions{Accounts: true, Streams: true})
+	if err != nil {
+		return 0, fmt.Errorf("node %s: %w", s.Name(), err)
+	}
+	for _, acc := range info.AccountDetails {
+		for _, st := range acc.Streams {
+			if acc.Name == server.DEFAULT_GLOBAL_ACCOUNT && st.Name == stream {
+				return st.State.LastSeq, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("node %s holds no copy of stream %s", s.Name(), stream)
+}

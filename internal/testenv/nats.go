@@ -84,16 +84,7 @@ func (s *NATSServer) Server() *server.Server { return s.srv }
 // when the test ends.
 func (s *NATSServer) Connect() (*nats.Conn, jetstream.JetStream) {
 	s.t.Helper()
-	nc, err := nats.Connect(s.URL, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		s.t.Fatalf("connect to embedded NATS: %v", err)
-	}
-	s.t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		s.t.Fatalf("jetstream: %v", err)
-	}
-	return nc, js
+	return connect(s.t, s.URL)
 }
 
 func freePort(t testing.TB) int {
@@ -108,3 +99,20 @@ func freePort(t testing.TB) int {
 
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int { return freePort(t) }
+
+// connect opens a client connection to urls (comma-separated) that
+// reconnects forever and is closed when the test ends.
+func connect(t testing.TB, urls string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	all := append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond)}, opts...)
+	nc, err := nats.Connect(urls, all...)
+	if err != nil {
+		t.Fatalf("connect to embedded NATS at %s: %v", urls, err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	return nc, js
+}

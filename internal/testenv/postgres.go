@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -32,6 +33,19 @@ func RequirePostgres() bool { return os.Getenv("SWITCHYARD_REQUIRE_POSTGRES") ==
 // tests never see each other's tables.
 func Postgres(t testing.TB) string {
 	t.Helper()
+	dsn, err := PostgresIfReachable(t)
+	if err != nil {
+		t.Skipf("SKIP: %v", err)
+	}
+	return dsn
+}
+
+// PostgresIfReachable is Postgres for a test that also checks other stores:
+// instead of skipping, it returns an error naming the unreachable server,
+// so the test can run its other parts and report the skipped one. With
+// SWITCHYARD_REQUIRE_POSTGRES=1 an unreachable server fails the test.
+func PostgresIfReachable(t testing.TB) (string, error) {
+	t.Helper()
 	base := PostgresBase()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -40,7 +54,7 @@ func Postgres(t testing.TB) string {
 		if RequirePostgres() {
 			t.Fatalf("PostgreSQL is required (SWITCHYARD_REQUIRE_POSTGRES=1) but %s is unreachable: %v", base, err)
 		}
-		t.Skipf("SKIP: PostgreSQL at %s is unreachable (%v); set SWITCHYARD_TEST_POSTGRES or start it", base, err)
+		return "", fmt.Errorf("PostgreSQL at %s is unreachable (%v); set SWITCHYARD_TEST_POSTGRES or start it", base, err)
 	}
 	defer conn.Close(ctx)
 	var b [6]byte
@@ -69,5 +83,5 @@ func Postgres(t testing.TB) string {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), nil
 }

@@ -93,29 +93,70 @@ prometheus.io/path: /metrics
 {{- end -}}
 
 {{/*
-Environment shared by every component: NATS and logging. Values are
-written out rather than read from a ConfigMap so that the pre-install hook,
-which runs before any other object exists, gets the same environment.
+The NATS login of one component: its own (credsSecret or userSecret) when it
+names one, else the next candidate's, else the shared nats.* settings.
+Call with (list $ "what" $own $fallback...); renders YAML with credsSecret,
+userSecret and tokenSecret, read back with fromYaml. A component's own login
+replaces the shared one as a whole, token included.
 */}}
-{{- define "switchyard.commonEnv" -}}
-{{- if .Values.nats.tokenSecret }}
+{{- define "switchyard.natsAuth" -}}
+{{- $root := index . 0 -}}
+{{- $what := index . 1 -}}
+{{- $n := $root.Values.nats -}}
+{{- $auth := dict "credsSecret" (default "" $n.credsSecret) "userSecret" (default "" $n.userSecret) "tokenSecret" (default "" $n.tokenSecret) -}}
+{{- $from := "nats" -}}
+{{- $found := false -}}
+{{- range $own := rest (rest .) -}}
+{{- $own = default dict $own -}}
+{{- if and (not $found) (or $own.credsSecret $own.userSecret) -}}
+{{- $auth = dict "credsSecret" (default "" $own.credsSecret) "userSecret" (default "" $own.userSecret) "tokenSecret" "" -}}
+{{- $from = printf "%s.nats" $what -}}
+{{- $found = true -}}
+{{- end -}}
+{{- end -}}
+{{- if and $auth.userSecret (or $auth.credsSecret $auth.tokenSecret) -}}
+{{- fail (printf "%s: userSecret cannot be combined with credsSecret or tokenSecret; give each component one way to log in to NATS" $from) -}}
+{{- end -}}
+{{- toYaml $auth -}}
+{{- end -}}
+
+{{/*
+The NATS environment of one component: the token, or the user and password
+of its userSecret (keys "user" and "password"), all by Secret reference so
+no secret appears in the manifest or the arguments. Call with (list $ $auth).
+*/}}
+{{- define "switchyard.natsEnv" -}}
+{{- $auth := index . 1 -}}
+{{- if $auth.tokenSecret }}
 - name: SWITCHYARD_NATS_TOKEN
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.nats.tokenSecret }}
+      name: {{ $auth.tokenSecret }}
       key: token
+{{- end }}
+{{- if $auth.userSecret }}
+- name: SWITCHYARD_NATS_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $auth.userSecret }}
+      key: user
+- name: SWITCHYARD_NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $auth.userSecret }}
+      key: password
 {{- end }}
 {{- end -}}
 
 {{/*
 The NATS connection arguments of every command: the URL, TLS files and the
-creds file. Call with (list $ credsSecretName).
+creds file. Call with (list $ $auth).
 */}}
 {{- define "switchyard.natsArgs" -}}
 {{- $root := index . 0 -}}
-{{- $creds := index . 1 }}
+{{- $auth := index . 1 }}
 - --nats={{ $root.Values.nats.url }}
-{{- if $creds }}
+{{- if $auth.credsSecret }}
 - --nats-creds=/var/run/switchyard/nats/nats.creds
 {{- end }}
 {{- if $root.Values.nats.tlsSecret }}
@@ -133,9 +174,9 @@ creds file. Call with (list $ credsSecretName).
 
 {{- define "switchyard.natsVolumeMounts" -}}
 {{- $root := index . 0 -}}
-{{- $creds := index . 1 -}}
+{{- $creds := (index . 1).credsSecret -}}
 {{- if $creds }}
-- name: nats-creds
+- name: {{ default "nats-creds" (index . 1).volume }}
   mountPath: /var/run/switchyard/nats
   readOnly: true
 {{- end }}
@@ -148,7 +189,7 @@ creds file. Call with (list $ credsSecretName).
 
 {{- define "switchyard.natsVolumes" -}}
 {{- $root := index . 0 -}}
-{{- $creds := index . 1 -}}
+{{- $creds := (index . 1).credsSecret -}}
 {{- if $creds }}
 - name: nats-creds
   secret:
@@ -178,4 +219,41 @@ affinity:
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end -}}
+
+{{/*
+One `subs ensure` step of the hook Job. Call with (list $ $sub $auth).
+*/}}
+{{- define "switchyard.ensureContainer" -}}
+{{- $root := index . 0 -}}
+{{- $sub := index . 1 -}}
+{{- $auth := index . 2 -}}
+- name: ensure-{{ $sub.name }}
+  image: {{ include "switchyard.image" $root }}
+  imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+  args:
+    - subs
+    - ensure
+    - --stream={{ $root.Values.stream }}
+    - --prefix={{ $root.Values.subjectPrefix }}
+    - --consumer={{ $sub.name }}
+    - --role={{ $sub.role }}
+    - --start={{ $sub.start }}
+    - --version-source={{ $root.Values.versionSource }}
+    - --replicas={{ $root.Values.nats.replicas }}
+    {{- range $sub.filters }}
+    - --filter={{ . }}
+    {{- end }}
+    {{- include "switchyard.natsArgs" (list $root $auth) | nindent 4 }}
+    {{- include "switchyard.extraArgs" $root.Values.ensure | nindent 4 }}
+  env:
+    {{- include "switchyard.natsEnv" (list $root $auth) | nindent 4 }}
+    {{- include "switchyard.extraEnv" $root.Values.ensure | nindent 4 }}
+  {{- include "switchyard.envFrom" $root.Values.ensure | nindent 2 }}
+  resources:
+    {{- toYaml $root.Values.ensure.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml $root.Values.securityContext | nindent 4 }}
+  volumeMounts:
+    {{- include "switchyard.natsVolumeMounts" (list $root $auth) | nindent 4 }}
 {{- end -}}
