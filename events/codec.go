@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -15,6 +16,12 @@ import (
 type Decoder struct {
 	// MaxEventBytes bounds the payload size; zero means DefaultMaxEventBytes.
 	MaxEventBytes int
+	// ShareData makes Event.Data a slice of the payload instead of a copy.
+	// Set it only when the payload's buffer is never reused or changed
+	// while the event is in use: nats.go gives every delivered message a
+	// buffer of its own, so a worker can pass data through to the store
+	// without copying it.
+	ShareData bool
 }
 
 // Decode decodes one event with the default limits. See Decoder.Decode.
@@ -47,9 +54,19 @@ func (d Decoder) Decode(payload []byte) (Event, error) {
 			}
 		}
 	}
+	// The string fields share one allocation: the arena holds their bytes
+	// one after the other and each field is a substring of it.
+	size := 0
+	for _, m := range members {
+		if m.value[0] == '"' {
+			size += len(m.value)
+		}
+	}
+	var arena strings.Builder
+	arena.Grow(size)
 	var ev Event
 	for _, m := range members {
-		if err := decodeField(&ev, m); err != nil {
+		if err := decodeField(&ev, m, d.ShareData, &arena); err != nil {
 			return Event{}, err
 		}
 	}
@@ -59,22 +76,31 @@ func (d Decoder) Decode(payload []byte) (Event, error) {
 	return ev, nil
 }
 
-func decodeField(ev *Event, m member) error {
+func decodeField(ev *Event, m member, shareData bool, arena *strings.Builder) error {
 	raw := json.RawMessage(m.value)
 	switch string(m.name) {
 	case "id":
-		return decodeString("id", m, &ev.ID)
+		return decodeString(arena, "id", m, &ev.ID)
 	case "type":
-		return decodeString("type", m, &ev.Type)
+		return decodeString(arena, "type", m, &ev.Type)
 	case "entity":
-		return decodeString("entity", m, &ev.Entity)
+		return decodeString(arena, "entity", m, &ev.Entity)
 	case "key":
-		return decodeString("key", m, &ev.Key)
+		return decodeString(arena, "key", m, &ev.Key)
 	case "client":
-		return decodeString("client", m, &ev.Client)
+		return decodeString(arena, "client", m, &ev.Client)
 	case "op":
+		// The known operations without allocating a string for each.
+		switch string(m.value) {
+		case `"` + string(OpUpsert) + `"`:
+			ev.Op = OpUpsert
+			return nil
+		case `"` + string(OpDelete) + `"`:
+			ev.Op = OpDelete
+			return nil
+		}
 		var s string
-		if err := decodeString("op", m, &s); err != nil {
+		if err := decodeString(arena, "op", m, &s); err != nil {
 			return err
 		}
 		ev.Op = Op(s)
@@ -91,7 +117,7 @@ func decodeField(ev *Event, m member) error {
 		return nil
 	case "occurred_at":
 		var s string
-		if err := decodeString("occurred_at", m, &s); err != nil {
+		if err := decodeString(arena, "occurred_at", m, &s); err != nil {
 			return err
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
@@ -110,15 +136,22 @@ func decodeField(ev *Event, m member) error {
 		if !utf8.Valid(raw) {
 			return fieldErr("data", "is not valid UTF-8")
 		}
-		// A copy: the caller may reuse the payload's buffer.
-		ev.Data = append(json.RawMessage(nil), raw...)
+		if shareData {
+			ev.Data = raw[:len(raw):len(raw)] // an append must not write into the payload
+		} else {
+			// A copy: the caller may reuse the payload's buffer.
+			ev.Data = append(json.RawMessage(nil), raw...)
+		}
 		return nil
 	default:
 		return fieldErr(string(m.name), "unknown field")
 	}
 }
 
-func decodeString(name string, m member, dst *string) error {
+// decodeString sets *dst to the string value of m, a substring of arena.
+// Bytes written to a strings.Builder never change, so the substrings stay
+// valid even if the arena has to grow.
+func decodeString(arena *strings.Builder, name string, m member, dst *string) error {
 	raw := m.value
 	if raw[0] != '"' {
 		return fieldErr(name, "must be a string, got %s", jsonKind(raw))
@@ -129,7 +162,9 @@ func decodeString(name string, m member, dst *string) error {
 		return fieldErr(name, "is not valid UTF-8")
 	}
 	if !m.escaped {
-		*dst = string(raw[1 : len(raw)-1])
+		start := arena.Len()
+		arena.Write(raw[1 : len(raw)-1])
+		*dst = arena.String()[start:]
 		return nil
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {

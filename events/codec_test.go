@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,4 +128,18 @@ func TestValidEntity(t *testing.T) {
 			t.Errorf("ValidEntity(%q) = %v, want %v", name, !want, want)
 		}
 	}
+}
+
+// FuzzValidEntity holds the byte loop of ValidEntity to the grammar it
+// implements, written as the regular expression it replaced.
+func FuzzValidEntity(f *testing.F) {
+	grammar := regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	for _, seed := range []string{"tasks", "", "a_1", "A", "_a", "9", "a-b", "tâches", "tasks\n", strings.Repeat("a", 63), strings.Repeat("a", 64)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := events.ValidEntity(name), grammar.MatchString(name); got != want {
+			t.Fatalf("ValidEntity(%q) = %v, the grammar says %v", name, got, want)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -219,5 +220,23 @@ func TestReasonsAreTruncated(t *testing.T) {
 	}
 	if len(fe.Reason) > 200 {
 		t.Fatalf("reason is %d bytes; a producer's megabytes must not reach the logs", len(fe.Reason))
+	}
+}
+
+func TestDecoderShareData(t *testing.T) {
+	for _, share := range []bool{false, true} {
+		payload := []byte(validUpsert)
+		ev, err := events.Decoder{ShareData: share}.Decode(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := bytes.Index(payload, ev.Data)
+		shared := at >= 0 && &payload[at] == &ev.Data[0]
+		if shared != share {
+			t.Errorf("ShareData %v: data shares the payload's buffer: %v", share, shared)
+		}
+		if share && cap(ev.Data) != len(ev.Data) {
+			t.Errorf("shared data has room to grow into the payload: len %d, cap %d", len(ev.Data), cap(ev.Data))
+		}
 	}
 }

@@ -2,7 +2,6 @@ package events
 
 import (
 	"encoding/json"
-	"regexp"
 	"time"
 )
 
@@ -35,12 +34,23 @@ const (
 	DefaultMaxEventBytes = 1 << 20
 )
 
-// entityPattern is the grammar of entity names: they become table names, so
-// they are deliberately narrower than any store's identifier rules.
-var entityPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-
-// ValidEntity reports whether name is a valid entity (table or collection) name.
-func ValidEntity(name string) bool { return entityPattern.MatchString(name) }
+// ValidEntity reports whether name is a valid entity (table or collection)
+// name: ^[a-z][a-z0-9_]{0,62}$. Entity names become table names, so they
+// are deliberately narrower than any store's identifier rules. It is
+// checked for every event and every write, so it is a byte loop rather
+// than a regular expression (which cost a third of the decoder's time).
+func ValidEntity(name string) bool {
+	if len(name) == 0 || len(name) > 63 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		c := name[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
 
 // Event is one domain event. The JSON field names are the wire contract.
 type Event struct {

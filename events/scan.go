@@ -66,10 +66,6 @@ func scanObject(payload []byte, into []member) ([]member, error) {
 			return nil, fieldErr(string(name), "not JSON: %v", err)
 		}
 		value := s.buf[start:s.i]
-		if (value[0] == '{' || value[0] == '[') && !json.Valid(value) {
-			var v any
-			return nil, fieldErr(string(name), "not JSON: %v", json.Unmarshal(value, &v))
-		}
 		members = append(members, member{name: name, value: value, escaped: valueEscaped})
 		s.skipSpace()
 		switch s.peek() {
@@ -133,6 +129,10 @@ func (s *scanner) skipString() (escaped bool, err error) {
 	s.i++ // opening quote
 	for s.i < len(s.buf) {
 		c := s.buf[s.i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			s.i++ // the common case first: a plain byte
+			continue
+		}
 		switch {
 		case c == '"':
 			s.i++
@@ -172,14 +172,28 @@ func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
 
-// skipValue moves past one value. Strings, numbers and literals are checked;
-// objects and arrays are only delimited (strings inside them are honoured).
+// skipValue moves past one value, checking its JSON syntax (objects and
+// arrays in full, in one pass, with no allocation).
 func (s *scanner) skipValue() (escaped bool, err error) {
 	switch c := s.peek(); {
 	case c == '"':
 		return s.skipString()
 	case c == '{' || c == '[':
-		return false, s.skipNested()
+		start := s.i
+		if s.skipContainer() == nil {
+			return false, nil
+		}
+		// Only the failure path pays for encoding/json's description of
+		// what is wrong.
+		s.i = start
+		if err := s.skipNested(); err != nil {
+			return false, err
+		}
+		var v any
+		if err := json.Unmarshal(s.buf[start:s.i], &v); err != nil {
+			return false, err
+		}
+		return false, fmt.Errorf("invalid JSON at offset %d", start)
 	case c == '-' || (c >= '0' && c <= '9'):
 		return false, s.skipNumber()
 	case c == 't':
@@ -241,7 +255,8 @@ func (s *scanner) skipDigits() bool {
 }
 
 // skipNested moves past an object or array by counting brackets outside
-// strings; scanObject then checks its syntax with json.Valid.
+// strings, without checking the rest of its syntax: it delimits a value
+// skipContainer refused, for encoding/json to describe the error.
 func (s *scanner) skipNested() error {
 	depth := 0
 	for s.i < len(s.buf) {
@@ -270,3 +285,119 @@ func (s *scanner) skipNested() error {
 
 // maxNesting bounds the depth of data documents, as encoding/json does.
 const maxNesting = 10000
+
+// skipContainer moves past the object or array starting at the current
+// position and checks the JSON grammar of all of it, in one pass and
+// without allocating: it accepts exactly what json.Valid accepts (invalid
+// UTF-8 included, which the decoder checks separately), up to maxNesting
+// levels. It replaced delimiting the value and running json.Valid on it,
+// which walked every data document twice.
+func (s *scanner) skipContainer() error {
+	var room [32]byte
+	open := room[:0] // the closing bracket of each open container
+	for {
+		// A value is due.
+		s.skipSpace()
+		switch c := s.peek(); {
+		case c == '{' || c == '[':
+			if len(open) == maxNesting {
+				return fmt.Errorf("nested deeper than %d levels", maxNesting)
+			}
+			s.i++
+			closing := byte(']')
+			if c == '{' {
+				closing = '}'
+			}
+			open = append(open, closing)
+			s.skipSpace()
+			if s.peek() == closing {
+				s.i++
+				open = open[:len(open)-1]
+				break // an empty container is a complete value
+			}
+			if c == '{' {
+				if err := s.skipMemberName(); err != nil {
+					return err
+				}
+			}
+			continue
+		case c == '"':
+			if _, err := s.skipString(); err != nil {
+				return err
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			if err := s.skipNumber(); err != nil {
+				return err
+			}
+		case c == 't':
+			if err := s.skipLiteral("true"); err != nil {
+				return err
+			}
+		case c == 'f':
+			if err := s.skipLiteral("false"); err != nil {
+				return err
+			}
+		case c == 'n':
+			if err := s.skipLiteral("null"); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s, want a value", s.describe())
+		}
+		// A value is complete: close containers until the next element.
+		for {
+			if len(open) == 0 {
+				return nil
+			}
+			s.skipSpace()
+			closing := open[len(open)-1]
+			c := s.peek()
+			if c == closing {
+				s.i++
+				open = open[:len(open)-1]
+				continue
+			}
+			if c != ',' {
+				return fmt.Errorf("%s, want ',' or %q", s.describe(), closing)
+			}
+			s.i++
+			if closing == '}' {
+				if err := s.skipMemberName(); err != nil {
+					return err
+				}
+			}
+			break
+		}
+	}
+}
+
+// skipMemberName moves past `"name" :` inside an object.
+func (s *scanner) skipMemberName() error {
+	s.skipSpace()
+	if s.peek() != '"' {
+		return fmt.Errorf("%s, want a member name", s.describe())
+	}
+	if _, err := s.skipString(); err != nil {
+		return err
+	}
+	s.skipSpace()
+	if s.peek() != ':' {
+		return fmt.Errorf("%s, want ':'", s.describe())
+	}
+	s.i++
+	return nil
+}
+
+// ValidObject reports whether doc is one JSON object (white space around
+// it allowed): what json.Valid accepts, starting with '{'. It checks in one
+// pass without allocating, at about half the cost of json.Valid, for the
+// documents every store validates before writing.
+func ValidObject(doc []byte) bool {
+	s := scanner{buf: doc}
+	s.skipSpace()
+	if s.peek() != '{' || s.skipContainer() != nil {
+		return false
+	}
+	s.skipSpace()
+	return s.i == len(doc)
+}

@@ -1,9 +1,9 @@
 package stores
 
 import (
-	"bytes"
-	"encoding/json"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/switchyard/switchyard/events"
 )
@@ -33,9 +33,7 @@ func validateWrite(w Write) string {
 		return "event id " + events.IdentifierProblem(w.EventID, events.MaxIDBytes)
 	case w.Version < 0:
 		return "version must not be negative"
-	case !w.Deleted && (len(w.Data) == 0 || !json.Valid(w.Data)):
-		return "data must be a JSON object"
-	case !w.Deleted && bytes.TrimSpace(w.Data)[0] != '{':
+	case !w.Deleted && !events.ValidObject(w.Data):
 		return "data must be a JSON object"
 	case !w.Deleted:
 		return dataProblem(w.Data)
@@ -93,16 +91,17 @@ func NewPlan(writes []Write) *Plan {
 	}
 	type slot struct{ live, absent int }
 	type entityKey struct{ entity, key string }
-	winners := make(map[entityKey]*slot, len(writes))
+	// Slots are held by value: one allocation per key would be most of
+	// planning's cost.
+	winners := make(map[entityKey]slot, len(writes))
 	for i, w := range writes {
 		if !keep[i] {
 			continue
 		}
 		ek := entityKey{w.Entity, w.Key}
-		s := winners[ek]
-		if s == nil {
-			s = &slot{live: -1, absent: -1}
-			winners[ek] = s
+		s, seen := winners[ek]
+		if !seen {
+			s = slot{live: -1, absent: -1}
 		}
 		cur := &s.live
 		if w.IfAbsent {
@@ -111,10 +110,11 @@ func NewPlan(writes []Write) *Plan {
 		if *cur >= 0 {
 			p.Result.Skipped++
 			if writes[*cur].Version >= w.Version {
-				continue
+				continue // s came from the map unchanged
 			}
 		}
 		*cur = i
+		winners[ek] = s
 	}
 	for ek, s := range winners {
 		i := s.live
@@ -144,7 +144,7 @@ func NewPlan(writes []Write) *Plan {
 	sort.Strings(p.SupersededEventIDs)
 	for entity, ws := range p.Writes {
 		p.Entities = append(p.Entities, entity)
-		sort.Slice(ws, func(a, b int) bool { return ws[a].Key < ws[b].Key })
+		slices.SortFunc(ws, func(a, b Write) int { return strings.Compare(a.Key, b.Key) })
 	}
 	sort.Strings(p.Entities)
 	sort.Strings(p.EventIDs)

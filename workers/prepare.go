@@ -19,7 +19,9 @@ type preparer struct {
 
 func newPreparer(cfg Config) preparer {
 	return preparer{
-		decoder:       events.Decoder{MaxEventBytes: cfg.MaxEventBytes},
+		// nats.go gives every message a payload buffer of its own, so the
+		// documents go to the store as slices of it, not copies.
+		decoder:       events.Decoder{MaxEventBytes: cfg.MaxEventBytes, ShareData: true},
 		prefix:        cfg.SubjectPrefix,
 		source:        cfg.VersionSource,
 		maxEventBytes: cfg.MaxEventBytes,

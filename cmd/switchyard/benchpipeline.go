@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/benchpipeline"
@@ -17,14 +19,18 @@ func init() {
 }
 
 const benchPipelineUsage = `bench-pipeline --pg DSN [--events 200000 --keys 50000 --size 300]
+               [--scale 1,2,4 --backlog 1000000 --backfill-rows 200000]
 
 Starts an embedded JetStream server, publishes a backlog of full-state
 events and measures, one after the other on the same machine:
   - one worker process (this binary's worker command) applying them into
-    PostgreSQL, in events/s;
+    PostgreSQL, in events/s, and its own CPU time per event;
   - a consumer that applies one upsert per message on the same stream;
   - the raw ceiling: the same batched SQL with no NATS;
-  - the worker's peak RSS (VmHWM) with a --backlog deep stream;
+  - --scale worker processes sharing one consumer;
+  - the backfill's writes against a raw COPY of the same rows;
+  - the worker's peak RSS (VmHWM) and CPU per event with a --backlog deep
+    stream (--backlog 5000000 for the growth check);
   - the worker and the raw ceiling into SQLite.
 Each measurement uses a fresh schema of --pg, dropped at the end. The figures
 and their ratios are printed against the targets (docs/benchmarks.md); the
@@ -44,6 +50,10 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.IntVar(&cfg.Concurrency, "concurrency", 2, "batches the worker applies at once")
 	fs.IntVar(&cfg.Rounds, "rounds", 2, "alternating rounds of the PostgreSQL worker run and raw ceiling; the best of each counts")
 	fs.BoolVar(&cfg.SkipSQLite, "skip-sqlite", false, "do not measure SQLite")
+	scale := fs.String("scale", "1,2,4", "numbers of worker processes sharing one consumer, comma-separated; 0 skips")
+	fs.IntVar(&cfg.BackfillRows, "backfill-rows", 0, "rows of the backfill-against-COPY measurement (default --events); -1 skips it")
+	fs.IntVar(&cfg.BackfillBatch, "backfill-batch", 5000, "backfill rows per Apply")
+	fs.IntVar(&cfg.BackfillCopiers, "backfill-copiers", 4, "backfill Apply calls in flight")
 	fs.StringVar(&cfg.Dir, "dir", "", "folder for the embedded server and SQLite files (default: a temporary one)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -54,6 +64,13 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	if cfg.PostgresDSN == "" {
 		return cli.Usagef("bench-pipeline: --pg is required")
+	}
+	for _, field := range strings.Split(*scale, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil {
+			return cli.Usagef("bench-pipeline: --scale %q: want comma-separated numbers of processes", *scale)
+		}
+		cfg.Scale = append(cfg.Scale, n)
 	}
 	if cfg.Backlog == 0 {
 		return cli.Usagef("bench-pipeline: --backlog must be at least --events, or -1 to skip")

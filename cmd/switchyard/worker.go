@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,13 @@ missing, or checked and left alone when they exist, and the consumer is
 created or updated at start (the subs ensure flags apply, --update-stream
 too); without it they must exist. See docs/workers.md.`
 
+// defaultWorkerGCPercent is the worker's garbage collection target. Its
+// live heap is small (the batches in flight), so Go's default of 100
+// collects several times a second under load; 400 cut the process's CPU
+// per event by about a fifth in the pipeline benchmark for about 20 MiB
+// more peak RSS (60 instead of 40 MiB at the defaults).
+const defaultWorkerGCPercent = 400
+
 // workerFlags are the flags of the worker command.
 type workerFlags struct {
 	nats                        cli.NATSFlags
@@ -59,6 +67,7 @@ type workerFlags struct {
 	logFormat, logLevel         string
 	doEnsure                    bool
 	ledgerRetention, ledgerTick time.Duration
+	gcPercent                   int
 }
 
 func (f *workerFlags) register(fs *cli.FlagSet) {
@@ -82,6 +91,7 @@ func (f *workerFlags) register(fs *cli.FlagSet) {
 	fs.BoolVar(&f.doEnsure, "ensure", false, "create or update the stream, dead-letter stream and consumer at start")
 	fs.DurationVar(&f.ledgerRetention, "ledger-retention", 7*24*time.Hour, "how long the store remembers applied event ids; must outlast any producer retry; 0 disables pruning")
 	fs.DurationVar(&f.ledgerTick, "ledger-prune-interval", time.Hour, "how often the ledger is pruned")
+	fs.IntVar(&f.gcPercent, "gc-percent", defaultWorkerGCPercent, "Go garbage collection target of the process (GOGC; an environment GOGC wins)")
 }
 
 // config validates the flags and returns the worker configuration.
@@ -93,7 +103,7 @@ func (f *workerFlags) config() (workers.Config, error) {
 	positive := []struct {
 		flag  string
 		value int
-	}{{"--batch-size", f.batchSize}, {"--concurrency", f.concurrency}, {"--max-event-bytes", f.maxEventBytes}}
+	}{{"--batch-size", f.batchSize}, {"--concurrency", f.concurrency}, {"--max-event-bytes", f.maxEventBytes}, {"--gc-percent", f.gcPercent}}
 	for _, p := range positive {
 		if p.value < 1 {
 			return workers.Config{}, cli.Usagef("%s %d must be positive", p.flag, p.value)
@@ -161,6 +171,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg, err := f.config()
 	if err != nil {
 		return err
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(f.gcPercent)
 	}
 	var streamSpec subscriptions.StreamSpec
 	var consumerSpec subscriptions.ConsumerSpec

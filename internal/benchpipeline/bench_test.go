@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
@@ -47,13 +49,6 @@ func TestPeakRSS(t *testing.T) {
 	if rss < 1<<20 || rss > 64<<30 {
 		t.Fatalf("peak RSS of the test process: %d bytes", rss)
 	}
-	cpu, err := cpuTime(os.Getpid())
-	if err != nil || cpu < 0 {
-		t.Fatalf("cpuTime of the test process: %v, %v", cpu, err)
-	}
-	if _, found := commandCPU("no-such-command-here"); found {
-		t.Fatal("commandCPU found a process that does not exist")
-	}
 	if _, err := peakRSS(-1); err == nil {
 		t.Fatal("peakRSS of no process succeeded")
 	}
@@ -74,6 +69,9 @@ func TestConfigValidate(t *testing.T) {
 		"tiny size":       func(c *Config) { c.Size = 50 },
 		"backlog < event": func(c *Config) { c.Backlog = c.Events - 1 },
 		"per-message":     func(c *Config) { c.PerMessageEvents = c.Events + 1 },
+		"scale 0 of many": func(c *Config) { c.Scale = []int{1, 0} },
+		"scale too big":   func(c *Config) { c.Scale = []int{65} },
+		"backfill batch":  func(c *Config) { c.BackfillBatch = -1 },
 	}
 	for name, mutate := range bad {
 		c := good
@@ -84,6 +82,84 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if c := (Config{Backlog: -1}).WithDefaults(); c.Backlog != 0 {
 		t.Errorf("a negative backlog should skip the measurement, got %d", c.Backlog)
+	}
+	if len(good.Scale) != 3 || good.Scale[2] != 4 || good.BackfillRows != good.Events || good.BackfillBatch != 5000 || good.BackfillCopiers != 4 {
+		t.Errorf("defaults: scale %v, backfill %d rows in %d by %d", good.Scale, good.BackfillRows, good.BackfillBatch, good.BackfillCopiers)
+	}
+	if c := (Config{Scale: []int{0}, BackfillRows: -1}).WithDefaults(); len(c.Scale) != 0 || c.BackfillRows != 0 {
+		t.Errorf("scale 0 and backfill rows -1 should skip them, got %v and %d", c.Scale, c.BackfillRows)
+	}
+}
+
+// TestReportTargets checks that each new target decides Met on its own.
+func TestReportTargets(t *testing.T) {
+	sec := time.Second
+	good := Report{
+		Postgres:           Measurement{Events: 100_000, Elapsed: sec, CPU: 500 * time.Millisecond},
+		PostgresPerMessage: Measurement{Events: 1000, Elapsed: sec},
+		PostgresRaw:        Measurement{Events: 120_000, Elapsed: sec},
+		Scale: []ScaleRun{{1, Measurement{Events: 100, Elapsed: sec}}, {2, Measurement{Events: 95, Elapsed: sec}},
+			{4, Measurement{Events: 120, Elapsed: sec}}},
+		Backfill:     Measurement{Events: 80, Elapsed: sec},
+		BackfillCopy: Measurement{Events: 100, Elapsed: sec},
+		BacklogDepth: 1_000_000,
+		Backlog:      Measurement{Events: 100_000, Elapsed: sec, CPU: 600 * time.Millisecond, PeakRSS: 50 << 20},
+	}
+	if !good.Met() {
+		t.Fatalf("a report meeting every target: Met false (%+v)", good)
+	}
+	for name, breakIt := range map[string]func(r *Report){
+		"worker CPU 9 µs/event": func(r *Report) { r.Postgres.CPU = 900 * time.Millisecond },
+		"2 processes slower":    func(r *Report) { r.Scale[1].Events = 80 },
+		"backfill 0.6x COPY":    func(r *Report) { r.Backfill.Events = 60 },
+		"backlog cost 1.5x":     func(r *Report) { r.Backlog.CPU = 750 * time.Millisecond },
+		"per message 14x":       func(r *Report) { r.PostgresPerMessage.Events = 100_000 / 14 },
+	} {
+		r := good
+		r.Scale = append([]ScaleRun(nil), good.Scale...)
+		breakIt(&r)
+		if r.Met() {
+			t.Errorf("%s: Met true", name)
+		}
+	}
+	var out strings.Builder
+	good.Print(&out)
+	for _, want := range []string{"worker CPU per event", "4 worker processes", "backfill writes", "0.80x COPY", "1.20x the main run's"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the printed report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestBackfillVsCopy runs the backfill measurement on a small table and
+// checks both sides wrote every row.
+func TestBackfillVsCopy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dsn, drop, err := pgSchema(ctx, testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	cfg := Config{Events: 3000, Keys: 100, BackfillBatch: 700, BackfillCopiers: 3}.WithDefaults()
+	fill, raw, err := backfillVsCopy(ctx, cfg, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fill.Events != 3000 || raw.Events != 3000 || fill.Elapsed <= 0 || raw.Elapsed <= 0 {
+		t.Fatalf("backfill %+v, raw COPY %+v", fill, raw)
+	}
+	resolved, _ := stores.ResolveSecrets(dsn)
+	conn, err := pgx.Connect(ctx, resolved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, table := range []string{backfillEntity, copyTable} {
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(DISTINCT key) FROM "+table).Scan(&n); err != nil || n != 3000 {
+			t.Errorf("%s holds %d keys (%v), want 3000", table, n, err)
+		}
 	}
 }
 

@@ -9,9 +9,21 @@ import (
 // Targets are the figures the pipeline must reach on a 2-core machine.
 const (
 	TargetEventsPerSec     = 15_000
-	TargetPerMessageRatio  = 10.0
+	TargetPerMessageRatio  = 15.0
 	TargetRawCeilingRatio  = 0.7
 	TargetPeakRSSMegabytes = 150
+	// TargetWorkerCPUPerEvent bounds the worker process's own CPU time
+	// (user + system) per event.
+	TargetWorkerCPUPerEvent = 8 * time.Microsecond
+	// TargetBackfillCopyRatio is the backfill's write rate over a raw COPY.
+	TargetBackfillCopyRatio = 0.7
+	// TargetScaleRatio: adding worker processes must not lower throughput;
+	// every multi-process run reaches this share of the one-process rate
+	// of the same scale measurement (the margin is run-to-run noise).
+	TargetScaleRatio = 0.9
+	// TargetBacklogCostRatio: the worker's CPU per event on the deep
+	// backlog stays within this factor of the main run's (flat cost).
+	TargetBacklogCostRatio = 1.25
 )
 
 // Config is one benchmark run. Zero fields take the defaults listed.
@@ -45,6 +57,18 @@ type Config struct {
 	Rounds int
 	// SkipSQLite skips the SQLite run.
 	SkipSQLite bool
+	// Scale lists the numbers of worker processes sharing one consumer for
+	// the scale measurement; default 1, 2 and 4. Each runs on a new
+	// consumer over the Events backlog. An empty list after defaults (a
+	// single 0 given) skips it.
+	Scale []int
+	// BackfillRows is the number of rows of the backfill-against-COPY
+	// measurement; default Events. Negative skips it.
+	BackfillRows int
+	// BackfillBatch and BackfillCopiers shape the backfill's writes (rows
+	// per Apply, calls in flight); defaults 5,000 and 4, as the backfill
+	// is run against PostgreSQL.
+	BackfillBatch, BackfillCopiers int
 	// Dir holds the embedded server's store and the SQLite file; default a
 	// temporary folder removed at the end.
 	Dir string
@@ -84,6 +108,24 @@ func (c Config) WithDefaults() Config {
 	if c.Rounds == 0 {
 		c.Rounds = 2
 	}
+	switch {
+	case c.Scale == nil:
+		c.Scale = []int{1, 2, 4}
+	case len(c.Scale) == 1 && c.Scale[0] == 0:
+		c.Scale = []int{}
+	}
+	switch {
+	case c.BackfillRows == 0:
+		c.BackfillRows = c.Events
+	case c.BackfillRows < 0:
+		c.BackfillRows = 0
+	}
+	if c.BackfillBatch == 0 {
+		c.BackfillBatch = 5000
+	}
+	if c.BackfillCopiers == 0 {
+		c.BackfillCopiers = 4
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
@@ -111,6 +153,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("bench: rounds %d must be positive", c.Rounds)
 	case c.BatchSize < 1 || c.Concurrency < 1:
 		return fmt.Errorf("bench: batch size and concurrency must be positive")
+	case c.BackfillBatch < 1 || c.BackfillCopiers < 1:
+		return fmt.Errorf("bench: backfill batch and copiers must be positive")
+	}
+	for _, n := range c.Scale {
+		if n < 1 || n > 64 {
+			return fmt.Errorf("bench: scale %d must be between 1 and 64 worker processes", n)
+		}
 	}
 	return nil
 }

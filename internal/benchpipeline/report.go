@@ -67,6 +67,48 @@ type Report struct {
 	// it applied within the time limit, BacklogDepth the stream's depth.
 	Backlog      Measurement `json:"backlog_worker"`
 	BacklogDepth int         `json:"backlog_depth"`
+	// Scale is one run per number of worker processes sharing a consumer.
+	Scale []ScaleRun `json:"scale,omitempty"`
+	// Backfill is the backfill's writes into PostgreSQL, BackfillCopy a raw
+	// COPY of the same rows, in the same run.
+	Backfill     Measurement `json:"backfill"`
+	BackfillCopy Measurement `json:"backfill_raw_copy"`
+}
+
+// ScaleRun is the run of Processes worker processes on one consumer.
+type ScaleRun struct {
+	Processes int `json:"processes"`
+	Measurement
+}
+
+// ScaleRatio is the lowest rate of the multi-process runs over the
+// one-process run of the scale measurement (1 without one).
+func (r Report) ScaleRatio() float64 {
+	var one float64
+	for _, s := range r.Scale {
+		if s.Processes == 1 {
+			one = s.PerSec()
+		}
+	}
+	worst := 1.0
+	if one == 0 {
+		return worst
+	}
+	for _, s := range r.Scale {
+		if s.Processes > 1 {
+			worst = min(worst, s.PerSec()/one)
+		}
+	}
+	return worst
+}
+
+// BackfillRatio is the backfill's write rate over the raw COPY's.
+func (r Report) BackfillRatio() float64 { return ratio(r.Backfill.PerSec(), r.BackfillCopy.PerSec()) }
+
+// BacklogCostRatio is the worker's CPU per event on the deep backlog over
+// its CPU per event in the main run.
+func (r Report) BacklogCostRatio() float64 {
+	return ratio(float64(r.Backlog.CPUPerEvent()), float64(r.Postgres.CPUPerEvent()))
 }
 
 // PerMessageRatio is the worker's rate over the per-message consumer's.
@@ -92,8 +134,16 @@ func (r Report) PeakRSSMegabytes() float64 {
 
 // Met reports whether every target was reached.
 func (r Report) Met() bool {
-	return r.Postgres.PerSec() >= TargetEventsPerSec && r.PerMessageRatio() >= TargetPerMessageRatio &&
-		r.RawRatio() >= TargetRawCeilingRatio && r.PeakRSSMegabytes() <= TargetPeakRSSMegabytes
+	met := r.Postgres.PerSec() >= TargetEventsPerSec && r.PerMessageRatio() >= TargetPerMessageRatio &&
+		r.RawRatio() >= TargetRawCeilingRatio && r.PeakRSSMegabytes() <= TargetPeakRSSMegabytes &&
+		r.Postgres.CPUPerEvent() <= TargetWorkerCPUPerEvent && r.ScaleRatio() >= TargetScaleRatio
+	if r.Backfill.Events > 0 {
+		met = met && r.BackfillRatio() >= TargetBackfillCopyRatio
+	}
+	if r.BacklogDepth > 0 {
+		met = met && r.BacklogCostRatio() <= TargetBacklogCostRatio
+	}
+	return met
 }
 
 func ratio(a, b float64) float64 {
@@ -130,13 +180,33 @@ func (r Report) Print(w io.Writer) {
 		row(fmt.Sprintf("postgres: worker, %d backlog", r.BacklogDepth), r.Backlog, fmt.Sprintf("peak RSS %.0f MiB", r.PeakRSSMegabytes()),
 			fmt.Sprintf("<= %d MiB", TargetPeakRSSMegabytes), verdict(r.PeakRSSMegabytes() <= TargetPeakRSSMegabytes))
 	}
+	fmt.Fprintf(tw, "postgres: worker CPU per event (main run)\t\t\t\t%v (%.0f%% of one core)\t<= %v\t%s\n",
+		r.Postgres.CPUPerEvent(), 100*ratio(r.Postgres.CPU.Seconds(), r.Postgres.Elapsed.Seconds()),
+		TargetWorkerCPUPerEvent, verdict(r.Postgres.CPUPerEvent() <= TargetWorkerCPUPerEvent))
+	if r.BacklogDepth > 0 {
+		fmt.Fprintf(tw, "postgres: worker CPU per event, %d backlog\t\t\t\t%v, %.2fx the main run's\t<= %.2fx\t%s\n",
+			r.BacklogDepth, r.Backlog.CPUPerEvent(), r.BacklogCostRatio(), TargetBacklogCostRatio,
+			verdict(r.BacklogCostRatio() <= TargetBacklogCostRatio))
+	}
+	for _, sc := range r.Scale {
+		figure, target, ok := fmt.Sprintf("CPU %v/event", sc.CPUPerEvent()), "", ""
+		if sc.Processes > 1 {
+			target = fmt.Sprintf(">= %.1fx 1 process", TargetScaleRatio)
+			ok = verdict(r.ScaleRatio() >= TargetScaleRatio)
+		}
+		row(fmt.Sprintf("postgres: %d worker processes, one consumer", sc.Processes), sc.Measurement, figure, target, ok)
+	}
+	if r.Backfill.Events > 0 {
+		row("postgres: raw COPY (backfill's rows)", r.BackfillCopy, fmt.Sprintf("db CPU %v/row", r.BackfillCopy.DatabaseCPUPerEvent()), "", "")
+		row("postgres: backfill writes", r.Backfill, fmt.Sprintf("%.2fx COPY, db CPU %v/row", r.BackfillRatio(), r.Backfill.DatabaseCPUPerEvent()),
+			fmt.Sprintf(">= %.1fx", TargetBackfillCopyRatio), verdict(r.BackfillRatio() >= TargetBackfillCopyRatio))
+	}
 	if r.Postgres.DatabaseCPU > 0 && r.PostgresRaw.DatabaseCPU > 0 {
 		// Every postgres process of the host counts, other sessions too.
 		fmt.Fprintf(tw, "postgres: local server CPU per event\t\t\t\tworker %v, raw %v (all sessions)\t\t\n",
 			r.Postgres.DatabaseCPUPerEvent(), r.PostgresRaw.DatabaseCPUPerEvent())
 	}
-	fmt.Fprintf(tw, "postgres: worker process (main run)\t\t\t\tpeak RSS %.0f MiB, CPU %v/event (%.0f%% of one core)\t\t\n",
-		float64(r.Postgres.PeakRSS)/(1<<20), r.Postgres.CPUPerEvent(), 100*ratio(r.Postgres.CPU.Seconds(), r.Postgres.Elapsed.Seconds()))
+	fmt.Fprintf(tw, "postgres: worker process (main run)\t\t\t\tpeak RSS %.0f MiB\t\t\n", float64(r.Postgres.PeakRSS)/(1<<20))
 	if r.SQLite.Events > 0 {
 		row("sqlite: worker (1 process)", r.SQLite, fmt.Sprintf("peak RSS %.0f MiB, CPU %v/event", float64(r.SQLite.PeakRSS)/(1<<20), r.SQLite.CPUPerEvent()), "", "")
 		row("sqlite: raw ceiling (no NATS)", r.SQLiteRaw, fmt.Sprintf("worker %.2fx", r.SQLiteRawRatio()), "", "")

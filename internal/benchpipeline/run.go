@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/procstat"
 	"github.com/switchyard/switchyard/stores"
 	_ "github.com/switchyard/switchyard/stores/postgres" // the measured stores
 	_ "github.com/switchyard/switchyard/stores/sqlite"
@@ -51,7 +52,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	// the ratio.
 	for round := 1; round <= cfg.Rounds; round++ {
 		logf("postgres: round %d of %d: worker process applying %d events", round, cfg.Rounds, cfg.Events)
-		m, err := workerInto(ctx, cfg, b, fmt.Sprintf("bench-pg-%d", round), cfg.Events, 0)
+		m, err := workerInto(ctx, cfg, b, fmt.Sprintf("bench-pg-%d", round), cfg.Events, 0, 1)
 		if err != nil {
 			return rep, err
 		}
@@ -80,14 +81,34 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}); err != nil {
 		return rep, err
 	}
-	// 4. SQLite: worker and raw ceiling.
+	// 3. Scale: 1, 2, 4 worker processes sharing one consumer.
+	for _, procs := range cfg.Scale {
+		logf("postgres: %d worker processes on one consumer applying %d events", procs, cfg.Events)
+		m, err := workerInto(ctx, cfg, b, fmt.Sprintf("bench-scale-%d", procs), cfg.Events, 0, procs)
+		if err != nil {
+			return rep, err
+		}
+		rep.Scale = append(rep.Scale, ScaleRun{Processes: procs, Measurement: m})
+	}
+	// 4. The backfill's writes against a raw COPY of the same rows.
+	if cfg.BackfillRows > 0 {
+		logf("postgres: backfill writes (%d rows, batches of %d, %d copiers) and a raw COPY of the same rows", cfg.BackfillRows, cfg.BackfillBatch, cfg.BackfillCopiers)
+		if err := withPostgres(ctx, cfg, func(dsn string) error {
+			var err error
+			rep.Backfill, rep.BackfillCopy, err = backfillVsCopy(ctx, cfg, dsn)
+			return err
+		}); err != nil {
+			return rep, err
+		}
+	}
+	// 5. SQLite: worker and raw ceiling.
 	if !cfg.SkipSQLite {
 		logf("sqlite: worker process applying %d events", cfg.Events)
 		dsn := "sqlite:" + filepath.Join(dir, "worker.db")
 		if _, err := b.consumer(ctx, "bench-sqlite"); err != nil {
 			return rep, err
 		}
-		run, err := runWorker(ctx, cfg, b, "bench-sqlite", dsn, uint64(cfg.Events), time.Hour)
+		run, err := runWorker(ctx, cfg, b, "bench-sqlite", dsn, uint64(cfg.Events), time.Hour, 1)
 		if err != nil {
 			return rep, err
 		}
@@ -99,7 +120,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		rep.SQLiteRaw = Measurement{Events: cfg.Events, Elapsed: elapsed}
 	}
-	// 5. Peak memory with a deep backlog.
+	// 6. Peak memory and cost per event with a deep backlog.
 	if cfg.Backlog > 0 {
 		logf("publishing %d more events: a backlog of %d", cfg.Backlog-cfg.Events, cfg.Backlog)
 		if err := b.fill(ctx, cfg.Events, cfg.Backlog-cfg.Events, cfg.Keys, cfg.Size); err != nil {
@@ -107,16 +128,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		logf("postgres: worker on the backlog for up to %v, sampling its peak RSS", cfg.BacklogDuration)
 		rep.BacklogDepth = cfg.Backlog
-		if rep.Backlog, err = workerInto(ctx, cfg, b, "bench-backlog", cfg.Backlog, cfg.BacklogDuration); err != nil {
+		if rep.Backlog, err = workerInto(ctx, cfg, b, "bench-backlog", cfg.Backlog, cfg.BacklogDuration, 1); err != nil {
 			return rep, err
 		}
 	}
 	return rep, nil
 }
 
-// workerInto runs the worker process on a new consumer into a fresh schema
-// until target events are acknowledged, or for at most limit (zero: an hour).
-func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, target int, limit time.Duration) (Measurement, error) {
+// workerInto runs procs worker processes on a new consumer into a fresh
+// schema until target events are acknowledged, or for at most limit (zero:
+// an hour).
+func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, target int, limit time.Duration, procs int) (Measurement, error) {
 	if limit == 0 {
 		limit = time.Hour
 	}
@@ -125,7 +147,7 @@ func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, tar
 		if _, err := b.consumer(ctx, consumer); err != nil {
 			return err
 		}
-		run, err := runWorker(ctx, cfg, b, consumer, dsn, uint64(target), limit)
+		run, err := runWorker(ctx, cfg, b, consumer, dsn, uint64(target), limit, procs)
 		m = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU, DatabaseCPU: run.DatabaseCPU}
 		return err
 	})
@@ -156,20 +178,6 @@ func withPostgres(ctx context.Context, cfg Config, fn func(dsn string) error) er
 	return fn(dsn)
 }
 
-// startDatabaseCPU starts measuring the local PostgreSQL server's CPU time;
-// the returned function reports what it used since (zero when it is not
-// on this host).
-func startDatabaseCPU() func() time.Duration {
-	before, ok := commandCPU("postgres")
-	return func() time.Duration {
-		after, ok2 := commandCPU("postgres")
-		if !ok || !ok2 || after < before {
-			return 0
-		}
-		return after - before
-	}
-}
-
 // best returns the faster of two measurements; a zero one never wins.
 func best(a, b Measurement) Measurement {
 	if a.Events == 0 || b.PerSec() > a.PerSec() {
@@ -177,3 +185,8 @@ func best(a, b Measurement) Measurement {
 	}
 	return a
 }
+
+// startDatabaseCPU starts measuring the local PostgreSQL server's CPU time;
+// the returned function reports what it used since (zero when it is not on
+// this host).
+func startDatabaseCPU() func() time.Duration { return procstat.StartCommandCPU("postgres") }

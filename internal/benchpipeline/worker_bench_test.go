@@ -3,8 +3,12 @@ package benchpipeline
 import (
 	"context"
 	"path/filepath"
+	"runtime/pprof"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
@@ -17,6 +21,11 @@ import (
 // the short version, and the one to profile:
 //
 //	go test -run '^$' -bench Worker/postgres -benchtime 50000x -cpuprofile cpu.out ./internal/benchpipeline
+//	go tool pprof -tagfocus part=worker -top internal/benchpipeline.test cpu.out
+//
+// The worker runs on its own connection and store, created inside the
+// profiler label part=worker (which goroutines inherit), so -tagfocus
+// separates its CPU from the embedded server's and the publisher's.
 func BenchmarkWorker(b *testing.B) {
 	run := func(b *testing.B, dsn string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -33,20 +42,31 @@ func BenchmarkWorker(b *testing.B) {
 		if _, err := br.consumer(ctx, "bench"); err != nil {
 			b.Fatal(err)
 		}
-		sink, err := stores.Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer sink.Close()
-		w, err := workers.New(br.js, sink, workers.Config{Stream: streamName, Consumer: "bench"}, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
+		runCtx, stop := context.WithCancel(ctx)
+		var w *workers.Worker
+		pprof.Do(ctx, pprof.Labels("part", "worker"), func(ctx context.Context) {
+			nc, err := nats.Connect(br.url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(nc.Close)
+			js, err := jetstream.New(nc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sink, err := stores.Open(ctx, dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { sink.Close() })
+			if w, err = workers.New(js, sink, workers.Config{Stream: streamName, Consumer: "bench"}, nil); err != nil {
+				b.Fatal(err)
+			}
+		})
 		b.ResetTimer()
 		begin := time.Now()
-		go func() { done <- w.Run(runCtx) }()
+		go pprof.Do(runCtx, pprof.Labels("part", "worker"), func(ctx context.Context) { done <- w.Run(ctx) })
 		for {
 			floor, err := br.ackFloor(ctx, "bench")
 			if err != nil {

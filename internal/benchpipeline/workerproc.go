@@ -11,14 +11,16 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/procstat"
 )
 
-// workerRun is what one worker process did.
+// workerRun is what one run of worker processes did.
 type workerRun struct {
 	Events  uint64
 	Elapsed time.Duration
-	PeakRSS uint64        // bytes, VmHWM
-	CPU     time.Duration // user + system time of the worker process
+	PeakRSS uint64        // bytes, VmHWM of the largest process
+	CPU     time.Duration // user + system time of the worker processes
 	// DatabaseCPU is the local PostgreSQL server's CPU time during the run,
 	// read while the worker's connections are still open.
 	DatabaseCPU time.Duration
@@ -33,38 +35,59 @@ func (r workerRun) EventsPerSec() float64 {
 	return float64(r.Events) / r.Elapsed.Seconds()
 }
 
-// runWorker starts `switchyard worker` on consumer into dsn, waits until the
-// consumer's ack floor reaches target or limit passes, samples the
-// process's peak RSS, and stops it with SIGTERM. The time counts from the
-// process start, connection set-up included.
-func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string, target uint64, limit time.Duration) (workerRun, error) {
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, cfg.WorkerBinary, "worker",
-		"--nats", b.url,
-		"--stream", streamName,
-		"--consumer", consumer,
-		"--sink", dsn,
-		"--batch-size", strconv.Itoa(cfg.BatchSize),
-		"--concurrency", strconv.Itoa(cfg.Concurrency),
-		"--version-source", "stream",
-		"--http", "",
-		"--log-level", "warn",
-	)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	begin := time.Now()
-	if err := cmd.Start(); err != nil {
-		return workerRun{}, fmt.Errorf("start the worker: %w", err)
+// runWorker starts procs `switchyard worker` processes on consumer into
+// dsn, waits until the consumer's ack floor reaches target or limit passes,
+// samples the processes' peak RSS and CPU time, and stops them with
+// SIGTERM. The time counts from the processes' start, connection set-up
+// included. CPU is the sum over the processes, PeakRSS the largest one's.
+func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string, target uint64, limit time.Duration, procs int) (workerRun, error) {
+	type proc struct {
+		cmd    *exec.Cmd
+		out    bytes.Buffer
+		exited chan error
+		rss    uint64
+		cpu    time.Duration
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
+	ps := make([]*proc, procs)
+	stopAll := func() {
+		for _, p := range ps {
+			if p != nil {
+				_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			}
 		}
+		for _, p := range ps {
+			if p == nil {
+				continue
+			}
+			select {
+			case <-p.exited:
+			case <-time.After(30 * time.Second):
+				_ = p.cmd.Process.Kill()
+				<-p.exited
+			}
+		}
+	}
+	begin := time.Now()
+	for i := range ps {
+		p := &proc{exited: make(chan error, 1)}
+		p.cmd = exec.CommandContext(ctx, cfg.WorkerBinary, "worker",
+			"--nats", b.url,
+			"--stream", streamName,
+			"--consumer", consumer,
+			"--sink", dsn,
+			"--batch-size", strconv.Itoa(cfg.BatchSize),
+			"--concurrency", strconv.Itoa(cfg.Concurrency),
+			"--version-source", "stream",
+			"--http", "",
+			"--log-level", "warn",
+		)
+		p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+		if err := p.cmd.Start(); err != nil {
+			stopAll()
+			return workerRun{}, fmt.Errorf("start the worker: %w", err)
+		}
+		go func() { p.exited <- p.cmd.Wait() }()
+		ps[i] = p
 	}
 
 	var run workerRun
@@ -74,29 +97,39 @@ func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string,
 	deadline := begin.Add(limit)
 	for {
 		select {
-		case err := <-exited:
-			return run, fmt.Errorf("the worker exited early (%v):\n%s", err, lastLines(out.String(), 20))
 		case <-ctx.Done():
-			stop()
+			stopAll()
 			return run, ctx.Err()
 		case <-tick.C:
 		}
-		if rss, err := peakRSS(cmd.Process.Pid); err == nil {
-			run.PeakRSS = rss
-		}
-		if cpu, err := cpuTime(cmd.Process.Pid); err == nil {
-			run.CPU = cpu
+		run.PeakRSS, run.CPU = 0, 0
+		for _, p := range ps {
+			select {
+			case err := <-p.exited:
+				p.exited <- err // for stopAll
+				stopAll()
+				return run, fmt.Errorf("a worker exited early (%v):\n%s", err, lastLines(p.out.String(), 20))
+			default:
+			}
+			if rss, err := peakRSS(p.cmd.Process.Pid); err == nil {
+				p.rss = rss
+			}
+			if cpu, err := procstat.CPUTime(p.cmd.Process.Pid); err == nil {
+				p.cpu = cpu
+			}
+			run.PeakRSS = max(run.PeakRSS, p.rss)
+			run.CPU += p.cpu
 		}
 		floor, err := b.ackFloor(ctx, consumer)
 		if err != nil {
-			stop()
+			stopAll()
 			return run, err
 		}
 		run.Events, run.Elapsed = floor, time.Since(begin)
 		if floor >= target || time.Now().After(deadline) {
 			run.Finished = floor >= target
 			run.DatabaseCPU = db()
-			stop()
+			stopAll()
 			return run, nil
 		}
 	}
@@ -117,33 +150,6 @@ func peakRSS(pid int) (uint64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
-}
-
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times; 100 on every
-// Linux architecture Go supports.
-const clockTicks = 100
-
-// cpuTime reads the user and system time a process has used so far from
-// /proc/<pid>/stat (fields 14 and 15, after the parenthesised command).
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	end := bytes.LastIndexByte(b, ')')
-	if end < 0 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	fields := strings.Fields(string(b[end+1:]))
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
-	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
 func lastLines(s string, n int) string {

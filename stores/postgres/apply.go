@@ -138,23 +138,23 @@ ON CONFLICT (event_id) DO NOTHING`, plan.SupersededEventIDs)
 
 // columnArrays turns writes into the six array parameters of an apply
 // statement, binary-encoded by pgx, and counts the writes with an event id.
-// Documents are passed as they came, without a copy; tombstones and writes
-// without an event id send NULL.
+// Documents are passed as they came, without a copy; tombstones send NULL.
+// Event ids travel as they are, "" for none (an id is never empty), which
+// the statement turns into NULL: no conversion per write.
 func columnArrays(writes []stores.Write) ([]any, int) {
 	keys := make([]string, len(writes))
 	clients := make([]string, len(writes))
 	versions := make([]int64, len(writes))
 	deleted := make([]bool, len(writes))
 	data := make([][]byte, len(writes))
-	ids := make([][]byte, len(writes))
+	ids := make([]string, len(writes))
 	withID := 0
 	for i, w := range writes {
-		keys[i], clients[i], versions[i], deleted[i] = w.Key, w.Client, w.Version, w.Deleted
+		keys[i], clients[i], versions[i], deleted[i], ids[i] = w.Key, w.Client, w.Version, w.Deleted, w.EventID
 		if !w.Deleted {
 			data[i] = w.Data
 		}
 		if w.EventID != "" {
-			ids[i] = []byte(w.EventID)
 			withID++
 		}
 	}
@@ -185,7 +185,8 @@ const (
 //   - returns how many ids were new and how many rows changed.
 func (s *Store) applySQL(entity, conflict string) string {
 	return `WITH u AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::bool[], $5::text[], $6::text[]) AS u(k, c, v, d, j, id)
+  SELECT k, c, v, d, j, NULLIF(id, '') AS id
+  FROM unnest($1::text[], $2::text[], $3::int8[], $4::bool[], $5::text[], $6::text[]) AS u(k, c, v, d, j, id)
 ), fresh AS (
   INSERT INTO ` + s.ledger + ` (event_id)
   SELECT id FROM u WHERE id IS NOT NULL ORDER BY id

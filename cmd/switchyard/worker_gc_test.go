@@ -1,0 +1,38 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/switchyard/switchyard/internal/cli"
+)
+
+// TestWorkerGCPercent checks the worker's garbage collection target: 400
+// unless given, and refused when not positive.
+func TestWorkerGCPercent(t *testing.T) {
+	parse := func(args ...string) (workerFlags, error) {
+		fs := cli.NewFlagSet("worker", workerUsage, io.Discard)
+		var f workerFlags
+		f.register(fs)
+		if err := fs.Parse(append([]string{"--consumer", "c", "--sink", "sqlite:x.db"}, args...)); err != nil {
+			return f, err
+		}
+		_, err := f.config()
+		return f, err
+	}
+	f, err := parse()
+	if err != nil || f.gcPercent != 400 {
+		t.Fatalf("default: --gc-percent %d, %v", f.gcPercent, err)
+	}
+	if f, err := parse("--gc-percent", "150"); err != nil || f.gcPercent != 150 {
+		t.Fatalf("--gc-percent 150: %d, %v", f.gcPercent, err)
+	}
+	for _, bad := range []string{"0", "-1"} {
+		_, err := parse("--gc-percent", bad)
+		if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--gc-percent") {
+			t.Errorf("--gc-percent %s: %v, want a usage error naming the flag", bad, err)
+		}
+	}
+}
