@@ -102,23 +102,11 @@ func TestMetricsExportedAndNamedByDashboardsAndAlerts(t *testing.T) {
 // alert rules.
 func shippedQueries(t *testing.T) []promcheck.Query {
 	t.Helper()
-	dashboards, err := filepath.Glob("../../deploy/grafana/*.json")
-	if err != nil || len(dashboards) == 0 {
-		t.Fatalf("no dashboards under deploy/grafana: %v", err)
-	}
-	var out []promcheck.Query
-	for _, d := range dashboards {
-		qs, err := promcheck.DashboardQueries(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, qs...)
-	}
-	qs, err := promcheck.RuleQueries("../../deploy/prometheus/alerts.yaml")
+	qs, err := promcheck.ShippedQueries("../../deploy")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(out, qs...)
+	return qs
 }
 
 // fleetMetrics scrapes /metrics of a running worker and a running read API,

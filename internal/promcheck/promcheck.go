@@ -11,6 +11,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -113,6 +114,32 @@ var (
 	// grafanaVariables are Grafana's interval variables, which are not PromQL.
 	grafanaVariables = strings.NewReplacer("$__rate_interval", "5m", "${__rate_interval}", "5m", "$__interval", "1m", "${__interval}", "1m", "$__range", "1h")
 )
+
+// ShippedQueries returns every expression of the dashboards and alert rules
+// shipped under deployDir (the repository's deploy/ folder): each
+// grafana/*.json dashboard and prometheus/alerts.yaml.
+func ShippedQueries(deployDir string) ([]Query, error) {
+	dashboards, err := filepath.Glob(filepath.Join(deployDir, "grafana", "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	if len(dashboards) == 0 {
+		return nil, fmt.Errorf("no dashboards under %s", filepath.Join(deployDir, "grafana"))
+	}
+	var out []Query
+	for _, d := range dashboards {
+		qs, err := DashboardQueries(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, qs...)
+	}
+	qs, err := RuleQueries(filepath.Join(deployDir, "prometheus", "alerts.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	return append(out, qs...), nil
+}
 
 // Parse parses the expression of q with the Prometheus PromQL parser.
 func Parse(q Query) (parser.Expr, error) {
