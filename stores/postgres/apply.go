@@ -137,28 +137,20 @@ ON CONFLICT (event_id) DO NOTHING`, plan.SupersededEventIDs)
 }
 
 // columnArrays turns writes into the six array parameters of an apply
-// statement, binary-encoded by pgx, and counts the writes with an event id.
-// Documents are passed as they came, without a copy; tombstones send NULL.
-// Event ids travel as they are, "" for none (an id is never empty), which
-// the statement turns into NULL: no conversion per write.
+// statement (views of the writes, see columns.go), binary-encoded by pgx,
+// and counts the writes with an event id. Documents are passed as they
+// came, without a copy; tombstones send NULL. Event ids travel as they
+// are, "" for none (an id is never empty), which the statement turns into
+// NULL: no conversion per write.
 func columnArrays(writes []stores.Write) ([]any, int) {
-	keys := make([]string, len(writes))
-	clients := make([]string, len(writes))
-	versions := make([]int64, len(writes))
-	deleted := make([]bool, len(writes))
-	data := make([][]byte, len(writes))
-	ids := make([]string, len(writes))
 	withID := 0
-	for i, w := range writes {
-		keys[i], clients[i], versions[i], deleted[i], ids[i] = w.Key, w.Client, w.Version, w.Deleted, w.EventID
-		if !w.Deleted {
-			data[i] = w.Data
-		}
-		if w.EventID != "" {
+	for i := range writes {
+		if writes[i].EventID != "" {
 			withID++
 		}
 	}
-	return []any{keys, clients, versions, deleted, data, ids}, withID
+	return []any{keyColumn(writes), clientColumn(writes), versionColumn(writes),
+		deletedColumn(writes), dataColumn(writes), eventIDColumn(writes)}, withID
 }
 
 const (
