@@ -139,6 +139,9 @@ func NewPlan(writes []Write) *Plan {
 		}
 		if n := len(p.Entities); n == 0 || p.Entities[n-1] != first.Entity {
 			p.Entities = append(p.Entities, first.Entity)
+			// Room for every key left: one allocation for the usual
+			// call of a single entity, instead of growing by doubling.
+			p.Writes[first.Entity] = make([]Write, 0, len(order)-start)
 		}
 		p.Writes[first.Entity] = append(p.Writes[first.Entity], writes[winner])
 		for _, i := range run {

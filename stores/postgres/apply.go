@@ -71,14 +71,7 @@ func (s *Store) applyPlan(ctx context.Context, plan *stores.Plan) (stores.ApplyR
 	batch := &pgx.Batch{}
 	var stmts []statement
 	for _, entity := range plan.Entities {
-		var live, absent []stores.Write
-		for _, w := range plan.Writes[entity] {
-			if w.IfAbsent {
-				absent = append(absent, w)
-			} else {
-				live = append(live, w)
-			}
-		}
+		live, absent := splitIfAbsent(plan.Writes[entity])
 		for _, group := range []struct {
 			writes   []stores.Write
 			conflict string
@@ -134,6 +127,33 @@ ON CONFLICT (event_id) DO NOTHING`, plan.SupersededEventIDs)
 		return stores.ApplyResult{}, err
 	}
 	return result, nil
+}
+
+// splitIfAbsent separates ordinary writes from IfAbsent ones, keeping the
+// order. A call usually holds one kind only (the stream's or the
+// backfill's), and then the writes are passed on as they are, not copied.
+func splitIfAbsent(writes []stores.Write) (live, absent []stores.Write) {
+	n := 0
+	for i := range writes {
+		if writes[i].IfAbsent {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return writes, nil
+	case len(writes):
+		return nil, writes
+	}
+	live, absent = make([]stores.Write, 0, len(writes)-n), make([]stores.Write, 0, n)
+	for _, w := range writes {
+		if w.IfAbsent {
+			absent = append(absent, w)
+		} else {
+			live = append(live, w)
+		}
+	}
+	return live, absent
 }
 
 // columnArrays turns writes into the six array parameters of an apply
