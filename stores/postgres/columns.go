@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"encoding/binary"
 	"unsafe"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -93,4 +94,139 @@ func (f *dataField) TextValue() (pgtype.Text, error) {
 // the statement turns it into NULL.
 func (f *eventIDField) TextValue() (pgtype.Text, error) {
 	return pgtype.Text{String: f.EventID, Valid: true}, nil
+}
+
+// Each column also writes its whole array in PostgreSQL's binary array
+// format itself: pgx's array codec spends, per element, an interface call
+// for the element, a reflection check for nil and its type, and two more
+// calls to encode it. columnCodec hands the columns to encodeColumn, and
+// every other value to pgx's codec.
+
+// column is an apply parameter that encodes itself.
+type column interface {
+	elementOID() uint32
+	// appendElements appends the elements of the binary array format,
+	// each with its length, and reports whether one was NULL.
+	appendElements(buf []byte) ([]byte, bool)
+	size() int
+}
+
+func (c keyColumn) elementOID() uint32     { return pgtype.TextOID }
+func (c clientColumn) elementOID() uint32  { return pgtype.TextOID }
+func (c versionColumn) elementOID() uint32 { return pgtype.Int8OID }
+func (c deletedColumn) elementOID() uint32 { return pgtype.BoolOID }
+func (c dataColumn) elementOID() uint32    { return pgtype.TextOID }
+func (c eventIDColumn) elementOID() uint32 { return pgtype.TextOID }
+
+func (c keyColumn) size() int     { return len(c) }
+func (c clientColumn) size() int  { return len(c) }
+func (c versionColumn) size() int { return len(c) }
+func (c deletedColumn) size() int { return len(c) }
+func (c dataColumn) size() int    { return len(c) }
+func (c eventIDColumn) size() int { return len(c) }
+
+func appendText(buf []byte, s string) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(s)))
+	return append(buf, s...)
+}
+
+func (c keyColumn) appendElements(buf []byte) ([]byte, bool) {
+	for i := range c {
+		buf = appendText(buf, c[i].Key)
+	}
+	return buf, false
+}
+
+func (c clientColumn) appendElements(buf []byte) ([]byte, bool) {
+	for i := range c {
+		buf = appendText(buf, c[i].Client)
+	}
+	return buf, false
+}
+
+func (c versionColumn) appendElements(buf []byte) ([]byte, bool) {
+	for i := range c {
+		buf = binary.BigEndian.AppendUint32(buf, 8)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(c[i].Version))
+	}
+	return buf, false
+}
+
+func (c deletedColumn) appendElements(buf []byte) ([]byte, bool) {
+	for i := range c {
+		buf = binary.BigEndian.AppendUint32(buf, 1)
+		if c[i].Deleted {
+			buf = append(buf, 1)
+		} else {
+			buf = append(buf, 0)
+		}
+	}
+	return buf, false
+}
+
+func (c dataColumn) appendElements(buf []byte) ([]byte, bool) {
+	null := false
+	for i := range c {
+		if c[i].Deleted || c[i].Data == nil {
+			buf = binary.BigEndian.AppendUint32(buf, 0xFFFFFFFF) // -1: NULL
+			null = true
+			continue
+		}
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(c[i].Data)))
+		buf = append(buf, c[i].Data...)
+	}
+	return buf, null
+}
+
+func (c eventIDColumn) appendElements(buf []byte) ([]byte, bool) {
+	for i := range c {
+		buf = appendText(buf, c[i].EventID)
+	}
+	return buf, false
+}
+
+// encodeColumn writes c as a one-dimensional binary array: the number of
+// dimensions, whether an element is NULL, the element type, the length and
+// lower bound, then the elements.
+func encodeColumn(c column, buf []byte) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	nullFlag := len(buf)
+	buf = binary.BigEndian.AppendUint32(buf, 0)
+	buf = binary.BigEndian.AppendUint32(buf, c.elementOID())
+	buf = binary.BigEndian.AppendUint32(buf, uint32(c.size()))
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	buf, null := c.appendElements(buf)
+	if null {
+		binary.BigEndian.PutUint32(buf[nullFlag:], 1)
+	}
+	return buf
+}
+
+// columnCodec is pgx's codec of an array type, with the columns encoding
+// themselves in the binary format.
+type columnCodec struct{ pgtype.Codec }
+
+func (c columnCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	if _, ok := value.(column); ok && format == pgtype.BinaryFormatCode {
+		return columnPlan{}
+	}
+	return c.Codec.PlanEncode(m, oid, format, value)
+}
+
+type columnPlan struct{}
+
+func (columnPlan) Encode(value any, buf []byte) ([]byte, error) {
+	return encodeColumn(value.(column), buf), nil
+}
+
+// registerColumnCodecs wraps the codecs of the apply statement's array
+// types (text[], int8[], bool[]) on one connection.
+func registerColumnCodecs(m *pgtype.Map) {
+	for _, oid := range []uint32{pgtype.TextArrayOID, pgtype.Int8ArrayOID, pgtype.BoolArrayOID} {
+		if t, ok := m.TypeForOID(oid); ok {
+			if _, wrapped := t.Codec.(columnCodec); !wrapped {
+				m.RegisterType(&pgtype.Type{Name: t.Name, OID: oid, Codec: columnCodec{t.Codec}})
+			}
+		}
+	}
 }
