@@ -2,6 +2,7 @@ package events
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"testing"
 )
@@ -68,4 +69,26 @@ func FuzzValidObject(f *testing.F) {
 			t.Fatalf("ValidObject(%q) = %v, encoding/json says %v", doc, got, want)
 		}
 	})
+}
+
+// TestStringSpecial checks the eight-byte test against the byte rule: every
+// byte value at every position, among plain neighbours and among bytes that
+// make the subtraction borrow (0x00, 0x80, 0xff).
+func TestStringSpecial(t *testing.T) {
+	special := func(c byte) bool { return c < 0x20 || c == '"' || c == '\\' }
+	for _, fill := range []byte{'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xc3, 0xff} {
+		for pos := range 8 {
+			for c := range 256 {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[pos] = byte(c)
+				want := special(byte(c)) || special(fill)
+				if got := stringSpecial(binary.LittleEndian.Uint64(b[:])); got != want {
+					t.Fatalf("stringSpecial(% x) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
 }

@@ -29,10 +29,32 @@ func SubjectFilter(prefix string) string {
 // CheckSubject verifies that ev was published on the subject its envelope
 // implies, so a producer bug that mixes them up is caught instead of applied.
 func CheckSubject(prefix, subject string, ev Event) error {
-	if want := Subject(prefix, ev.Entity, ev.Op); subject != want {
-		return &FieldError{Reason: fmt.Sprintf("published on %q but the envelope says %q", subject, want)}
+	if !isSubject(subject, prefix, ev.Entity, ev.Op) {
+		return &FieldError{Reason: fmt.Sprintf("published on %q but the envelope says %q", subject, Subject(prefix, ev.Entity, ev.Op))}
 	}
 	return nil
+}
+
+// isSubject reports whether subject is Subject(prefix, entity, op), piece
+// by piece: building the expected subject would allocate once per event.
+func isSubject(subject, prefix, entity string, op Op) bool {
+	if prefix == "" {
+		prefix = DefaultSubjectPrefix
+	}
+	rest, ok := strings.CutPrefix(subject, prefix)
+	if !ok {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, "."); !ok {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, entity); !ok {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, "."); !ok {
+		return false
+	}
+	return rest == string(op)
 }
 
 // ValidPrefix reports whether prefix can be used as a subject prefix: one or

@@ -46,3 +46,20 @@ func TestValidPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSubjectMatchesSubject: the check accepts exactly the subject
+// Subject builds, and nothing near it.
+func TestCheckSubjectMatchesSubject(t *testing.T) {
+	ev := events.Event{Entity: "task", Op: events.OpUpsert}
+	for _, c := range []struct{ prefix, subject string }{
+		{"", "events.task.upsert"}, {"events", "events.task.upsert"}, {"app.ev", "app.ev.task.upsert"},
+		{"", "events.task.delete"}, {"", "events.tasks.upsert"}, {"", "events.task.upsert.x"},
+		{"", "events.task"}, {"", "events.task."}, {"", "eventstask.upsert"}, {"", "events.taskupsert"}, {"", "other.task.upsert"},
+		{"app", "app.task.upsert"}, {"app", "events.task.upsert"}, {"", ""},
+	} {
+		want := c.subject == events.Subject(c.prefix, ev.Entity, ev.Op)
+		if err := events.CheckSubject(c.prefix, c.subject, ev); (err == nil) != want {
+			t.Errorf("CheckSubject(%q, %q) = %v, want accepted %v", c.prefix, c.subject, err, want)
+		}
+	}
+}

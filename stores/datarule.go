@@ -1,6 +1,9 @@
 package stores
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // dataProblem is the one rule for the text inside a document, the same in
 // every store: the data must be valid UTF-8, and no string (value or field
@@ -17,10 +20,11 @@ func dataProblem(doc []byte) string {
 	// occurs inside strings and every \u has four hex digits, so a byte
 	// scan finds every escape.
 	for i := 0; i < len(doc); i++ {
-		if doc[i] != '\\' {
-			continue
+		next := bytes.IndexByte(doc[i:], '\\')
+		if next < 0 {
+			break
 		}
-		i++ // the escaped character
+		i += next + 1 // the escaped character
 		if i >= len(doc) || doc[i] != 'u' {
 			continue
 		}

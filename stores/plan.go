@@ -89,64 +89,73 @@ func NewPlan(writes []Write) *Plan {
 		}
 		byID[w.EventID] = i
 	}
-	type slot struct{ live, absent int }
-	type entityKey struct{ entity, key string }
-	// Slots are held by value: one allocation per key would be most of
-	// planning's cost.
-	winners := make(map[entityKey]slot, len(writes))
-	for i, w := range writes {
-		if !keep[i] {
-			continue
+	// One sort of the surviving indexes by entity, key and position groups
+	// every key's writes into a run, in the order the plan sends them: no
+	// map per key, and no second sort (or copy) of the writes themselves.
+	order := make([]int, 0, len(writes))
+	for i := range writes {
+		if keep[i] {
+			order = append(order, i)
 		}
-		ek := entityKey{w.Entity, w.Key}
-		s, seen := winners[ek]
-		if !seen {
-			s = slot{live: -1, absent: -1}
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := strings.Compare(writes[a].Entity, writes[b].Entity); c != 0 {
+			return c
 		}
-		cur := &s.live
-		if w.IfAbsent {
-			cur = &s.absent
+		if c := strings.Compare(writes[a].Key, writes[b].Key); c != 0 {
+			return c
 		}
-		if *cur >= 0 {
+		return a - b
+	})
+	for start := 0; start < len(order); {
+		first := writes[order[start]]
+		end := start + 1
+		for end < len(order) && writes[order[end]].Key == first.Key && writes[order[end]].Entity == first.Entity {
+			end++
+		}
+		run := order[start:end]
+		// The highest version wins within each kind, the earliest of equal
+		// versions; every other write of the kind is skipped, and so is the
+		// IfAbsent winner when an ordinary write exists.
+		live, absent := -1, -1
+		for _, i := range run {
+			cur := &live
+			if writes[i].IfAbsent {
+				cur = &absent
+			}
+			if *cur >= 0 {
+				p.Result.Skipped++
+				if writes[*cur].Version >= writes[i].Version {
+					continue
+				}
+			}
+			*cur = i
+		}
+		winner := live
+		if winner < 0 {
+			winner = absent
+		} else if absent >= 0 {
 			p.Result.Skipped++
-			if writes[*cur].Version >= w.Version {
-				continue // s came from the map unchanged
+		}
+		if n := len(p.Entities); n == 0 || p.Entities[n-1] != first.Entity {
+			p.Entities = append(p.Entities, first.Entity)
+			// Room for every key left: one allocation for the usual
+			// call of a single entity, instead of growing by doubling.
+			p.Writes[first.Entity] = make([]Write, 0, len(order)-start)
+		}
+		p.Writes[first.Entity] = append(p.Writes[first.Entity], writes[winner])
+		for _, i := range run {
+			if id := writes[i].EventID; id != "" {
+				if i == winner {
+					p.EventIDs = append(p.EventIDs, id)
+				} else {
+					p.SupersededEventIDs = append(p.SupersededEventIDs, id)
+				}
 			}
 		}
-		*cur = i
-		winners[ek] = s
-	}
-	for ek, s := range winners {
-		i := s.live
-		if i < 0 {
-			i = s.absent
-		} else if s.absent >= 0 {
-			p.Result.Skipped++
-		}
-		p.Writes[ek.entity] = append(p.Writes[ek.entity], writes[i])
-		if id := writes[i].EventID; id != "" {
-			p.EventIDs = append(p.EventIDs, id)
-		}
-	}
-	for i, w := range writes {
-		if !keep[i] || w.EventID == "" {
-			continue
-		}
-		s := winners[entityKey{w.Entity, w.Key}]
-		winner := s.live
-		if winner < 0 {
-			winner = s.absent
-		}
-		if i != winner {
-			p.SupersededEventIDs = append(p.SupersededEventIDs, w.EventID)
-		}
+		start = end
 	}
 	sort.Strings(p.SupersededEventIDs)
-	for entity, ws := range p.Writes {
-		p.Entities = append(p.Entities, entity)
-		slices.SortFunc(ws, func(a, b Write) int { return strings.Compare(a.Key, b.Key) })
-	}
-	sort.Strings(p.Entities)
 	sort.Strings(p.EventIDs)
 	return p
 }

@@ -131,8 +131,11 @@ func (c *collector) fill(ctx context.Context, iter jetstream.MessagesContext, b 
 	}
 	linger, cancel := context.WithTimeout(ctx, c.cfg.MaxWait)
 	defer cancel()
+	// One option slice for the whole batch: built per call, the option and
+	// its variadic slice cost two allocations per message.
+	untilLinger := []jetstream.NextOpt{jetstream.NextContext(linger)}
 	for len(b.Messages) < c.cfg.BatchSize {
-		msg, err := iter.Next(jetstream.NextContext(linger))
+		msg, err := iter.Next(untilLinger...)
 		if err != nil {
 			if linger.Err() != nil {
 				return nil // the batch is as full as it gets in time

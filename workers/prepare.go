@@ -32,12 +32,16 @@ func newPreparer(cfg Config) preparer {
 // prepare fills m's sequence, event and write from m.Msg, or marks m poison
 // with the reason. It never fails otherwise.
 func (p preparer) prepare(m *Message) {
-	meta, err := m.Msg.Metadata()
-	if err != nil {
-		m.MarkPoison(KindInvalid, fmt.Errorf("message has no JetStream metadata: %w", err))
-		return
+	if seq, delivered, ok := ackSequence(m.Msg.Reply()); ok {
+		m.Sequence, m.Delivered = seq, delivered
+	} else {
+		meta, err := m.Msg.Metadata()
+		if err != nil {
+			m.MarkPoison(KindInvalid, fmt.Errorf("message has no JetStream metadata: %w", err))
+			return
+		}
+		m.Sequence, m.Delivered = meta.Sequence.Stream, meta.NumDelivered
 	}
-	m.Sequence, m.Delivered = meta.Sequence.Stream, meta.NumDelivered
 	if p.maxDeliveries > 0 && m.Delivered > p.maxDeliveries {
 		m.MarkPoison(KindMaxDeliveries, fmt.Errorf("delivered %d times, above the limit of %d", m.Delivered, p.maxDeliveries))
 		return

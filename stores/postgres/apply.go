@@ -71,14 +71,7 @@ func (s *Store) applyPlan(ctx context.Context, plan *stores.Plan) (stores.ApplyR
 	batch := &pgx.Batch{}
 	var stmts []statement
 	for _, entity := range plan.Entities {
-		var live, absent []stores.Write
-		for _, w := range plan.Writes[entity] {
-			if w.IfAbsent {
-				absent = append(absent, w)
-			} else {
-				live = append(live, w)
-			}
-		}
+		live, absent := splitIfAbsent(plan.Writes[entity])
 		for _, group := range []struct {
 			writes   []stores.Write
 			conflict string
@@ -136,29 +129,48 @@ ON CONFLICT (event_id) DO NOTHING`, plan.SupersededEventIDs)
 	return result, nil
 }
 
-// columnArrays turns writes into the six array parameters of an apply
-// statement, binary-encoded by pgx, and counts the writes with an event id.
-// Documents are passed as they came, without a copy; tombstones send NULL.
-// Event ids travel as they are, "" for none (an id is never empty), which
-// the statement turns into NULL: no conversion per write.
-func columnArrays(writes []stores.Write) ([]any, int) {
-	keys := make([]string, len(writes))
-	clients := make([]string, len(writes))
-	versions := make([]int64, len(writes))
-	deleted := make([]bool, len(writes))
-	data := make([][]byte, len(writes))
-	ids := make([]string, len(writes))
-	withID := 0
-	for i, w := range writes {
-		keys[i], clients[i], versions[i], deleted[i], ids[i] = w.Key, w.Client, w.Version, w.Deleted, w.EventID
-		if !w.Deleted {
-			data[i] = w.Data
+// splitIfAbsent separates ordinary writes from IfAbsent ones, keeping the
+// order. A call usually holds one kind only (the stream's or the
+// backfill's), and then the writes are passed on as they are, not copied.
+func splitIfAbsent(writes []stores.Write) (live, absent []stores.Write) {
+	n := 0
+	for i := range writes {
+		if writes[i].IfAbsent {
+			n++
 		}
-		if w.EventID != "" {
+	}
+	switch n {
+	case 0:
+		return writes, nil
+	case len(writes):
+		return nil, writes
+	}
+	live, absent = make([]stores.Write, 0, len(writes)-n), make([]stores.Write, 0, n)
+	for _, w := range writes {
+		if w.IfAbsent {
+			absent = append(absent, w)
+		} else {
+			live = append(live, w)
+		}
+	}
+	return live, absent
+}
+
+// columnArrays turns writes into the six array parameters of an apply
+// statement (views of the writes, see columns.go), binary-encoded by pgx,
+// and counts the writes with an event id. Documents are passed as they
+// came, without a copy; tombstones send NULL. Event ids travel as they
+// are, "" for none (an id is never empty), which the statement turns into
+// NULL: no conversion per write.
+func columnArrays(writes []stores.Write) ([]any, int) {
+	withID := 0
+	for i := range writes {
+		if writes[i].EventID != "" {
 			withID++
 		}
 	}
-	return []any{keys, clients, versions, deleted, data, ids}, withID
+	return []any{keyColumn(writes), clientColumn(writes), versionColumn(writes),
+		deletedColumn(writes), dataColumn(writes), eventIDColumn(writes)}, withID
 }
 
 const (
