@@ -42,39 +42,6 @@ func TestSubjectCovers(t *testing.T) {
 	}
 }
 
-// applicationStream creates the stream an application owns: two subject
-// trees, its own limits and duplicate window.
-func applicationStream(t *testing.T, js jetstream.JetStream, mutate func(*jetstream.StreamConfig)) jetstream.StreamConfig {
-	t.Helper()
-	cfg := jetstream.StreamConfig{
-		Name:       "EVENTS",
-		Subjects:   []string{"events.>", "orders.>"},
-		Storage:    jetstream.FileStorage,
-		Retention:  jetstream.LimitsPolicy,
-		MaxAge:     24 * time.Hour,
-		MaxMsgs:    1_000_000,
-		Duplicates: 10 * time.Minute,
-		Replicas:   1,
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	st, err := js.CreateStream(testCtx(t), cfg)
-	if err != nil {
-		t.Fatalf("create the application's stream: %v", err)
-	}
-	return st.CachedInfo().Config
-}
-
-func streamConfig(t *testing.T, js jetstream.JetStream, name string) jetstream.StreamConfig {
-	t.Helper()
-	st, err := js.Stream(testCtx(t), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.CachedInfo().Config
-}
-
 var switchyardStream = subscriptions.StreamSpec{Name: "EVENTS", Subjects: []string{"events.>"}}
 
 func TestDeclareStreamCreatesWithDeclaredSettings(t *testing.T) {
@@ -84,7 +51,7 @@ func TestDeclareStreamCreatesWithDeclaredSettings(t *testing.T) {
 	if err != nil || !report.Created {
 		t.Fatalf("create: %+v, %v", report, err)
 	}
-	cfg := streamConfig(t, js, "EVENTS")
+	cfg := testenv.StreamConfig(t, js, "EVENTS")
 	if cfg.MaxAge != time.Hour || cfg.MaxMsgs != 500 || cfg.MaxBytes != 1<<20 || cfg.Duplicates != 5*time.Minute || cfg.Replicas != 1 || cfg.Storage != jetstream.FileStorage {
 		t.Fatalf("created %+v", cfg)
 	}
@@ -92,7 +59,7 @@ func TestDeclareStreamCreatesWithDeclaredSettings(t *testing.T) {
 
 func TestDeclareStreamLeavesTheApplicationsStreamAlone(t *testing.T) {
 	_, js := testenv.NATS(t).Connect()
-	before := applicationStream(t, js, nil)
+	before := testenv.ApplicationStream(t, js, nil)
 	for i := 0; i < 2; i++ {
 		_, report, err := subscriptions.DeclareStream(testCtx(t), js, switchyardStream, []string{"events.tasks.>"})
 		if err != nil {
@@ -110,7 +77,7 @@ func TestDeclareStreamLeavesTheApplicationsStreamAlone(t *testing.T) {
 			t.Fatalf("differences %+v, want fields %v", report.Differences, want)
 		}
 	}
-	if after := streamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
+	if after := testenv.StreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
 		t.Fatalf("the stream changed:\nbefore %+v\nafter  %+v", before, after)
 	}
 }
@@ -131,20 +98,20 @@ func TestDeclareStreamRefusesAnUnusableStream(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, js := testenv.NATS(t).Connect()
-			before := applicationStream(t, js, c.mutate)
+			before := testenv.ApplicationStream(t, js, c.mutate)
 			_, _, err := subscriptions.DeclareStream(testCtx(t), js, switchyardStream, c.filters)
 			var unusable *subscriptions.UnusableError
 			if !errors.Is(err, subscriptions.ErrStreamUnusable) || !errors.As(err, &unusable) || !strings.Contains(err.Error(), c.reason) {
 				t.Fatalf("err = %v, want an UnusableError saying %q", err, c.reason)
 			}
-			if after := streamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
+			if after := testenv.StreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
 				t.Fatalf("a refused stream changed:\nbefore %+v\nafter  %+v", before, after)
 			}
 		})
 	}
 	t.Run("interest retention is fine", func(t *testing.T) {
 		_, js := testenv.NATS(t).Connect()
-		applicationStream(t, js, func(c *jetstream.StreamConfig) { c.Retention = jetstream.InterestPolicy })
+		testenv.ApplicationStream(t, js, func(c *jetstream.StreamConfig) { c.Retention = jetstream.InterestPolicy })
 		if _, _, err := subscriptions.DeclareStream(testCtx(t), js, switchyardStream, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +120,7 @@ func TestDeclareStreamRefusesAnUnusableStream(t *testing.T) {
 
 func TestDeclareStreamUpdatesOnlyWhatItIsTold(t *testing.T) {
 	_, js := testenv.NATS(t).Connect()
-	before := applicationStream(t, js, func(c *jetstream.StreamConfig) { c.Subjects = []string{"orders.>"} })
+	before := testenv.ApplicationStream(t, js, func(c *jetstream.StreamConfig) { c.Subjects = []string{"orders.>"} })
 	spec := switchyardStream
 	spec.MaxAge = 48 * time.Hour
 	spec.Update = []subscriptions.StreamField{subscriptions.FieldSubjects, subscriptions.FieldMaxAge}
@@ -167,17 +134,17 @@ func TestDeclareStreamUpdatesOnlyWhatItIsTold(t *testing.T) {
 	want := before
 	want.Subjects = []string{"orders.>", "events.>"}
 	want.MaxAge = 48 * time.Hour
-	if after := streamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, want) {
+	if after := testenv.StreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, want) {
 		t.Fatalf("after the update:\ngot  %+v\nwant %+v", after, want)
 	}
 
 	spec.Update = []subscriptions.StreamField{subscriptions.FieldReplicas}
 	spec.Replicas = 1
-	applied := streamConfig(t, js, "EVENTS")
+	applied := testenv.StreamConfig(t, js, "EVENTS")
 	if _, _, err := subscriptions.DeclareStream(testCtx(t), js, spec, nil); err != nil {
 		t.Fatalf("replicas already at 1: %v", err)
 	}
-	if after := streamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, applied) {
+	if after := testenv.StreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, applied) {
 		t.Fatalf("an update of replicas to the same count changed %+v", after)
 	}
 }
@@ -185,7 +152,7 @@ func TestDeclareStreamUpdatesOnlyWhatItIsTold(t *testing.T) {
 func TestDeclareStreamRaisesReplicasWhenTold(t *testing.T) {
 	// A single server cannot hold R3: the update is sent, and refused by the server.
 	_, js := testenv.NATS(t).Connect()
-	applicationStream(t, js, nil)
+	testenv.ApplicationStream(t, js, nil)
 	spec := switchyardStream
 	spec.DuplicateWindow = 10 * time.Minute
 	spec.Update = []subscriptions.StreamField{subscriptions.FieldReplicas}
@@ -194,7 +161,7 @@ func TestDeclareStreamRaisesReplicasWhenTold(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "replicas") {
 		t.Fatalf("raising replicas on a single server: %v, want the server's refusal", err)
 	}
-	if got := streamConfig(t, js, "EVENTS").Replicas; got != 1 {
+	if got := testenv.StreamConfig(t, js, "EVENTS").Replicas; got != 1 {
 		t.Fatalf("replicas %d", got)
 	}
 }
@@ -211,7 +178,7 @@ func TestEnsureStreamRejectsIncompleteSpec(t *testing.T) {
 
 func TestEnsureFiltersOnItsSubjectsInASharedStream(t *testing.T) {
 	_, js := testenv.NATS(t).Connect()
-	applicationStream(t, js, nil)
+	testenv.ApplicationStream(t, js, nil)
 	spec := switchyardStream
 	spec.DuplicateWindow = 10 * time.Minute
 	d, err := subscriptions.Ensure(testCtx(t), js, spec, subscriptions.ConsumerSpec{Name: "target"})

@@ -21,43 +21,6 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-// applicationStream is a stream the application made before Switchyard
-// came: two subject trees, its own limits and duplicate window.
-func applicationStream(t *testing.T, js jetstream.JetStream, mutate func(*jetstream.StreamConfig)) jetstream.StreamConfig {
-	t.Helper()
-	cfg := jetstream.StreamConfig{
-		Name:       "EVENTS",
-		Subjects:   []string{"events.>", "orders.>"},
-		Storage:    jetstream.FileStorage,
-		Retention:  jetstream.LimitsPolicy,
-		MaxAge:     24 * time.Hour,
-		MaxMsgs:    1_000_000,
-		Duplicates: 10 * time.Minute,
-		Replicas:   1,
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, err := js.CreateStream(ctx, cfg)
-	if err != nil {
-		t.Fatalf("create the application's stream: %v", err)
-	}
-	return st.CachedInfo().Config
-}
-
-func currentStreamConfig(t *testing.T, js jetstream.JetStream, name string) jetstream.StreamConfig {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, err := js.Stream(ctx, name)
-	if err != nil {
-		t.Fatalf("stream %s: %v", name, err)
-	}
-	return st.CachedInfo().Config
-}
-
 // runWorkerUntilConsumer runs the worker command in process until its
 // consumer exists (then stops it) or the command returns.
 func runWorkerUntilConsumer(t *testing.T, js jetstream.JetStream, args ...string) error {
@@ -88,7 +51,7 @@ func runWorkerUntilConsumer(t *testing.T, js jetstream.JetStream, args ...string
 func TestEnsureLeavesTheApplicationsStreamAlone(t *testing.T) {
 	srv := testenv.NATS(t)
 	_, js := srv.Connect()
-	before := applicationStream(t, js, nil)
+	before := testenv.ApplicationStream(t, js, nil)
 
 	code, out, errOut := runCmd(t, "subs", "ensure", "--nats", srv.URL, "--consumer", "target", "--role", "target", "--start", "new")
 	if code != 0 {
@@ -99,7 +62,7 @@ func TestEnsureLeavesTheApplicationsStreamAlone(t *testing.T) {
 			t.Errorf("subs ensure output lacks %q:\n%s", want, out)
 		}
 	}
-	if after := currentStreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
+	if after := testenv.StreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
 		t.Fatalf("subs ensure changed the application's stream:\nbefore %+v\nafter  %+v", before, after)
 	}
 	c, err := js.Consumer(context.Background(), "EVENTS", "target")
@@ -117,7 +80,7 @@ func TestEnsureLeavesTheApplicationsStreamAlone(t *testing.T) {
 	if err := runWorkerUntilConsumer(t, js, "--nats", srv.URL, "--consumer", "target", "--sink", sink, "--ensure", "--http", ""); err != nil {
 		t.Fatalf("worker --ensure: %v", err)
 	}
-	if after := currentStreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
+	if after := testenv.StreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
 		t.Fatalf("worker --ensure changed the application's stream:\nbefore %+v\nafter  %+v", before, after)
 	}
 }
@@ -137,7 +100,7 @@ func TestEnsureRefusesAnUnusableStream(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			srv := testenv.NATS(t)
 			_, js := srv.Connect()
-			before := applicationStream(t, js, c.mutate)
+			before := testenv.ApplicationStream(t, js, c.mutate)
 			args := append([]string{"subs", "ensure", "--nats", srv.URL, "--consumer", "target"}, c.args...)
 			code, _, errOut := runCmd(t, args...)
 			if code != cli.ExitCheckFailed || !strings.Contains(errOut, c.reason) {
@@ -148,7 +111,7 @@ func TestEnsureRefusesAnUnusableStream(t *testing.T) {
 			if err := runWorkerUntilConsumer(t, js, wargs...); err == nil || !strings.Contains(err.Error(), c.reason) {
 				t.Fatalf("worker --ensure: %v, want %q", err, c.reason)
 			}
-			if after := currentStreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
+			if after := testenv.StreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
 				t.Fatalf("a refused stream changed:\nbefore %+v\nafter  %+v", before, after)
 			}
 		})
@@ -158,7 +121,7 @@ func TestEnsureRefusesAnUnusableStream(t *testing.T) {
 func TestEnsureUpdatesExactlyWhatItNames(t *testing.T) {
 	srv := testenv.NATS(t)
 	_, js := srv.Connect()
-	before := applicationStream(t, js, func(c *jetstream.StreamConfig) { c.Duplicates = time.Minute })
+	before := testenv.ApplicationStream(t, js, func(c *jetstream.StreamConfig) { c.Duplicates = time.Minute })
 	code, out, errOut := runCmd(t, "subs", "ensure", "--nats", srv.URL, "--consumer", "target", "--duplicate-window", "5m", "--max-age", "72h",
 		"--update-stream", "duplicate-window")
 	if code != 0 || !strings.Contains(out, "duplicate-window: 1m0s -> 5m0s (updated)") {
@@ -166,7 +129,7 @@ func TestEnsureUpdatesExactlyWhatItNames(t *testing.T) {
 	}
 	want := before
 	want.Duplicates = 5 * time.Minute // and nothing else: max age was not named
-	if after := currentStreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, want) {
+	if after := testenv.StreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, want) {
 		t.Fatalf("after --update-stream=duplicate-window:\ngot  %+v\nwant %+v", after, want)
 	}
 	if code, _, errOut = runCmd(t, "subs", "ensure", "--nats", srv.URL, "--consumer", "target", "--update-stream", "retention"); code != cli.ExitUsage || !strings.Contains(errOut, "retention") {
@@ -278,11 +241,11 @@ func TestControlPlaneKeepsAnOperatorsSettings(t *testing.T) {
 	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "switchyard_flags", History: 5}); err != nil {
 		t.Fatal(err)
 	}
-	before := currentStreamConfig(t, js, "KV_switchyard_flags")
+	before := testenv.StreamConfig(t, js, "KV_switchyard_flags")
 	if code, _, errOut := runCmd(t, "flags", "set", "--nats", srv.URL, "--client", "c1", "--stage", "shadow", "--reason", "pilot", "--actor", "ann"); code != 0 {
 		t.Fatalf("flags set: %s", errOut)
 	}
-	if after := currentStreamConfig(t, js, "KV_switchyard_flags"); !reflect.DeepEqual(after, before) {
+	if after := testenv.StreamConfig(t, js, "KV_switchyard_flags"); !reflect.DeepEqual(after, before) {
 		t.Fatalf("flags set changed the existing bucket:\nbefore %+v\nafter  %+v", before, after)
 	}
 }
@@ -306,7 +269,7 @@ func streamNames(t *testing.T, js jetstream.JetStream) []string {
 func TestEnsureLeavesAnR3StreamAlone(t *testing.T) {
 	cluster := testenv.NewNATSCluster(t, 3)
 	_, js := cluster.Connect()
-	before := applicationStream(t, js, func(c *jetstream.StreamConfig) { c.Replicas = 3 })
+	before := testenv.ApplicationStream(t, js, func(c *jetstream.StreamConfig) { c.Replicas = 3 })
 
 	code, out, errOut := runCmd(t, "subs", "ensure", "--nats", cluster.URL, "--consumer", "target", "--role", "target", "--start", "new", "--replicas", "3")
 	if code != 0 || !strings.Contains(out, "stream EVENTS exists and is usable") || !strings.Contains(out, "stream EVENTS_DLQ created") {
@@ -328,10 +291,10 @@ func TestEnsureLeavesAnR3StreamAlone(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "lowering them to 1 is never done") {
 		t.Fatalf("--update-stream=replicas --replicas 1 on R3: exit %d %s", code, errOut)
 	}
-	if after := currentStreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
+	if after := testenv.StreamConfig(t, js, "EVENTS"); !reflect.DeepEqual(after, before) {
 		t.Fatalf("the R3 stream changed:\nbefore %+v\nafter  %+v", before, after)
 	}
-	if r := currentStreamConfig(t, js, "EVENTS_DLQ").Replicas; r != 3 {
+	if r := testenv.StreamConfig(t, js, "EVENTS_DLQ").Replicas; r != 3 {
 		t.Fatalf("the dead-letter stream was created with %d replicas, want --replicas 3", r)
 	}
 }
