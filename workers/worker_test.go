@@ -153,6 +153,42 @@ func TestDrainFinishesAndAcksTheBatchInFlight(t *testing.T) {
 	}
 }
 
+func TestDrainReturnsPrefetchedMessagesForRedeliveryAtOnce(t *testing.T) {
+	e := newEnv(t)
+	sink := newFaultStore(t)
+	sink.entered = make(chan struct{}, 1)
+	sink.gate = make(chan struct{})
+	e.publish(manyUpserts(100, "a")...)
+	cfg := testConfig()
+	cfg.BatchSize, cfg.Concurrency, cfg.Prefetch = 10, 1, 50
+	stop := e.run(e.worker(sink, cfg))
+	select {
+	case <-sink.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker never called Apply")
+	}
+	// One batch is in the store, the next one waits for it, and the rest
+	// of the prefetch sits in the client: all pulled, none acked.
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+		info := e.consumerInfo()
+		return info.NumAckPending > 20, fmt.Sprintf("%d messages delivered and unacknowledged", info.NumAckPending)
+	}, "the worker prefetched past its batches")
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	close(sink.gate)
+	if err := <-stopped; err != nil {
+		t.Fatalf("Run after drain: %v", err)
+	}
+	// What the worker pulled but did not apply is redelivered well within
+	// the ack wait (30 s), so another worker finishes the backlog.
+	sink.gate = nil
+	e.run(e.worker(sink, cfg))
+	e.waitAcked(100)
+	if n := sink.count("tasks"); n != 100 {
+		t.Fatalf("store holds %d rows, want 100", n)
+	}
+}
+
 func TestGraceExpiryLeavesTheBatchUnacked(t *testing.T) {
 	e := newEnv(t)
 	sink := newFaultStore(t)
