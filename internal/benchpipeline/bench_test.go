@@ -95,7 +95,7 @@ func TestConfigValidate(t *testing.T) {
 func TestReportTargets(t *testing.T) {
 	sec := time.Second
 	good := Report{
-		Postgres:           Measurement{Events: 100_000, Elapsed: sec, CPU: 500 * time.Millisecond},
+		Postgres:           Measurement{Events: 100_000, Elapsed: sec, CPU: 500 * time.Millisecond, BrokerCPU: 1200 * time.Millisecond},
 		PostgresPerMessage: Measurement{Events: 1000, Elapsed: sec},
 		PostgresRaw:        Measurement{Events: 120_000, Elapsed: sec},
 		Scale: []ScaleRun{{1, Measurement{Events: 100, Elapsed: sec}}, {2, Measurement{Events: 95, Elapsed: sec}},
@@ -124,7 +124,7 @@ func TestReportTargets(t *testing.T) {
 	}
 	var out strings.Builder
 	good.Print(&out)
-	for _, want := range []string{"worker CPU per event", "4 worker processes", "backfill writes", "0.80x COPY", "1.20x the main run's"} {
+	for _, want := range []string{"worker CPU per event", "4 worker processes", "backfill writes", "0.80x COPY", "1.20x the main run's", "broker CPU per event (embedded NATS)", "worker run 12µs"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the printed report lacks %q:\n%s", want, out.String())
 		}

@@ -22,23 +22,27 @@ type Measurement struct {
 	// DatabaseCPU is the CPU time the local PostgreSQL server spent during
 	// the run (zero when it runs on another host).
 	DatabaseCPU time.Duration `json:"database_cpu_ns,omitempty"`
+	// BrokerCPU is the benchmark process's CPU time during a worker run:
+	// the embedded NATS server's share of the two cores (worker runs only).
+	BrokerCPU time.Duration `json:"broker_cpu_ns,omitempty"`
+}
+
+// perEvent divides d over the measurement's events.
+func (m Measurement) perEvent(d time.Duration) time.Duration {
+	if m.Events == 0 {
+		return 0
+	}
+	return d / time.Duration(m.Events)
 }
 
 // DatabaseCPUPerEvent is the local database server's CPU time per event.
-func (m Measurement) DatabaseCPUPerEvent() time.Duration {
-	if m.Events == 0 {
-		return 0
-	}
-	return m.DatabaseCPU / time.Duration(m.Events)
-}
+func (m Measurement) DatabaseCPUPerEvent() time.Duration { return m.perEvent(m.DatabaseCPU) }
+
+// BrokerCPUPerEvent is the embedded NATS server's CPU time per event.
+func (m Measurement) BrokerCPUPerEvent() time.Duration { return m.perEvent(m.BrokerCPU) }
 
 // CPUPerEvent is the worker's own CPU time per event.
-func (m Measurement) CPUPerEvent() time.Duration {
-	if m.Events == 0 {
-		return 0
-	}
-	return m.CPU / time.Duration(m.Events)
-}
+func (m Measurement) CPUPerEvent() time.Duration { return m.perEvent(m.CPU) }
 
 // PerSec is the rate of the run.
 func (m Measurement) PerSec() float64 {
@@ -205,6 +209,11 @@ func (r Report) Print(w io.Writer) {
 		// Every postgres process of the host counts, other sessions too.
 		fmt.Fprintf(tw, "postgres: local server CPU per event\t\t\t\tworker %v, raw %v (all sessions)\t\t\n",
 			r.Postgres.DatabaseCPUPerEvent(), r.PostgresRaw.DatabaseCPUPerEvent())
+	}
+	if r.Postgres.BrokerCPU > 0 {
+		// The raw ceiling has no broker: this is the pipeline's extra share
+		// of the same cores besides the worker's own CPU.
+		fmt.Fprintf(tw, "postgres: broker CPU per event (embedded NATS)\t\t\t\tworker run %v\t\t\n", r.Postgres.BrokerCPUPerEvent())
 	}
 	fmt.Fprintf(tw, "postgres: worker process (main run)\t\t\t\tpeak RSS %.0f MiB\t\t\n", float64(r.Postgres.PeakRSS)/(1<<20))
 	if r.SQLite.Events > 0 {

@@ -148,7 +148,7 @@ func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, tar
 			return err
 		}
 		run, err := runWorker(ctx, cfg, b, consumer, dsn, uint64(target), limit, procs)
-		m = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU, DatabaseCPU: run.DatabaseCPU}
+		m = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU, DatabaseCPU: run.DatabaseCPU, BrokerCPU: run.BrokerCPU}
 		return err
 	})
 	return m, err

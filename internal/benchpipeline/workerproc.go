@@ -24,7 +24,11 @@ type workerRun struct {
 	// DatabaseCPU is the local PostgreSQL server's CPU time during the run,
 	// read while the worker's connections are still open.
 	DatabaseCPU time.Duration
-	Finished    bool // reached the target before the time limit
+	// BrokerCPU is this process's CPU time during the run: the embedded
+	// NATS server delivering and taking acks, plus the 50 ms polls of the
+	// ack floor.
+	BrokerCPU time.Duration
+	Finished  bool // reached the target before the time limit
 }
 
 // EventsPerSec is the apply rate of the run.
@@ -92,6 +96,7 @@ func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string,
 
 	var run workerRun
 	db := startDatabaseCPU()
+	broker := startOwnCPU()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	deadline := begin.Add(limit)
@@ -128,7 +133,7 @@ func runWorker(ctx context.Context, cfg Config, b *broker, consumer, dsn string,
 		run.Events, run.Elapsed = floor, time.Since(begin)
 		if floor >= target || time.Now().After(deadline) {
 			run.Finished = floor >= target
-			run.DatabaseCPU = db()
+			run.DatabaseCPU, run.BrokerCPU = db(), broker()
 			stopAll()
 			return run, nil
 		}
@@ -158,4 +163,17 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// startOwnCPU starts measuring this process's CPU time; the returned
+// function reports what it used since (zero when /proc cannot tell).
+func startOwnCPU() func() time.Duration {
+	start, err := procstat.CPUTime(os.Getpid())
+	return func() time.Duration {
+		now, err2 := procstat.CPUTime(os.Getpid())
+		if err != nil || err2 != nil {
+			return 0
+		}
+		return now - start
+	}
 }
