@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -161,4 +162,18 @@ DELETE FROM `+s.ledger+` WHERE ctid = ANY (ARRAY(
 			return total, nil
 		}
 	}
+}
+
+// validText reports whether PostgreSQL text can hold s: valid UTF-8 without
+// NUL. A key it cannot hold has no row, and sending it would fail the query.
+func validText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return false
+		}
+	}
+	return true
 }
