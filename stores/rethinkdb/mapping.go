@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/stores"
 )
@@ -37,10 +36,6 @@ func (c Config) writeDocument(w stores.Write) (map[string]any, string) {
 	switch {
 	case len(w.Key) > maxKeyBytes:
 		return nil, fmt.Sprintf("key is %d bytes; RethinkDB primary keys are at most %d", len(w.Key), maxKeyBytes)
-	case !utf8.ValidString(w.Key):
-		return nil, "key is not valid UTF-8"
-	case !utf8.ValidString(w.Client):
-		return nil, "client is not valid UTF-8"
 	case w.Version > maxExactInteger:
 		return nil, fmt.Sprintf("version %d is above 2^53 and cannot be stored exactly in a RethinkDB number", w.Version)
 	}
@@ -50,9 +45,6 @@ func (c Config) writeDocument(w stores.Write) (map[string]any, string) {
 			doc[c.ClientField] = w.Client
 		}
 		return doc, ""
-	}
-	if !utf8.Valid(w.Data) {
-		return nil, "data is not valid UTF-8"
 	}
 	dec := json.NewDecoder(bytes.NewReader(w.Data))
 	dec.UseNumber()

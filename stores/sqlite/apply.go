@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/stores"
 )
@@ -37,34 +36,19 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 	return result, nil
 }
 
-// validate adds this store's limits to stores.Validate: entity names that
-// cannot be tables, and text SQLite would not keep intact.
+// validate adds this store's limit to stores.Validate: entity names that
+// cannot be tables. Text SQLite would not keep intact (invalid UTF-8, NUL)
+// is refused by stores.Validate for every store.
 func validate(writes []stores.Write) error {
 	if err := stores.Validate(writes); err != nil {
 		return err
 	}
 	for i, w := range writes {
-		switch {
-		case !usableEntity(w.Entity):
+		if !usableEntity(w.Entity) {
 			return stores.Reject(i, w, "entity name %q is reserved", w.Entity)
-		case !utf8.ValidString(w.Key) || !utf8.ValidString(w.Client):
-			return stores.Reject(i, w, "key and client must be valid UTF-8")
-		case containsNUL(w.Key) || containsNUL(w.Client):
-			return stores.Reject(i, w, "key and client must not contain NUL")
-		case !w.Deleted && !utf8.Valid(w.Data):
-			return stores.Reject(i, w, "data must be valid UTF-8")
 		}
 	}
 	return nil
-}
-
-func containsNUL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // applyPlan runs the transaction of one Apply call.
