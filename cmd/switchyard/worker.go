@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -218,7 +219,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer nc.Close()
 	natsConn.Store(nc)
-	if err := retryTransient(ctx, cfg.Backoff, log, "preparing the subscription", func() error {
+	if err := retryTransient(ctx, cfg.Backoff, log, "waiting to prepare the subscription", nil, func() error {
 		return prepareSubscription(ctx, js, f.doEnsure, streamSpec, consumerSpec, f.stream, log)
 	}); err != nil {
 		return stoppedBeforeReady(ctx, err, log)
@@ -338,23 +339,24 @@ func prepareSubscription(ctx context.Context, js jetstream.JetStream, ensure boo
 
 // retryTransient runs op until it succeeds, fails for good (a stream or
 // consumer that is missing or unusable, a usage error) or ctx ends. Other
-// errors, such as a JetStream request timing out while a cluster elects
-// a leader or a node catches up, are retried with backoff: a worker
-// starting during a broker fault waits it out.
-func retryTransient(ctx context.Context, backoff workers.Backoff, log *slog.Logger, what string, op func() error) error {
+// errors, such as a store that is down or a JetStream request timing out
+// while a cluster elects a leader, are retried with backoff, each logged
+// as waiting (with attrs, the error and the delay): a worker starting
+// during a fault waits it out.
+func retryTransient(ctx context.Context, backoff workers.Backoff, log *slog.Logger, waiting string, attrs []any, op func() error) error {
 	for attempt := int64(1); ; attempt++ {
 		err := op()
 		if err == nil || errors.Is(err, subscriptions.ErrNotFound) || errors.Is(err, subscriptions.ErrStreamUnusable) || errors.Is(err, cli.ErrUsage) {
 			return err
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+			return fmt.Errorf("%s: %w (last error: %v)", waiting, ctx.Err(), err)
 		}
 		delay := backoff.Delay(attempt)
-		log.Warn("retrying", "what", what, "err", err, "retry_in", delay)
+		log.Warn(waiting, append(slices.Clip(attrs), "err", err, "retry_in", delay)...)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+			return fmt.Errorf("%s: %w (last error: %v)", waiting, ctx.Err(), err)
 		case <-time.After(delay):
 		}
 	}
@@ -376,23 +378,14 @@ func requireSink(ctx context.Context, store stores.Store, dsn string, log *slog.
 // unreachable and logging what it waits for. An unknown scheme is a usage
 // error and is not retried.
 func openStoreWithRetry(ctx context.Context, dsn string, backoff workers.Backoff, log *slog.Logger) (stores.Store, error) {
-	for attempt := int64(1); ; attempt++ {
-		st, err := stores.Open(ctx, dsn)
-		if err == nil {
-			return st, nil
-		}
+	var st stores.Store
+	err := retryTransient(ctx, backoff, log, "waiting for the store", []any{"sink", stores.Redact(dsn)}, func() error {
+		var err error
+		st, err = stores.Open(ctx, dsn)
 		if errors.Is(err, stores.ErrUnknownScheme) {
-			return nil, cli.Usagef("--sink: %v", err)
+			return cli.Usagef("--sink: %v", err)
 		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("waiting for the store: %w (last error: %v)", ctx.Err(), err)
-		}
-		delay := backoff.Delay(attempt)
-		log.Warn("waiting for the store", "sink", stores.Redact(dsn), "err", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for the store: %w (last error: %v)", ctx.Err(), err)
-		case <-time.After(delay):
-		}
-	}
+		return err
+	})
+	return st, err
 }
