@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/migrator"
+	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
 	_ "github.com/switchyard/switchyard/stores/all" // every store by DSN
 )
@@ -103,7 +104,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *writeTimeout == 0 {
 		*writeTimeout = *reqTimeout + 5*time.Second
 	}
-	access, err := flags.LoadReadAccess(*accessFile)
+	access, err := reads.LoadReadAccess(*accessFile)
 	if err != nil {
 		return cli.Usagef("read-api: --access-file: %v", err)
 	}
@@ -154,7 +155,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := flags.RegisterStageMetrics(reg, env.store, 0); err != nil {
 		return err
 	}
-	cfg := flags.RouterConfig{
+	cfg := reads.RouterConfig{
 		Flags: provider, Legacy: legacy, Target: target, Registerer: reg, ReadTimeout: *reqTimeout,
 		ShadowBudget: *budget, MaxShadowInFlight: *inFlight, MismatchSamples: *samples,
 		SettleDelay: *settleDelay, SettleChecks: *settleChecks,
@@ -169,16 +170,16 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	if *rollbackRate > 0 {
-		cfg.AutoRollback = &flags.AutoRollbackConfig{Rollback: env.store.AutoRollback, ErrorRate: *rollbackRate, MinReads: *rollbackMin, Window: *rollbackWindow}
+		cfg.AutoRollback = &reads.AutoRollbackConfig{Rollback: env.store.AutoRollback, ErrorRate: *rollbackRate, MinReads: *rollbackMin, Window: *rollbackWindow}
 	}
-	router, err := flags.NewRouter(cfg)
+	router, err := reads.NewRouter(cfg)
 	if err != nil {
 		return err
 	}
 	env.shadow.Start()
 	env.samples.Start()
 	env.registry.Start()
-	api, err := flags.NewReadAPI(flags.ReadAPIConfig{Router: router, Access: access, MaxInFlight: *maxRequests, Logger: log})
+	api, err := reads.NewReadAPI(reads.ReadAPIConfig{Router: router, Access: access, MaxInFlight: *maxRequests, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -270,7 +271,7 @@ func readAPITLS(certFile, keyFile, caFile string) (*tls.Config, error) {
 
 // reloadAccess reads the access file again every interval until ctx ends;
 // a file that fails to parse keeps the policy in force and is logged.
-func reloadAccess(ctx context.Context, access *flags.ReadAccessFile, every time.Duration, log *slog.Logger) {
+func reloadAccess(ctx context.Context, access *reads.ReadAccessFile, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {

@@ -1,4 +1,4 @@
-package flags_test
+package reads_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -43,7 +44,7 @@ func ExampleNewRouter() {
 
 	legacy, _ := stores.Open(ctx, "sqlite:/var/lib/app/legacy.db")
 	target, _ := stores.Open(ctx, "sqlite:/var/lib/app/target.db")
-	router, err := flags.NewRouter(flags.RouterConfig{
+	router, err := reads.NewRouter(reads.RouterConfig{
 		Flags:      openfeature.NewDefaultClient(),
 		Legacy:     legacy,
 		Target:     target,
