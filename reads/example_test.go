@@ -2,67 +2,75 @@ package reads_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/open-feature/go-sdk/openfeature"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/open-feature/go-sdk/openfeature/isolated"
+	"github.com/open-feature/go-sdk/openfeature/memprovider"
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/sqlite"
 )
 
-// An application reads through the router; the OpenFeature provider keeps
-// the read stages current, and the shadow counters and client registry are
-// shared with the gates and the console through NATS.
+// An application reads through the router, which asks OpenFeature for each
+// client's read stage. In production the stages come from flags.NewProvider
+// (the flag bucket in NATS, kept current by a watch) and the router's
+// Observers are a flags.ShadowStats and a flags.Registry, which share the
+// shadow counters and the clients seen with the gates and the console. Any
+// provider serving the string flag "read-stage" fits; here the SDK's
+// in-memory one puts every client on the target store.
 func ExampleNewRouter() {
 	ctx := context.Background()
-	nc, err := nats.Connect(nats.DefaultURL)
+	dir, err := os.MkdirTemp("", "reads-example")
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	defer os.RemoveAll(dir)
+	legacy, err := sqlite.Open(ctx, "sqlite:"+filepath.Join(dir, "legacy.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer legacy.Close()
+	target, err := sqlite.Open(ctx, "sqlite:"+filepath.Join(dir, "target.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer target.Close()
+	order := stores.Write{Entity: "orders", Key: "order-42", Client: "acme", Version: 1, Data: json.RawMessage(`{"total":42}`)}
+	for _, s := range []*sqlite.Store{legacy, target} {
+		if _, err := s.Apply(ctx, []stores.Write{order}); err != nil {
+			log.Fatal(err)
+		}
+	}
 
-	provider := flags.NewProvider(js, flags.ProviderConfig{})
-	if err := openfeature.SetProviderAndWait(provider); err != nil {
-		log.Printf("flags not loaded yet, reads use legacy until they are: %v", err)
-	}
-	shadow, err := flags.OpenShadowStats(ctx, js, flags.ShadowStatsConfig{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	registry, err := flags.OpenRegistry(ctx, js, flags.RegistryConfig{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	shadow.Start()
-	registry.Start()
-
-	legacy, _ := stores.Open(ctx, "sqlite:/var/lib/app/legacy.db")
-	target, _ := stores.Open(ctx, "sqlite:/var/lib/app/target.db")
-	router, err := reads.NewRouter(reads.RouterConfig{
-		Flags:      openfeature.NewDefaultClient(),
-		Legacy:     legacy,
-		Target:     target,
-		Registerer: prometheus.DefaultRegisterer,
-		Observers:  []flags.ClientObserver{shadow, registry},
+	api := isolated.NewAPI()
+	defer api.Shutdown(ctx)
+	stages := memprovider.NewInMemoryProvider(map[string]memprovider.InMemoryFlag{
+		flags.FlagKey: {
+			Key: flags.FlagKey, State: memprovider.Enabled, DefaultVariant: "target",
+			Variants: map[string]any{"legacy": "legacy", "target": "target"},
+		},
 	})
+	if err := api.SetProviderAndWait(ctx, stages); err != nil {
+		log.Fatal(err)
+	}
+	router, err := reads.NewRouter(reads.RouterConfig{Flags: api.NewClient(), Legacy: legacy, Target: target})
 	if err != nil {
 		log.Fatal(err)
 	}
-
 	res, err := router.Get(ctx, "acme", "orders", "order-42")
-	if err == nil {
-		fmt.Printf("%s served %s\n", res.Served, res.Record.Data)
+	if err != nil {
+		log.Fatal(err)
 	}
+	fmt.Printf("stage %s: the %s store served %s\n", res.Stage, res.Served, res.Record.Data)
 
 	// Shut down in order: no new reads and finished comparisons first,
-	// then the last counters.
+	// then the observers' last counters.
 	_ = router.Close(ctx)
-	_ = shadow.Close(ctx)
-	_ = registry.Close(ctx)
+	// Output: stage target: the target store served {"total":42}
 }

@@ -17,8 +17,8 @@ import (
 )
 
 // hookReader wraps a store for the settle tests: it counts Gets, can run a
-// hook once after its first read returned (a subscription applying an event
-// a few milliseconds later), can drop every version to 0 (a store without
+// hook once after its first read and before that read's answer reaches the
+// router (a subscription applying an event just after the store answered), can drop every version to 0 (a store without
 // versions), and can answer every Get with a newer version (a hot key).
 type hookReader struct {
 	stores.Reader
@@ -62,16 +62,16 @@ func (h *hookReader) Scan(ctx context.Context, entity string, r stores.Range) ([
 	return recs, err
 }
 
-// applyLater applies one write to s a few milliseconds after it is called,
-// in the background; the returned channel reports the outcome.
+// applyLater returns a hook that applies one write to s when it is called,
+// and a channel that reports the outcome. Run as a hookReader's afterRead,
+// the write lands after the shadow read's first look at the key and before
+// the router reads the key again: a subscription applying an event a moment
+// later, with no timing left to luck.
 func applyLater(s stores.Writer, client, key, doc string, version int64) (func(), <-chan error) {
 	done := make(chan error, 1)
 	return func() {
-		go func() {
-			time.Sleep(5 * time.Millisecond)
-			_, err := s.Apply(context.Background(), []stores.Write{{Entity: "orders", Key: key, Client: client, Version: version, Data: json.RawMessage(doc)}})
-			done <- err
-		}()
+		_, err := s.Apply(context.Background(), []stores.Write{{Entity: "orders", Key: key, Client: client, Version: version, Data: json.RawMessage(doc)}})
+		done <- err
 	}, done
 }
 
