@@ -224,7 +224,7 @@ func (c ShadowStatsConfig) withDefaults() ShadowStatsConfig {
 		c.RouterID = nuid.Next()
 	}
 	if c.FlushInterval <= 0 {
-		c.FlushInterval = 5 * time.Second
+		c.FlushInterval = DefaultFlushInterval
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = 100000

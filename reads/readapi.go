@@ -21,6 +21,9 @@ const (
 	HeaderStage = "X-Switchyard-flags.Stage"
 )
 
+// DefaultMaxInFlight bounds the read API's concurrent reads by default.
+const DefaultMaxInFlight = 256
+
 // ReadAPIConfig configures the HTTP read API.
 type ReadAPIConfig struct {
 	// Router serves the reads. Required. Its ReadTimeout bounds each
@@ -69,7 +72,7 @@ func NewReadAPI(cfg ReadAPIConfig) (http.Handler, error) {
 		return nil, invalid("access", "an access policy is required: the read API answers nobody without credentials")
 	}
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = 256
+		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

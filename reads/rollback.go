@@ -27,13 +27,13 @@ type rollbackWindow struct {
 
 func newRollbackTracker(cfg AutoRollbackConfig) *rollbackTracker {
 	if cfg.ErrorRate == 0 {
-		cfg.ErrorRate = 0.5
+		cfg.ErrorRate = DefaultRollbackErrorRate
 	}
 	if cfg.MinReads <= 0 {
-		cfg.MinReads = 20
+		cfg.MinReads = DefaultRollbackMinReads
 	}
 	if cfg.Window <= 0 {
-		cfg.Window = time.Minute
+		cfg.Window = DefaultRollbackWindow
 	}
 	return &rollbackTracker{cfg: cfg, windows: map[string]*rollbackWindow{}, inFlight: map[string]bool{}}
 }

@@ -47,6 +47,25 @@ type AutoRollbackConfig struct {
 	Window time.Duration
 }
 
+// Defaults of RouterConfig, also the read-api command's.
+const (
+	DefaultReadTimeout       = 10 * time.Second
+	DefaultShadowBudget      = 2 * time.Second
+	DefaultSettleDelay       = 250 * time.Millisecond
+	DefaultSettleChecks      = 3
+	DefaultSettleKeys        = 32
+	DefaultMaxShadowInFlight = 64
+	DefaultMismatchSamples   = 100
+	DefaultRepairTimeout     = 10 * time.Second
+)
+
+// Defaults of AutoRollbackConfig.
+const (
+	DefaultRollbackErrorRate = 0.5
+	DefaultRollbackMinReads  = 20
+	DefaultRollbackWindow    = time.Minute
+)
+
 // RouterConfig configures a Router.
 type RouterConfig struct {
 	// Flags evaluates the read stage. Required.
@@ -183,28 +202,28 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		return nil, invalid("fallback stage", "%q is not one of legacy, shadow, target-shadow, target", cfg.FallbackStage)
 	}
 	if cfg.ReadTimeout <= 0 {
-		cfg.ReadTimeout = 10 * time.Second
+		cfg.ReadTimeout = DefaultReadTimeout
 	}
 	if cfg.ShadowBudget <= 0 {
-		cfg.ShadowBudget = 2 * time.Second
+		cfg.ShadowBudget = DefaultShadowBudget
 	}
 	if cfg.SettleDelay <= 0 {
-		cfg.SettleDelay = 250 * time.Millisecond
+		cfg.SettleDelay = DefaultSettleDelay
 	}
 	if cfg.SettleChecks <= 0 {
-		cfg.SettleChecks = 3
+		cfg.SettleChecks = DefaultSettleChecks
 	}
 	if cfg.SettleKeys <= 0 {
-		cfg.SettleKeys = 32
+		cfg.SettleKeys = DefaultSettleKeys
 	}
 	if cfg.MaxShadowInFlight <= 0 {
-		cfg.MaxShadowInFlight = 64
+		cfg.MaxShadowInFlight = DefaultMaxShadowInFlight
 	}
 	if cfg.MismatchSamples <= 0 {
-		cfg.MismatchSamples = 100
+		cfg.MismatchSamples = DefaultMismatchSamples
 	}
 	if cfg.RepairTimeout <= 0 {
-		cfg.RepairTimeout = 10 * time.Second
+		cfg.RepairTimeout = DefaultRepairTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
