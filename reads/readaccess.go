@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/textlimit"
 )
 
 // ErrUnauthenticated: a read API request carries no credentials the
@@ -129,7 +130,7 @@ func ParseReadAccess(data []byte) (*ReadAccess, error) {
 }
 
 func (a *ReadAccess) add(e callerEntry, names map[string]bool) (*Caller, error) {
-	if !validName(e.Name) {
+	if !textlimit.IsName(e.Name) {
 		return nil, invalid("name", "%q must be 1 to 64 letters, digits, '-' or '_'", truncate(e.Name, 64))
 	}
 	if names[e.Name] {
