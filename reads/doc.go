@@ -25,9 +25,10 @@
 // NewReadAPI serves a router over HTTP to callers of an AccessPolicy
 // (ReadAccess: bearer tokens kept as hashes, or client certificate names),
 // each scoped to the clients it may read; it answers nobody without
-// credentials. Server runs the read API as a process does: listener, TLS,
-// reload of the access file, the operations endpoints and a two-stage
-// shutdown.
+// credentials. Open and Server.Serve run the read API as the read-api
+// command does: stores, listener, TLS, reload of the access file, the
+// operations endpoints (internal/ops) and a two-stage shutdown, configured
+// by a ServerConfig whose defaults are this package's constants.
 //
 // Bad input fails with a *flags.InvalidError (matching flags.ErrInvalid),
 // as it does in the control plane.
