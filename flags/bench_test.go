@@ -11,6 +11,7 @@ import (
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/reads"
 )
 
 // BenchmarkEvaluate measures one warm read-stage evaluation against a model
@@ -56,7 +57,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		for i, c := range clients {
 			ecs[i] = openfeature.NewEvaluationContext(c, nil)
 		}
-		var ev flags.StageEvaluator = p
+		var ev reads.StageEvaluator = p
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -145,32 +146,4 @@ func BenchmarkPropagation(b *testing.B) {
 type arrival struct {
 	rev uint64
 	at  time.Time
-}
-
-// BenchmarkRouterGet measures a routed Get against SQLite stores per stage:
-// what the caller waits for. In the shadow stages the secondary read runs in
-// the background (dropped when 64 are in flight), so the figures show what
-// shadowing costs the primary.
-func BenchmarkRouterGet(b *testing.B) {
-	env := newRouterEnv(b)
-	for i := range 100 {
-		k := fmt.Sprintf("k%03d", i)
-		put(b, env.legacy, "bench", k, `{"n":1,"s":"some text"}`, 1)
-		put(b, env.target, "bench", k, `{"s":"some text","n":1}`, 1)
-	}
-	r := env.router(b, flags.RouterConfig{Flags: nil})
-	ctx := context.Background()
-	for _, st := range []flags.Stage{flags.StageLegacy, flags.StageShadow, flags.StageTarget} {
-		env.setStage(b, "bench", st)
-		b.Run(string(st), func(b *testing.B) {
-			i := 0
-			for b.Loop() {
-				if _, err := r.Get(ctx, "bench", "orders", fmt.Sprintf("k%03d", i%100)); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-		})
-	}
-	_ = r.Close(ctx)
 }

@@ -16,28 +16,27 @@
 // change history. Every change is also appended to an audit stream
 // (AuditLog) with who, when, from, to and why.
 //
-// Applications read through a Router, which asks an OpenFeature client for
-// the flag "read-stage" with the client id as targeting key. Provider is the
-// OpenFeature provider backed by the bucket: it evaluates from an immutable
-// in-memory snapshot kept current by a key-value watch. Any other provider
-// serving the same flag can be plugged in instead.
+// Applications read through reads.Router, which asks an OpenFeature client
+// for the flag "read-stage" with the client id as targeting key. Provider
+// is the OpenFeature provider backed by the bucket: it evaluates from an
+// immutable in-memory snapshot kept current by a key-value watch. Any other
+// provider serving the same flag can be plugged in instead.
 //
-// In the shadow stages the Router reads both stores, answers with the
-// primary and compares in the background; per-client shadow counters are
-// flushed to a second bucket (ShadowStats) so that promotion Gates and the
-// support console in other processes can read them. A client moves onto the
-// target store only when the backfill is complete, its verify is clean and
-// its shadow reads matched – enough reads, over enough distinct keys and
-// time, that no single key or burst can stand in for real traffic; a
-// refusal names each failing condition, and forcing it requires a reason
-// that the audit log keeps. Gate thresholds lowered below their defaults
-// make every such move a forced one.
+// This package is the control plane only and does not read application
+// data: it never imports the stores. The read path (package reads) imports
+// it and reports every read it served as a ReadObservation to a
+// ClientObserver. The shadow counters that come of them are flushed to a
+// second bucket (ShadowStats) so that promotion Gates and the support
+// console in other processes can read them; ShadowSamples keeps the recent
+// mismatching keys next to them, and Registry the clients seen. A client
+// moves onto the target store only when the backfill is complete, its
+// verify is clean and its shadow reads matched – enough reads, over enough
+// distinct keys and time, that no single key or burst can stand in for
+// real traffic; a refusal names each failing condition, and forcing it
+// requires a reason that the audit log keeps. Gate thresholds lowered below
+// their defaults make every such move a forced one.
 //
 // Only real evidence moves a rollout: a read its caller abandoned counts
 // neither as a store failure (automatic rollback) nor as a comparison, and
 // only clients whose reads found records are registered as known.
-//
-// NewReadAPI serves the router over HTTP to callers of an AccessPolicy
-// (ReadAccess: bearer tokens kept as hashes, or client certificate names),
-// each scoped to the clients it may read.
 package flags

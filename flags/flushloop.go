@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// DefaultFlushInterval is how often ShadowStats, ShadowSamples and Registry
+// write what they recorded, unless configured otherwise.
+const DefaultFlushInterval = 5 * time.Second
+
 // flushLoop calls a flush function every interval from start until stop.
 // The buffers that write to NATS (shadow counters, the client registry) run
 // one each, so reads never wait for a write.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/textlimit"
 )
 
 // FlagKey is the OpenFeature flag that carries a client's read stage. It is
@@ -383,13 +384,4 @@ func (c *Config) resolveWithoutOverride(client string) Resolution {
 	return Resolution{Stage: d, Source: SourceDefault}
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func truncate(s string, n int) string { return textlimit.Truncate(s, n) }

@@ -1,5 +1,7 @@
 package flags
 
+import "time"
+
 // StoreSide names one of the two stores.
 type StoreSide string
 
@@ -68,4 +70,22 @@ type ReadObservation struct {
 // implementations record in memory and write in the background.
 type ClientObserver interface {
 	ObserveRead(client string, o ReadObservation)
+}
+
+// Mismatch kinds.
+const (
+	MismatchDiffers       = "differs"
+	MismatchMissingTarget = "missing-in-target"
+	MismatchMissingLegacy = "missing-in-legacy"
+)
+
+// MismatchSample is one mismatching key seen by a shadow read.
+type MismatchSample struct {
+	Time   time.Time `json:"time"`
+	Client string    `json:"client"`
+	Entity string    `json:"entity"`
+	Key    string    `json:"key"`
+	Stage  Stage     `json:"stage"`
+	// Kind is differs, missing-in-target or missing-in-legacy.
+	Kind string `json:"kind"`
 }

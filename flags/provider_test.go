@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/reads"
 )
 
 // eventLog collects provider events delivered through the SDK.
@@ -103,7 +104,7 @@ func TestProviderFollowsChanges(t *testing.T) {
 		t.Fatalf("unknown flag: %+v, %v", d, err)
 	}
 	// The provider itself serves as a StageEvaluator with the same answers.
-	var direct flags.StageEvaluator = p
+	var direct reads.StageEvaluator = p
 	d, err = direct.StringValueDetails(ctx, flags.FlagKey, "legacy", openfeature.NewEvaluationContext("late", nil))
 	if err != nil || d.Value != "shadow" || d.Reason != openfeature.TargetingMatchReason {
 		t.Fatalf("direct: %+v, %v", d, err)

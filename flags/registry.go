@@ -75,7 +75,7 @@ func (c RegistryConfig) withDefaults() RegistryConfig {
 		c.RegisterBurst = 500
 	}
 	if c.FlushInterval <= 0 {
-		c.FlushInterval = 5 * time.Second
+		c.FlushInterval = DefaultFlushInterval
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = 100000

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/switchyard/switchyard/internal/jsdeclare"
+	"github.com/switchyard/switchyard/internal/textlimit"
 )
 
 // ShadowCounts are one client's read counters.
@@ -224,7 +225,7 @@ func (c ShadowStatsConfig) withDefaults() ShadowStatsConfig {
 		c.RouterID = nuid.Next()
 	}
 	if c.FlushInterval <= 0 {
-		c.FlushInterval = 5 * time.Second
+		c.FlushInterval = DefaultFlushInterval
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = 100000
@@ -256,7 +257,7 @@ type ShadowStats struct {
 // matching ErrUnavailable when JetStream cannot be reached.
 func OpenShadowStats(ctx context.Context, js jetstream.JetStream, cfg ShadowStatsConfig) (*ShadowStats, error) {
 	cfg = cfg.withDefaults()
-	if !validToken(cfg.RouterID) {
+	if !textlimit.IsName(cfg.RouterID) {
 		return nil, invalid("router id", "%q may hold only letters, digits, '-' and '_'", truncate(cfg.RouterID, 64))
 	}
 	kv, err := jsdeclare.KeyValue(ctx, js, jetstream.KeyValueConfig{
@@ -270,18 +271,6 @@ func OpenShadowStats(ctx context.Context, js jetstream.JetStream, cfg ShadowStat
 		return nil, openError("shadow stats bucket", cfg.Bucket, err)
 	}
 	return &ShadowStats{kv: kv, cfg: cfg, pending: map[string]ShadowCounts{}}, nil
-}
-
-func validToken(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
 }
 
 // Record adds delta to client's unwritten counters. It never blocks on the

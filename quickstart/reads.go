@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
+	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -22,7 +23,7 @@ import (
 // stages feed the promotion gates.
 type readDemo struct {
 	api    *openfeature.EvaluationAPI
-	router *flags.Router
+	router *reads.Router
 	cp     *controlplane.ControlPlane
 	mu     sync.Mutex
 	last   map[string]readResult
@@ -45,7 +46,7 @@ func startReads(ctx context.Context, js jetstream.JetStream, cp *controlplane.Co
 	}
 	cp.Shadow.Start()
 	cp.Registry.Start()
-	router, err := flags.NewRouter(flags.RouterConfig{
+	router, err := reads.NewRouter(reads.RouterConfig{
 		Flags: api.NewClient(), Legacy: legacy, Target: target, Registerer: reg,
 		Observers: []flags.ClientObserver{cp.Shadow, cp.Registry},
 		Repair: func(ctx context.Context, entity string, keys []string) error {

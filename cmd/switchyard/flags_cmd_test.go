@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -167,7 +168,7 @@ func TestReadAPICommand(t *testing.T) {
 		resp := authed("/v1/orders/k1?client=acme")
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return resp.Header.Get(flags.HeaderServedBy), string(b)
+		return resp.Header.Get(reads.HeaderServedBy), string(b)
 	}
 	if by, body := served(); by != "legacy" || !strings.Contains(body, `"from":"legacy"`) {
 		t.Fatalf("before the switch: %s %s", by, body)

@@ -29,7 +29,7 @@ type SampleLog interface {
 }
 
 // MismatchSource lists recent mismatching keys, newest first.
-// *flags.Router implements it for the reads it routed itself.
+// *reads.Router implements it for the reads it routed itself.
 type MismatchSource interface {
 	Mismatches() []flags.MismatchSample
 }

@@ -122,6 +122,10 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// Handler serves /metrics, /healthz and /readyz, for a process that
+// mounts them on its own listener instead of calling Start.
+func (s *Server) Handler() http.Handler { return s.srv.Handler }
+
 // Addr returns the bound address (useful with port 0), or "" before Start.
 func (s *Server) Addr() string {
 	s.mu.Lock()

@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/migrator"
+	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -262,5 +263,5 @@ func servedBy(t *testing.T, addr, client string) string {
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, resp.Body)
-	return resp.Header.Get(flags.HeaderServedBy)
+	return resp.Header.Get(reads.HeaderServedBy)
 }

@@ -1,4 +1,4 @@
-package flags
+package reads
 
 import (
 	"bytes"
@@ -10,30 +10,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/stores"
-)
-
-// Mismatch kinds.
-const (
-	MismatchDiffers       = "differs"
-	MismatchMissingTarget = "missing-in-target"
-	MismatchMissingLegacy = "missing-in-legacy"
 )
 
 // maxMismatchKeysPerRead bounds the keys one list comparison samples and
 // repairs, so one bad page cannot flood the sample or the repair.
 const maxMismatchKeysPerRead = 10
-
-// MismatchSample is one mismatching key seen by a shadow read.
-type MismatchSample struct {
-	Time   time.Time `json:"time"`
-	Client string    `json:"client"`
-	Entity string    `json:"entity"`
-	Key    string    `json:"key"`
-	Stage  Stage     `json:"stage"`
-	// Kind is differs, missing-in-target or missing-in-legacy.
-	Kind string `json:"kind"`
-}
 
 type mismatch struct{ entity, key, kind string }
 
@@ -41,13 +24,13 @@ type mismatch struct{ entity, key, kind string }
 // two outcomes.
 type shadowTask struct {
 	client string
-	stage  Stage
+	stage  flags.Stage
 	entity string
 	// owner, when set, is the client whose rows the read covers: a re-read
 	// row of another client counts as absent, as it would on a page.
 	owner              string
 	primary, secondary stores.Reader
-	served, other      StoreSide
+	served, other      flags.StoreSide
 }
 
 // shadowRead is one secondary read running in the background; it compares
@@ -67,11 +50,11 @@ type primaryOutcome[T any] struct {
 // dropped shadow read when every slot is taken. It returns nil then. The
 // secondary read, the comparison and the re-checks of differing keys share
 // the router's ShadowBudget, counted from the start.
-func startShadow[T any](r *Router, t shadowTask, read func(context.Context) T, compare func(p, s T) (ShadowResult, []keyDiff, []string)) *shadowRead[T] {
+func startShadow[T any](r *Router, t shadowTask, read func(context.Context) T, compare func(p, s T) (flags.ShadowResult, []keyDiff, []string)) *shadowRead[T] {
 	select {
 	case r.slots <- struct{}{}:
 	default:
-		r.recordShadow(&t, ShadowDropped, false, nil)
+		r.recordShadow(&t, flags.ShadowDropped, false, nil)
 		return nil
 	}
 	if !r.track() {
@@ -93,7 +76,7 @@ func startShadow[T any](r *Router, t shadowTask, read func(context.Context) T, c
 			return
 		}
 		if primary.abandoned {
-			r.recordShadow(&t, ShadowAbandoned, false, nil)
+			r.recordShadow(&t, flags.ShadowAbandoned, false, nil)
 			return
 		}
 		res, diffs, compared := compare(primary.v, secondary)
@@ -107,7 +90,7 @@ func startShadow[T any](r *Router, t shadowTask, read func(context.Context) T, c
 			}
 		}
 		r.recordShadow(&t, res, settled, compared)
-		if res != ShadowMismatch {
+		if res != flags.ShadowMismatch {
 			return
 		}
 		r.sampleMismatches(t.client, t.stage, keys)
@@ -126,21 +109,21 @@ func (sr *shadowRead[T]) primaryDone(v T, abandoned bool) {
 
 // recordShadow counts a shadow read's outcome; keys are the keys it
 // compared.
-func (r *Router) recordShadow(t *shadowTask, res ShadowResult, settled bool, keys []string) {
+func (r *Router) recordShadow(t *shadowTask, res flags.ShadowResult, settled bool, keys []string) {
 	r.metrics.shadow.WithLabelValues(string(res)).Inc()
 	if settled {
 		r.metrics.settled.Inc()
 	}
 	for _, obs := range r.observers {
-		obs.ObserveRead(t.client, ReadObservation{Stage: t.stage, Shadow: res, Settled: settled, Entity: t.entity, Keys: keys})
+		obs.ObserveRead(t.client, flags.ReadObservation{Stage: t.stage, Shadow: res, Settled: settled, Entity: t.entity, Keys: keys})
 	}
 }
 
 // sampleMismatches keeps the keys in the ring.
-func (r *Router) sampleMismatches(client string, st Stage, keys []mismatch) {
+func (r *Router) sampleMismatches(client string, st flags.Stage, keys []mismatch) {
 	now := time.Now().UTC()
 	for _, m := range keys {
-		s := MismatchSample{Time: now, Client: client, Entity: m.entity, Key: m.key, Stage: st, Kind: m.kind}
+		s := flags.MismatchSample{Time: now, Client: client, Entity: m.entity, Key: m.key, Stage: st, Kind: m.kind}
 		r.samples.add(s)
 		if r.sink != nil {
 			r.sink.RecordMismatch(s)
@@ -151,7 +134,7 @@ func (r *Router) sampleMismatches(client string, st Stage, keys []mismatch) {
 // MismatchSink is given the mismatching keys of shadow reads. It must not
 // block.
 type MismatchSink interface {
-	RecordMismatch(MismatchSample)
+	RecordMismatch(flags.MismatchSample)
 }
 
 func (r *Router) repairKeys(entity string, ms []mismatch) {
@@ -211,11 +194,11 @@ func (d keyDiff) moved(prev keyDiff) bool {
 	return d.p.ver != prev.p.ver || d.s.ver != prev.s.ver || !d.p.equal(prev.p) || !d.s.equal(prev.s)
 }
 
-func (d keyDiff) mismatch(entity string, served StoreSide) mismatch {
+func (d keyDiff) mismatch(entity string, served flags.StoreSide) mismatch {
 	if d.p.live != d.s.live {
 		return mismatch{entity, d.key, missingKind(served, d.p.live)}
 	}
-	return mismatch{entity, d.key, MismatchDiffers}
+	return mismatch{entity, d.key, flags.MismatchDiffers}
 }
 
 // normalize reduces a record to its canonical document; a tombstone is not
@@ -257,40 +240,40 @@ func absentErr(err error) bool {
 	return errors.Is(err, stores.ErrNotFound) || errors.Is(err, stores.ErrNoEntity)
 }
 
-func missingKind(primarySide StoreSide, primaryHas bool) string {
+func missingKind(primarySide flags.StoreSide, primaryHas bool) string {
 	// The side that lacks the key names the kind.
-	lacking := StoreTarget
-	if (primarySide == StoreTarget) == primaryHas {
-		lacking = StoreLegacy
+	lacking := flags.StoreTarget
+	if (primarySide == flags.StoreTarget) == primaryHas {
+		lacking = flags.StoreLegacy
 	}
-	if lacking == StoreTarget {
-		return MismatchMissingTarget
+	if lacking == flags.StoreTarget {
+		return flags.MismatchMissingTarget
 	}
-	return MismatchMissingLegacy
+	return flags.MismatchMissingLegacy
 }
 
 // compareGet compares the two answers of a Get: a match, an error, or one
 // differing key to settle. It also returns the keys compared.
-func compareGet(key string, p, s getOutcome) (ShadowResult, []keyDiff, []string) {
+func compareGet(key string, p, s getOutcome) (flags.ShadowResult, []keyDiff, []string) {
 	pv, err := readView(p.rec, p.err, "")
 	if err != nil {
-		return ShadowError, nil, nil
+		return flags.ShadowError, nil, nil
 	}
 	sv, err := readView(s.rec, s.err, "")
 	if err != nil {
-		return ShadowError, nil, nil
+		return flags.ShadowError, nil, nil
 	}
 	if pv.equal(sv) {
-		return ShadowMatch, nil, []string{key}
+		return flags.ShadowMatch, nil, []string{key}
 	}
-	return ShadowMismatch, []keyDiff{{key: key, p: pv, s: sv}}, []string{key}
+	return flags.ShadowMismatch, []keyDiff{{key: key, p: pv, s: sv}}, []string{key}
 }
 
 // compareList compares two pages read with the same range: a match, an
 // error, or the differing keys to settle, in key order. Tombstones can make
 // the pages cover different key spans, so only keys up to the smaller last
 // key of a full page are compared. It also returns the keys compared.
-func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff, []string) {
+func compareList(limit int, p, s listOutcome) (flags.ShadowResult, []keyDiff, []string) {
 	if absentErr(p.err) {
 		p.err = nil
 	}
@@ -298,7 +281,7 @@ func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff, []string
 		s.err = nil
 	}
 	if p.err != nil || s.err != nil {
-		return ShadowError, nil, nil
+		return flags.ShadowError, nil, nil
 	}
 	bound := ""
 	for _, page := range [][]stores.Record{p.recs, s.recs} {
@@ -311,11 +294,11 @@ func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff, []string
 	within := func(k string) bool { return bound == "" || k <= bound }
 	pViews, err := pageViews(p.recs, within)
 	if err != nil {
-		return ShadowError, nil, nil
+		return flags.ShadowError, nil, nil
 	}
 	sViews, err := pageViews(s.recs, within)
 	if err != nil {
-		return ShadowError, nil, nil
+		return flags.ShadowError, nil, nil
 	}
 	var diffs []keyDiff
 	compared := make([]string, 0, len(pViews)+len(sViews))
@@ -339,10 +322,10 @@ func compareList(limit int, p, s listOutcome) (ShadowResult, []keyDiff, []string
 		}
 	}
 	if len(diffs) == 0 {
-		return ShadowMatch, nil, compared
+		return flags.ShadowMatch, nil, compared
 	}
 	slices.SortFunc(diffs, func(a, b keyDiff) int { return strings.Compare(a.key, b.key) })
-	return ShadowMismatch, diffs, compared
+	return flags.ShadowMismatch, diffs, compared
 }
 
 // pageViews returns the views of a page's rows within the compared span,
@@ -378,7 +361,7 @@ func pageViews(recs []stores.Record, within func(string) bool) (map[string]view,
 // result is mismatch when any key mismatches, else error when a re-read
 // failed, else unsettled when any key is, else match (settled). open is
 // false when the router closed meanwhile.
-func (r *Router) settle(ctx context.Context, deadline time.Time, t *shadowTask, diffs []keyDiff) (res ShadowResult, settled bool, keys []mismatch, open bool) {
+func (r *Router) settle(ctx context.Context, deadline time.Time, t *shadowTask, diffs []keyDiff) (res flags.ShadowResult, settled bool, keys []mismatch, open bool) {
 	var confirmed, pending []keyDiff
 	unsettled := 0
 	for _, d := range diffs {
@@ -434,13 +417,13 @@ checks:
 		for _, d := range confirmed[:min(len(confirmed), maxMismatchKeysPerRead)] {
 			keys = append(keys, d.mismatch(t.entity, t.served))
 		}
-		return ShadowMismatch, false, keys, true
+		return flags.ShadowMismatch, false, keys, true
 	case failed:
-		return ShadowError, false, nil, true
+		return flags.ShadowError, false, nil, true
 	case unsettled > 0:
-		return ShadowUnsettled, false, nil, true
+		return flags.ShadowUnsettled, false, nil, true
 	}
-	return ShadowMatch, true, nil, true
+	return flags.ShadowMatch, true, nil, true
 }
 
 // recheck reads key again from both stores.
@@ -460,14 +443,14 @@ func (r *Router) recheck(ctx context.Context, t *shadowTask, key string) (keyDif
 // mismatchRing keeps the last n samples.
 type mismatchRing struct {
 	mu   sync.Mutex
-	buf  []MismatchSample
+	buf  []flags.MismatchSample
 	next int
 	full bool
 }
 
-func newMismatchRing(n int) *mismatchRing { return &mismatchRing{buf: make([]MismatchSample, n)} }
+func newMismatchRing(n int) *mismatchRing { return &mismatchRing{buf: make([]flags.MismatchSample, n)} }
 
-func (m *mismatchRing) add(s MismatchSample) {
+func (m *mismatchRing) add(s flags.MismatchSample) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.buf[m.next] = s
@@ -477,14 +460,14 @@ func (m *mismatchRing) add(s MismatchSample) {
 	}
 }
 
-func (m *mismatchRing) list() []MismatchSample {
+func (m *mismatchRing) list() []flags.MismatchSample {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := m.next
 	if m.full {
 		n = len(m.buf)
 	}
-	out := make([]MismatchSample, 0, n)
+	out := make([]flags.MismatchSample, 0, n)
 	for i := 1; i <= n; i++ {
 		out = append(out, m.buf[(m.next-i+len(m.buf))%len(m.buf)])
 	}

@@ -1,4 +1,4 @@
-package flags
+package reads
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -17,8 +18,11 @@ const (
 	// HeaderServedBy names the store that answered: legacy or target.
 	HeaderServedBy = "X-Switchyard-Served-By"
 	// HeaderStage is the client's read stage.
-	HeaderStage = "X-Switchyard-Stage"
+	HeaderStage = "X-Switchyard-flags.Stage"
 )
+
+// DefaultMaxInFlight bounds the read API's concurrent reads by default.
+const DefaultMaxInFlight = 256
 
 // ReadAPIConfig configures the HTTP read API.
 type ReadAPIConfig struct {
@@ -68,7 +72,7 @@ func NewReadAPI(cfg ReadAPIConfig) (http.Handler, error) {
 		return nil, invalid("access", "an access policy is required: the read API answers nobody without credentials")
 	}
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = 256
+		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -135,7 +139,7 @@ func (a *readAPI) mismatches(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Mismatches []MismatchSample `json:"mismatches"`
+		Mismatches []flags.MismatchSample `json:"mismatches"`
 	}{a.router.Mismatches()})
 }
 
@@ -176,7 +180,7 @@ func clientParam(r *http.Request) (string, error) {
 	case 0:
 		return "", invalid("client", "is required: add ?client=<client id>")
 	case 1:
-		return vals[0], ValidateClient(vals[0])
+		return vals[0], flags.ValidateClient(vals[0])
 	}
 	return "", invalid("client", "is given %d times; give it once", len(vals))
 }
@@ -247,7 +251,7 @@ func (a *readAPI) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func setRouteHeaders(w http.ResponseWriter, st Stage, served StoreSide) {
+func setRouteHeaders(w http.ResponseWriter, st flags.Stage, served flags.StoreSide) {
 	if st != "" {
 		w.Header().Set(HeaderStage, string(st))
 	}
@@ -257,7 +261,7 @@ func setRouteHeaders(w http.ResponseWriter, st Stage, served StoreSide) {
 }
 
 func (a *readAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ie *InvalidError
+	var ie *flags.InvalidError
 	switch {
 	case errors.As(err, &ie):
 		writeError(w, http.StatusBadRequest, ie.Field, ie.Error())

@@ -1,4 +1,4 @@
-package flags_test
+package reads_test
 
 import (
 	"context"
@@ -12,12 +12,13 @@ import (
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
 )
 
 // hookReader wraps a store for the settle tests: it counts Gets, can run a
-// hook once after its first read returned (a subscription applying an event
-// a few milliseconds later), can drop every version to 0 (a store without
+// hook once after its first read and before that read's answer reaches the
+// router (a subscription applying an event just after the store answered), can drop every version to 0 (a store without
 // versions), and can answer every Get with a newer version (a hot key).
 type hookReader struct {
 	stores.Reader
@@ -61,16 +62,16 @@ func (h *hookReader) Scan(ctx context.Context, entity string, r stores.Range) ([
 	return recs, err
 }
 
-// applyLater applies one write to s a few milliseconds after it is called,
-// in the background; the returned channel reports the outcome.
+// applyLater returns a hook that applies one write to s when it is called,
+// and a channel that reports the outcome. Run as a hookReader's afterRead,
+// the write lands after the shadow read's first look at the key and before
+// the router reads the key again: a subscription applying an event a moment
+// later, with no timing left to luck.
 func applyLater(s stores.Writer, client, key, doc string, version int64) (func(), <-chan error) {
 	done := make(chan error, 1)
 	return func() {
-		go func() {
-			time.Sleep(5 * time.Millisecond)
-			_, err := s.Apply(context.Background(), []stores.Write{{Entity: "orders", Key: key, Client: client, Version: version, Data: json.RawMessage(doc)}})
-			done <- err
-		}()
+		_, err := s.Apply(context.Background(), []stores.Write{{Entity: "orders", Key: key, Client: client, Version: version, Data: json.RawMessage(doc)}})
+		done <- err
 	}, done
 }
 
@@ -110,7 +111,7 @@ func TestShadowSecondaryBrieflyBehindIsAMatch(t *testing.T) {
 	later, applied := applyLater(env.target, c, "k2", `{"n":2}`, 2)
 	target := &hookReader{Reader: env.target, afterRead: later}
 	rep := &repairRecorder{calls: map[string][]string{}}
-	r := env.router(t, flags.RouterConfig{Target: target, Observers: []flags.ClientObserver{stats}, Repair: rep.repair, SettleDelay: 50 * time.Millisecond})
+	r := env.router(t, reads.RouterConfig{Target: target, Observers: []flags.ClientObserver{stats}, Repair: rep.repair, SettleDelay: 50 * time.Millisecond})
 	if _, err := r.Get(ctx, c, "orders", "k2"); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestShadowSameVersionDivergenceIsAMismatchAtOnce(t *testing.T) {
 	target := &hookReader{Reader: env.target}
 	// A settle delay far beyond the test's patience: the mismatch must be
 	// counted without it.
-	r := env.router(t, flags.RouterConfig{Target: target, SettleDelay: time.Hour, ShadowBudget: 2 * time.Hour})
+	r := env.router(t, reads.RouterConfig{Target: target, SettleDelay: time.Hour, ShadowBudget: 2 * time.Hour})
 	res, err := r.Get(ctx, c, "orders", "k")
 	if err != nil || res.Served != flags.StoreTarget {
 		t.Fatalf("get: %+v %v", res, err)
@@ -180,7 +181,7 @@ func TestShadowMissingKeyIsAMismatch(t *testing.T) {
 	put(t, env.legacy, c, "k2", `{"n":2}`, 4)
 	env.setStage(t, c, flags.StageShadow)
 	rep := &repairRecorder{calls: map[string][]string{}}
-	r := env.router(t, flags.RouterConfig{Repair: rep.repair, SettleDelay: 10 * time.Millisecond})
+	r := env.router(t, reads.RouterConfig{Repair: rep.repair, SettleDelay: 10 * time.Millisecond})
 	if _, err := r.Get(ctx, c, "orders", "k2"); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestShadowUnversionedLegacy(t *testing.T) {
 	put(t, env.target, c, "stale", `{"n":2}`, 1) // version 0 on legacy hides the equal versions
 	env.setStage(t, c, flags.StageShadow)
 	legacy := &hookReader{Reader: env.legacy, zeroVersions: true}
-	r := env.router(t, flags.RouterConfig{Legacy: legacy, SettleDelay: 10 * time.Millisecond})
+	r := env.router(t, reads.RouterConfig{Legacy: legacy, SettleDelay: 10 * time.Millisecond})
 	if _, err := r.Get(ctx, c, "orders", "same"); err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestShadowHotKeyIsUnsettledAndPrimaryDoesNotWait(t *testing.T) {
 	// Every target read sees a newer version: the key never settles.
 	target := &hookReader{Reader: env.target, churn: true}
 	const delay = time.Second
-	r := env.router(t, flags.RouterConfig{Target: target, Observers: []flags.ClientObserver{stats}, SettleDelay: delay, SettleChecks: 2, ShadowBudget: 20 * time.Second})
+	r := env.router(t, reads.RouterConfig{Target: target, Observers: []flags.ClientObserver{stats}, SettleDelay: delay, SettleChecks: 2, ShadowBudget: 20 * time.Second})
 	start := time.Now()
 	res, err := r.Get(ctx, c, "orders", "k")
 	elapsed := time.Since(start)

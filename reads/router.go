@@ -1,4 +1,4 @@
-package flags
+package reads
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -46,6 +47,25 @@ type AutoRollbackConfig struct {
 	Window time.Duration
 }
 
+// Defaults of RouterConfig, also the read-api command's.
+const (
+	DefaultReadTimeout       = 10 * time.Second
+	DefaultShadowBudget      = 2 * time.Second
+	DefaultSettleDelay       = 250 * time.Millisecond
+	DefaultSettleChecks      = 3
+	DefaultSettleKeys        = 32
+	DefaultMaxShadowInFlight = 64
+	DefaultMismatchSamples   = 100
+	DefaultRepairTimeout     = 10 * time.Second
+)
+
+// Defaults of AutoRollbackConfig.
+const (
+	DefaultRollbackErrorRate = 0.5
+	DefaultRollbackMinReads  = 20
+	DefaultRollbackWindow    = time.Minute
+)
+
 // RouterConfig configures a Router.
 type RouterConfig struct {
 	// Flags evaluates the read stage. Required.
@@ -56,7 +76,7 @@ type RouterConfig struct {
 	Registerer prometheus.Registerer
 	// FallbackStage serves a client whose stage cannot be evaluated;
 	// default legacy.
-	FallbackStage Stage
+	FallbackStage flags.Stage
 	// ReadTimeout is the serving store's budget for one read, counted
 	// separately from the caller's context: a store that overruns it fails
 	// the read with ErrStoreTimeout, which counts as a failure of that
@@ -93,7 +113,7 @@ type RouterConfig struct {
 	RepairTimeout time.Duration
 	// Observers are told about every read (shadow statistics, client
 	// registry). They must not block.
-	Observers []ClientObserver
+	Observers []flags.ClientObserver
 	// MismatchSink, when set, is also given every mismatching key (the
 	// recent ones are kept in memory regardless, see Mismatches), so they
 	// can be shown elsewhere; *ShadowSamples keeps them for the console.
@@ -108,8 +128,8 @@ type RouterConfig struct {
 type GetResult struct {
 	Record stores.Record
 	// Stage is the client's stage; Served the store that answered.
-	Stage  Stage
-	Served StoreSide
+	Stage  flags.Stage
+	Served flags.StoreSide
 }
 
 // ListResult is the answer of List.
@@ -119,8 +139,8 @@ type ListResult struct {
 	// Next is the key to pass as after for the next page; empty when the
 	// range is exhausted.
 	Next   string
-	Stage  Stage
-	Served StoreSide
+	Stage  flags.Stage
+	Served flags.StoreSide
 }
 
 // Limits of List.
@@ -136,7 +156,7 @@ const (
 type Router struct {
 	flags          StageEvaluator
 	legacy, target stores.Reader
-	fallback       Stage
+	fallback       flags.Stage
 	readTimeout    time.Duration
 	budget         time.Duration
 	settleDelay    time.Duration
@@ -144,7 +164,7 @@ type Router struct {
 	settleKeys     int
 	repair         RepairFunc
 	repairTimeout  time.Duration
-	observers      []ClientObserver
+	observers      []flags.ClientObserver
 	metrics        *routerMetrics
 	samples        *mismatchRing
 	sink           MismatchSink
@@ -176,34 +196,34 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		return nil, invalid("target", "the target store is required")
 	}
 	if cfg.FallbackStage == "" {
-		cfg.FallbackStage = StageLegacy
+		cfg.FallbackStage = flags.StageLegacy
 	}
 	if !cfg.FallbackStage.Valid() {
 		return nil, invalid("fallback stage", "%q is not one of legacy, shadow, target-shadow, target", cfg.FallbackStage)
 	}
 	if cfg.ReadTimeout <= 0 {
-		cfg.ReadTimeout = 10 * time.Second
+		cfg.ReadTimeout = DefaultReadTimeout
 	}
 	if cfg.ShadowBudget <= 0 {
-		cfg.ShadowBudget = 2 * time.Second
+		cfg.ShadowBudget = DefaultShadowBudget
 	}
 	if cfg.SettleDelay <= 0 {
-		cfg.SettleDelay = 250 * time.Millisecond
+		cfg.SettleDelay = DefaultSettleDelay
 	}
 	if cfg.SettleChecks <= 0 {
-		cfg.SettleChecks = 3
+		cfg.SettleChecks = DefaultSettleChecks
 	}
 	if cfg.SettleKeys <= 0 {
-		cfg.SettleKeys = 32
+		cfg.SettleKeys = DefaultSettleKeys
 	}
 	if cfg.MaxShadowInFlight <= 0 {
-		cfg.MaxShadowInFlight = 64
+		cfg.MaxShadowInFlight = DefaultMaxShadowInFlight
 	}
 	if cfg.MismatchSamples <= 0 {
-		cfg.MismatchSamples = 100
+		cfg.MismatchSamples = DefaultMismatchSamples
 	}
 	if cfg.RepairTimeout <= 0 {
-		cfg.RepairTimeout = 10 * time.Second
+		cfg.RepairTimeout = DefaultRepairTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -247,11 +267,11 @@ var errStoreBudget = errors.New("store read budget exhausted")
 
 // Stage evaluates client's read stage. When the evaluation fails the
 // fallback stage is returned with the error, which callers may log.
-func (r *Router) Stage(ctx context.Context, client string) (Stage, error) {
-	d, err := r.flags.StringValueDetails(ctx, FlagKey, string(r.fallback), openfeature.NewEvaluationContext(client, nil))
-	st := Stage(d.Value)
+func (r *Router) Stage(ctx context.Context, client string) (flags.Stage, error) {
+	d, err := r.flags.StringValueDetails(ctx, flags.FlagKey, string(r.fallback), openfeature.NewEvaluationContext(client, nil))
+	st := flags.Stage(d.Value)
 	if err == nil && !st.Valid() {
-		err = fmt.Errorf("flag %s: provider returned unknown stage %q", FlagKey, truncate(d.Value, 64))
+		err = fmt.Errorf("flag %s: provider returned unknown stage %q", flags.FlagKey, truncate(d.Value, 64))
 	}
 	if err != nil {
 		r.metrics.evalErrors.Inc()
@@ -262,7 +282,7 @@ func (r *Router) Stage(ctx context.Context, client string) (Stage, error) {
 }
 
 func validateRead(client, entity string) error {
-	if err := ValidateClient(client); err != nil {
+	if err := flags.ValidateClient(client); err != nil {
 		return err
 	}
 	if entity == "" {
@@ -274,11 +294,11 @@ func validateRead(client, entity string) error {
 	return nil
 }
 
-func (r *Router) stores(st Stage) (primary, secondary stores.Reader, served, other StoreSide) {
+func (r *Router) stores(st flags.Stage) (primary, secondary stores.Reader, served, other flags.StoreSide) {
 	if st.ServesTarget() {
-		return r.target, r.legacy, StoreTarget, StoreLegacy
+		return r.target, r.legacy, flags.StoreTarget, flags.StoreLegacy
 	}
-	return r.legacy, r.target, StoreLegacy, StoreTarget
+	return r.legacy, r.target, flags.StoreLegacy, flags.StoreTarget
 }
 
 // Get reads one record of client. A tombstone, a missing key or a key of
@@ -312,7 +332,7 @@ func (r *Router) Get(ctx context.Context, client, entity, key string) (GetResult
 		shadow = startShadow(r, task, func(ctx context.Context) getOutcome {
 			rec, err := r.timedGet(ctx, secondary, other, entity, key)
 			return getOutcome{rec: rec, err: err}
-		}, func(p, s getOutcome) (ShadowResult, []keyDiff, []string) { return compareGet(key, p, s) })
+		}, func(p, s getOutcome) (flags.ShadowResult, []keyDiff, []string) { return compareGet(key, p, s) })
 	}
 	sctx, cancel := r.storeContext(ctx)
 	rec, err := r.timedGet(sctx, primary, served, entity, key)
@@ -322,7 +342,7 @@ func (r *Router) Get(ctx context.Context, client, entity, key string) (GetResult
 		shadow.primaryDone(getOutcome{rec: rec, err: err}, abandoned)
 	}
 	found := err == nil && !rec.Deleted && rec.Client == client
-	r.observe(client, ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err) && !abandoned, Found: found, Abandoned: abandoned})
+	r.observe(client, flags.ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err) && !abandoned, Found: found, Abandoned: abandoned})
 	res := GetResult{Stage: st, Served: served}
 	if err != nil {
 		return res, err
@@ -371,7 +391,7 @@ func (r *Router) List(ctx context.Context, client, entity, after string, limit i
 		shadow = startShadow(r, task, func(ctx context.Context) listOutcome {
 			recs, err := r.timedScan(ctx, secondary, other, entity, rng)
 			return listOutcome{recs: recs, err: err}
-		}, func(p, s listOutcome) (ShadowResult, []keyDiff, []string) { return compareList(limit, p, s) })
+		}, func(p, s listOutcome) (flags.ShadowResult, []keyDiff, []string) { return compareList(limit, p, s) })
 	}
 	sctx, cancel := r.storeContext(ctx)
 	recs, err := r.timedScan(sctx, primary, served, entity, rng)
@@ -381,7 +401,7 @@ func (r *Router) List(ctx context.Context, client, entity, after string, limit i
 		shadow.primaryDone(listOutcome{recs: recs, err: err}, abandoned)
 	}
 	found := err == nil && slices.ContainsFunc(recs, func(rec stores.Record) bool { return !rec.Deleted })
-	r.observe(client, ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err) && !abandoned, Found: found, Abandoned: abandoned})
+	r.observe(client, flags.ReadObservation{Stage: st, Served: served, ServedErr: isFailure(err) && !abandoned, Found: found, Abandoned: abandoned})
 	res := ListResult{Stage: st, Served: served}
 	if err != nil {
 		return res, err
@@ -429,7 +449,7 @@ func (r *Router) abandoned(caller context.Context, err error) (bool, error) {
 // store's own budget becomes ErrStoreTimeout; both it and any other store
 // error are counted, while a read whose context ended for another reason
 // (its caller went away, the router closed) is not.
-func (r *Router) storeError(ctx context.Context, side StoreSide, err error) error {
+func (r *Router) storeError(ctx context.Context, side flags.StoreSide, err error) error {
 	if !isFailure(err) {
 		return err
 	}
@@ -443,27 +463,27 @@ func (r *Router) storeError(ctx context.Context, side StoreSide, err error) erro
 	return err
 }
 
-func (r *Router) timedGet(ctx context.Context, s stores.Reader, side StoreSide, entity, key string) (stores.Record, error) {
+func (r *Router) timedGet(ctx context.Context, s stores.Reader, side flags.StoreSide, entity, key string) (stores.Record, error) {
 	start := time.Now()
 	rec, err := s.Get(ctx, entity, key)
 	r.metrics.readSeconds.WithLabelValues(string(side)).Observe(time.Since(start).Seconds())
 	return rec, r.storeError(ctx, side, err)
 }
 
-func (r *Router) timedScan(ctx context.Context, s stores.Reader, side StoreSide, entity string, rng stores.Range) ([]stores.Record, error) {
+func (r *Router) timedScan(ctx context.Context, s stores.Reader, side flags.StoreSide, entity string, rng stores.Range) ([]stores.Record, error) {
 	start := time.Now()
 	recs, err := s.Scan(ctx, entity, rng)
 	r.metrics.readSeconds.WithLabelValues(string(side)).Observe(time.Since(start).Seconds())
 	return recs, r.storeError(ctx, side, err)
 }
 
-func (r *Router) observe(client string, o ReadObservation) {
+func (r *Router) observe(client string, o flags.ReadObservation) {
 	for _, obs := range r.observers {
 		obs.ObserveRead(client, o)
 	}
 	// Only the store's own failures move a rollback: a read its caller
 	// abandoned is neither a failure nor a success.
-	if r.rollback != nil && o.Served == StoreTarget && !o.Abandoned {
+	if r.rollback != nil && o.Served == flags.StoreTarget && !o.Abandoned {
 		if reason, trip := r.rollback.observe(client, o.ServedErr, time.Now()); trip {
 			r.startRollback(client, reason)
 		}
@@ -502,7 +522,7 @@ func (r *Router) startRollback(client, reason string) {
 }
 
 // Mismatches returns the most recent mismatching keys, newest first.
-func (r *Router) Mismatches() []MismatchSample { return r.samples.list() }
+func (r *Router) Mismatches() []flags.MismatchSample { return r.samples.list() }
 
 // Close stops shadow work in two stages: it refuses new reads, waits for
 // running comparisons, repairs and rollbacks until ctx ends, then cancels

@@ -1,4 +1,4 @@
-package flags_test
+package reads_test
 
 import (
 	"crypto/sha256"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/reads"
 )
 
 // Tokens of the test access policy: one for every client, one for acme
@@ -21,10 +22,10 @@ const (
 	adminToken = "admin-token-0123456789abcdefghij"
 )
 
-func testAccess(t testing.TB) *flags.ReadAccess {
+func testAccess(t testing.TB) *reads.ReadAccess {
 	t.Helper()
 	adminHash := sha256.Sum256([]byte(adminToken))
-	a, err := flags.ParseReadAccess([]byte(`{"callers": [
+	a, err := reads.ParseReadAccess([]byte(`{"callers": [
 		{"name": "app", "token": "` + allToken + `", "clients": ["*"]},
 		{"name": "acme-app", "token": "` + acmeToken + `", "clients": ["acme"]},
 		{"name": "ops", "token_sha256": "` + hex.EncodeToString(adminHash[:]) + `", "admin": true}
@@ -35,9 +36,9 @@ func testAccess(t testing.TB) *flags.ReadAccess {
 	return a
 }
 
-func readAPIServer(t testing.TB, r *flags.Router) *httptest.Server {
+func readAPIServer(t testing.TB, r *reads.Router) *httptest.Server {
 	t.Helper()
-	h, err := flags.NewReadAPI(flags.ReadAPIConfig{Router: r, Access: testAccess(t)})
+	h, err := reads.NewReadAPI(reads.ReadAPIConfig{Router: r, Access: testAccess(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestReadAPI(t *testing.T) {
 	put(t, env.legacy, "acme", "o2", `{"n":2}`, 1)
 	put(t, env.legacy, "other", "o3", `{"n":3}`, 1)
 	put(t, env.target, "acme", "o/1", `{"n":1}`, 1)
-	r := env.router(t, flags.RouterConfig{})
+	r := env.router(t, reads.RouterConfig{})
 	srv := readAPIServer(t, r)
 
 	get := func(path string) (*http.Response, map[string]any) {
@@ -81,7 +82,7 @@ func TestReadAPI(t *testing.T) {
 	}
 
 	resp, body := get("/v1/orders/" + url.PathEscape("o/1") + "?client=acme")
-	if resp.StatusCode != 200 || resp.Header.Get(flags.HeaderServedBy) != "legacy" || resp.Header.Get(flags.HeaderStage) != "legacy" {
+	if resp.StatusCode != 200 || resp.Header.Get(reads.HeaderServedBy) != "legacy" || resp.Header.Get(reads.HeaderStage) != "legacy" {
 		t.Fatalf("get: %d %v %v", resp.StatusCode, resp.Header, body)
 	}
 	if body["key"] != "o/1" || body["data"].(map[string]any)["n"] != float64(1) {
@@ -89,7 +90,7 @@ func TestReadAPI(t *testing.T) {
 	}
 	env.setStage(t, "acme", flags.StageTarget)
 	resp, body = get("/v1/orders?client=acme&limit=10")
-	if resp.StatusCode != 200 || resp.Header.Get(flags.HeaderServedBy) != "target" || len(body["records"].([]any)) != 1 {
+	if resp.StatusCode != 200 || resp.Header.Get(reads.HeaderServedBy) != "target" || len(body["records"].([]any)) != 1 {
 		t.Fatalf("list from target: %d %v", resp.StatusCode, body)
 	}
 
@@ -135,7 +136,7 @@ func TestReadAPIAuthenticatesAndScopesCallers(t *testing.T) {
 	env := newRouterEnv(t)
 	put(t, env.legacy, "acme", "a1", `{"n":1}`, 1)
 	put(t, env.legacy, "initech", "i1", `{"n":2}`, 1)
-	r := env.router(t, flags.RouterConfig{})
+	r := env.router(t, reads.RouterConfig{})
 	srv := readAPIServer(t, r)
 
 	status := func(path, token string) (int, http.Header) {
@@ -188,7 +189,7 @@ func TestReadAPIAuthenticatesAndScopesCallers(t *testing.T) {
 	if resp.StatusCode != 401 {
 		t.Fatalf("basic auth: %d, want 401", resp.StatusCode)
 	}
-	if _, err := flags.NewReadAPI(flags.ReadAPIConfig{Router: r}); err == nil {
+	if _, err := reads.NewReadAPI(reads.ReadAPIConfig{Router: r}); err == nil {
 		t.Fatal("a read API without an access policy was built")
 	}
 }
@@ -208,7 +209,7 @@ func TestParseReadAccessRefusesBadFiles(t *testing.T) {
 		"not json":       `callers: a`,
 	}
 	for name, doc := range bad {
-		if _, err := flags.ParseReadAccess([]byte(doc)); err == nil {
+		if _, err := reads.ParseReadAccess([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)
 		} else if !strings.Contains(err.Error(), "callers") && !strings.Contains(err.Error(), "access file") {
 			t.Errorf("%s: error %q does not say where", name, err)

@@ -1,4 +1,4 @@
-package flags
+package reads
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/textlimit"
 )
 
 // ErrUnauthenticated: a read API request carries no credentials the
@@ -115,7 +118,7 @@ func ParseReadAccess(data []byte) (*ReadAccess, error) {
 	for i, e := range f.Callers {
 		c, err := a.add(e, names)
 		if err != nil {
-			var ie *InvalidError
+			var ie *flags.InvalidError
 			if errors.As(err, &ie) {
 				ie.Field = fmt.Sprintf("callers[%d] (%s).%s", i, truncate(e.Name, 64), ie.Field)
 			}
@@ -127,7 +130,7 @@ func ParseReadAccess(data []byte) (*ReadAccess, error) {
 }
 
 func (a *ReadAccess) add(e callerEntry, names map[string]bool) (*Caller, error) {
-	if !validToken(e.Name) {
+	if !textlimit.IsName(e.Name) {
 		return nil, invalid("name", "%q must be 1 to 64 letters, digits, '-' or '_'", truncate(e.Name, 64))
 	}
 	if names[e.Name] {
@@ -139,7 +142,7 @@ func (a *ReadAccess) add(e callerEntry, names map[string]bool) (*Caller, error) 
 			c.all = true
 			continue
 		}
-		if err := ValidateClient(cl); err != nil {
+		if err := flags.ValidateClient(cl); err != nil {
 			return nil, err
 		}
 		c.clients[cl] = struct{}{}

@@ -1,4 +1,4 @@
-package flags_test
+package reads_test
 
 import (
 	"crypto/ecdsa"
@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/reads"
 )
 
 // testCA issues client certificates for the mutual TLS test.
@@ -69,15 +69,15 @@ func (ca *testCA) client(t *testing.T, cn string, dns ...string) tls.Certificate
 func TestReadAPIClientCertificates(t *testing.T) {
 	env := newRouterEnv(t)
 	put(t, env.legacy, "acme", "a1", `{"n":1}`, 1)
-	r := env.router(t, flags.RouterConfig{})
-	access, err := flags.ParseReadAccess([]byte(`{"callers": [{"name": "orders", "cert": "orders.prod.svc", "clients": ["acme"]}]}`))
+	r := env.router(t, reads.RouterConfig{})
+	access, err := reads.ParseReadAccess([]byte(`{"callers": [{"name": "orders", "cert": "orders.prod.svc", "clients": ["acme"]}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !access.UsesCerts() {
 		t.Fatal("UsesCerts is false for a cert caller")
 	}
-	h, err := flags.NewReadAPI(flags.ReadAPIConfig{Router: r, Access: access})
+	h, err := reads.NewReadAPI(reads.ReadAPIConfig{Router: r, Access: access})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +131,11 @@ func TestReadAccessFileReloads(t *testing.T) {
 		}
 	}
 	write(`{"callers": [{"name": "app", "token": "` + allToken + `", "clients": ["acme"]}]}`)
-	f, err := flags.LoadReadAccess(path)
+	f, err := reads.LoadReadAccess(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	caller := func(token string) *flags.Caller {
+	caller := func(token string) *reads.Caller {
 		req, _ := http.NewRequest(http.MethodGet, "/v1/orders/k?client=acme", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		c, _ := f.Authenticate(req)

@@ -1,4 +1,4 @@
-package flags_test
+package reads_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/testenv"
+	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/stores/sqlite"
 )
@@ -71,7 +72,7 @@ func put(t testing.TB, s stores.Writer, client, key, doc string, version int64) 
 	}
 }
 
-func (env *routerEnv) router(t testing.TB, cfg flags.RouterConfig) *flags.Router {
+func (env *routerEnv) router(t testing.TB, cfg reads.RouterConfig) *reads.Router {
 	t.Helper()
 	cfg.Flags = env.of
 	if cfg.Legacy == nil {
@@ -83,7 +84,7 @@ func (env *routerEnv) router(t testing.TB, cfg flags.RouterConfig) *flags.Router
 	if cfg.Registerer == nil {
 		cfg.Registerer = env.reg
 	}
-	r, err := flags.NewRouter(cfg)
+	r, err := reads.NewRouter(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func TestRouterRoutesByStage(t *testing.T) {
 		put(t, env.target, c, c+"1", `{"from":"target"}`, 1)
 	}
 	put(t, env.legacy, "a", "a2", "", 2) // tombstone
-	r := env.router(t, flags.RouterConfig{})
+	r := env.router(t, reads.RouterConfig{})
 	for _, tc := range []struct {
 		stage  flags.Stage
 		served flags.StoreSide
@@ -201,7 +202,7 @@ func TestShadowCountsAndSamplesPlantedMismatches(t *testing.T) {
 	}
 	rep := &repairRecorder{calls: map[string][]string{}}
 	sampleLog := flags.NewShadowSamples(stats, 0)
-	r := env.router(t, flags.RouterConfig{Observers: []flags.ClientObserver{stats}, Repair: rep.repair, MismatchSink: sampleLog})
+	r := env.router(t, reads.RouterConfig{Observers: []flags.ClientObserver{stats}, Repair: rep.repair, MismatchSink: sampleLog})
 	for _, k := range []string{"k1", "k2", "k3"} {
 		res, err := r.Get(ctx, c, "orders", k)
 		if err != nil || res.Served != flags.StoreLegacy {
@@ -316,7 +317,7 @@ func TestSlowOrFailingSecondaryDoesNotAffectPrimary(t *testing.T) {
 	env.setStage(t, c, flags.StageShadow)
 
 	const budget = time.Second
-	slow := env.router(t, flags.RouterConfig{Target: &faultyReader{Reader: env.target, block: true}, ShadowBudget: budget, MaxShadowInFlight: 2})
+	slow := env.router(t, reads.RouterConfig{Target: &faultyReader{Reader: env.target, block: true}, ShadowBudget: budget, MaxShadowInFlight: 2})
 	start := time.Now()
 	res, err := slow.Get(ctx, c, "orders", "k")
 	elapsed := time.Since(start)
@@ -345,7 +346,7 @@ func TestSlowOrFailingSecondaryDoesNotAffectPrimary(t *testing.T) {
 		return e == 3-dropped, fmt.Sprint(e)
 	}, "secondary reads past their budget counted as errors")
 
-	failing := env.router(t, flags.RouterConfig{Target: &faultyReader{Reader: env.target, fail: stores.Transient(errors.New("connection refused"))}})
+	failing := env.router(t, reads.RouterConfig{Target: &faultyReader{Reader: env.target, fail: stores.Transient(errors.New("connection refused"))}})
 	before := metric(env.reg, "switchyard_shadow_reads_total", "result", "error")
 	res, err = failing.Get(ctx, c, "orders", "k")
 	if err != nil || string(res.Record.Data) != `{"v":"legacy"}` {
@@ -366,9 +367,9 @@ func TestAutoRollbackOnTargetErrors(t *testing.T) {
 	ctx := testCtx(t)
 	const c = "fragile"
 	env.setStage(t, c, flags.StageTarget)
-	r := env.router(t, flags.RouterConfig{
+	r := env.router(t, reads.RouterConfig{
 		Target:       &faultyReader{Reader: env.target, fail: errors.New("target down")},
-		AutoRollback: &flags.AutoRollbackConfig{Rollback: env.store.AutoRollback, MinReads: 5, ErrorRate: 0.5},
+		AutoRollback: &reads.AutoRollbackConfig{Rollback: env.store.AutoRollback, MinReads: 5, ErrorRate: 0.5},
 	})
 	for range 5 {
 		if _, err := r.Get(ctx, c, "orders", "k"); err == nil {

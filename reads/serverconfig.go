@@ -1,0 +1,118 @@
+package reads
+
+import "time"
+
+// Defaults of ServerConfig, also the read-api command's.
+const (
+	DefaultListen          = "127.0.0.1:8081"
+	DefaultAccessReload    = 30 * time.Second
+	DefaultHTTPReadTimeout = 10 * time.Second
+	DefaultHTTPIdleTimeout = 2 * time.Minute
+	DefaultShutdownGrace   = 10 * time.Second
+)
+
+// writeTimeoutMargin is added to RequestTimeout when HTTPWriteTimeout is
+// left at zero, so a response can be written after a read that took all of
+// its time.
+const writeTimeoutMargin = 5 * time.Second
+
+// ServerConfig configures a read API server (Open): its stores, listener,
+// TLS and access file, and the router's settings. A wrong setting fails
+// Validate with a *flags.InvalidError whose Field is the name of the
+// read-api command's flag that sets it.
+type ServerConfig struct {
+	// Legacy and Target are the stores' DSNs; both required.
+	Legacy, Target string
+	// Listen is the address to serve on; default DefaultListen (loopback).
+	Listen string
+	// AccessFile is the JSON file of the callers (ReadAccessFile); required:
+	// the read API answers nobody without credentials. It is read again
+	// every AccessReload.
+	AccessFile   string
+	AccessReload time.Duration
+	// TLSCert and TLSKey serve HTTPS; ClientCA, with them, verifies client
+	// certificates (mutual TLS).
+	TLSCert, TLSKey, ClientCA string
+	// HTTPReadTimeout bounds reading a whole request, HTTPWriteTimeout
+	// writing a response (zero: RequestTimeout plus 5 s), HTTPIdleTimeout
+	// an idle keep-alive connection.
+	HTTPReadTimeout, HTTPWriteTimeout, HTTPIdleTimeout time.Duration
+	// RequestTimeout is the router's ReadTimeout.
+	RequestTimeout time.Duration
+	// MaxInFlight bounds concurrent reads (ReadAPIConfig.MaxInFlight).
+	MaxInFlight int
+	// ShadowBudget, MaxShadowInFlight, MismatchSamples, SettleDelay and
+	// SettleChecks are the router's settings of the same names.
+	ShadowBudget      time.Duration
+	MaxShadowInFlight int
+	MismatchSamples   int
+	SettleDelay       time.Duration
+	SettleChecks      int
+	// Repair re-copies a mismatching key from legacy to the target.
+	Repair bool
+	// AutoRollbackErrorRate, when above zero, rolls a client back to legacy
+	// when that share of its target reads fail (AutoRollbackConfig).
+	AutoRollbackErrorRate float64
+	AutoRollbackMinReads  int64
+	AutoRollbackWindow    time.Duration
+	// ShutdownGrace is how long open requests and shadow reads may finish
+	// at shutdown.
+	ShutdownGrace time.Duration
+}
+
+// DefaultServerConfig returns the defaults; the stores and the access file
+// are left for the caller to name.
+func DefaultServerConfig() ServerConfig {
+	return ServerConfig{
+		Listen: DefaultListen, AccessReload: DefaultAccessReload,
+		HTTPReadTimeout: DefaultHTTPReadTimeout, HTTPIdleTimeout: DefaultHTTPIdleTimeout,
+		RequestTimeout: DefaultReadTimeout, MaxInFlight: DefaultMaxInFlight,
+		ShadowBudget: DefaultShadowBudget, MaxShadowInFlight: DefaultMaxShadowInFlight, MismatchSamples: DefaultMismatchSamples,
+		SettleDelay: DefaultSettleDelay, SettleChecks: DefaultSettleChecks,
+		AutoRollbackMinReads: DefaultRollbackMinReads, AutoRollbackWindow: DefaultRollbackWindow,
+		ShutdownGrace: DefaultShutdownGrace,
+	}
+}
+
+// Validate checks the settings without touching files, the network or the
+// stores; Open does that.
+func (c ServerConfig) Validate() error {
+	switch {
+	case c.Legacy == "":
+		return invalid("legacy", "is required (a store DSN such as sqlite:/data/legacy.db)")
+	case c.Target == "":
+		return invalid("target", "is required (a store DSN such as sqlserver://...)")
+	case c.AutoRollbackErrorRate < 0 || c.AutoRollbackErrorRate > 1:
+		return invalid("auto-rollback-error-rate", "%v is outside 0..1", c.AutoRollbackErrorRate)
+	case c.AccessFile == "":
+		return invalid("access-file", "is required: the read API answers nobody without credentials (see docs/read-router.md)")
+	case c.HTTPWriteTimeout < 0:
+		return invalid("http-write-timeout", "must not be negative")
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"shadow-budget", c.ShadowBudget}, {"request-timeout", c.RequestTimeout}, {"auto-rollback-window", c.AutoRollbackWindow},
+		{"access-reload", c.AccessReload}, {"http-read-timeout", c.HTTPReadTimeout}, {"http-idle-timeout", c.HTTPIdleTimeout},
+	} {
+		if d.d <= 0 {
+			return invalid(d.name, "%v must be positive", d.d)
+		}
+	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return invalid("tls-cert", "and --tls-key go together")
+	case c.ClientCA != "" && c.TLSCert == "":
+		return invalid("client-ca", "needs --tls-cert and --tls-key: mutual TLS runs over HTTPS")
+	}
+	for _, n := range []struct {
+		name string
+		n    int
+	}{{"max-shadow-in-flight", c.MaxShadowInFlight}, {"max-in-flight", c.MaxInFlight}, {"mismatch-samples", c.MismatchSamples}} {
+		if n.n < 1 {
+			return invalid(n.name, "%d must be at least 1", n.n)
+		}
+	}
+	return nil
+}
