@@ -12,28 +12,29 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/gate"
 )
 
 // FlagKey is the OpenFeature flag that carries a client's read stage. It is
 // a string flag; the evaluation context's targeting key is the client id.
 const FlagKey = "read-stage"
 
-// Stage is a client's read stage.
-type Stage string
+// Stage is a client's read stage (the control plane's one stage enum).
+type Stage = gate.Stage
 
 const (
 	// StageLegacy serves reads from the legacy store.
-	StageLegacy Stage = "legacy"
+	StageLegacy = gate.StageLegacy
 	// StageShadow serves from legacy and compares with the target.
-	StageShadow Stage = "shadow"
+	StageShadow = gate.StageShadow
 	// StageTarget serves reads from the target store.
-	StageTarget Stage = "target"
+	StageTarget = gate.StageTarget
 	// StageTargetShadow serves from the target and compares with legacy.
-	StageTargetShadow Stage = "target-shadow"
+	StageTargetShadow = gate.StageTargetShadow
 )
 
 // Stages lists every stage in promotion order.
-func Stages() []Stage { return []Stage{StageLegacy, StageShadow, StageTargetShadow, StageTarget} }
+func Stages() []Stage { return gate.Stages() }
 
 // ParseStage parses a stage name, failing with an *InvalidError (field
 // "stage") that lists the valid names.
@@ -47,21 +48,6 @@ func ParseStage(s string) (Stage, error) {
 	}
 	return "", invalid("stage", "%q is not one of legacy, shadow, target-shadow, target", truncate(s, 64))
 }
-
-// Valid reports whether s is a known stage.
-func (s Stage) Valid() bool {
-	switch s {
-	case StageLegacy, StageShadow, StageTarget, StageTargetShadow:
-		return true
-	}
-	return false
-}
-
-// ServesTarget reports whether the stage answers reads from the target store.
-func (s Stage) ServesTarget() bool { return s == StageTarget || s == StageTargetShadow }
-
-// Shadowed reports whether the stage also reads the other store and compares.
-func (s Stage) Shadowed() bool { return s == StageShadow || s == StageTargetShadow }
 
 // Source says where a client's stage came from.
 type Source string

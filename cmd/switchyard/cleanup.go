@@ -119,7 +119,7 @@ func printConditions(w io.Writer, conds []migrator.Condition) bool {
 		if !c.OK {
 			mark, passed = "FAIL", false
 		}
-		fmt.Fprintf(w, "[%s] %-42s %s\n", mark, c.Name, c.State)
+		fmt.Fprintf(w, "[%s] %-42s %s\n", mark, c.Name, c.Detail)
 	}
 	return passed
 }
