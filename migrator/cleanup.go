@@ -31,7 +31,7 @@ type CleanupConfig struct {
 	// MaxVerifyAge is how old the last verify may be (default 24 h).
 	MaxVerifyAge time.Duration
 	// ReadStages, when set, must report no client in a stage that reads the
-	// legacy store (LegacyReadingStages).
+	// legacy store (gate.Stage.ReadsLegacy).
 	ReadStages ReadStages
 	// Force removes the subscription although a condition fails; Reason is
 	// then required and recorded, with Operator.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
 )
 
@@ -66,18 +67,14 @@ func runCleanupWith(ctx context.Context, args []string, stdin io.Reader, stdout,
 	case *force && *check:
 		return cli.Usagef("cleanup: --force and --check exclude each other")
 	}
-	nc, js, state, _, err := mf.connect(ctx, "cleanup", stderr)
+	env, err := mf.open(ctx, "cleanup", controlplane.StateAndReadStages, *flagsBucket, stderr)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	stages, err := openReadStages(ctx, js, *flagsBucket)
-	if err != nil {
-		return err
-	}
+	defer env.nc.Close()
 	cfg := migrator.CleanupConfig{
-		JS: js, State: state, Stream: mf.stream, LegacyConsumer: *legacy, TargetConsumer: *target,
-		MaxLag: *maxLag, MaxVerifyAge: *maxAge, ReadStages: stages, Reason: *reason, Operator: operator(),
+		JS: env.js, State: env.cp.State, Stream: mf.stream, LegacyConsumer: *legacy, TargetConsumer: *target,
+		MaxLag: *maxLag, MaxVerifyAge: *maxAge, ReadStages: env.cp.ReadStages(), Reason: *reason, Operator: operator(),
 	}
 	conds, err := migrator.CheckReadiness(ctx, cfg)
 	if err != nil {
