@@ -15,6 +15,9 @@ import (
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
+// DefaultMaxVerifyAge is how old the last verify may be for cleanup.
+const DefaultMaxVerifyAge = 24 * time.Hour
+
 // CleanupConfig configures the readiness gate and the removal of the legacy
 // subscription.
 type CleanupConfig struct {
@@ -59,7 +62,7 @@ func (c *CleanupConfig) defaults() error {
 		return fmt.Errorf("cleanup: %s", strings.Join(problems, "; "))
 	}
 	if c.MaxVerifyAge == 0 {
-		c.MaxVerifyAge = 24 * time.Hour
+		c.MaxVerifyAge = DefaultMaxVerifyAge
 	}
 	if c.Now == nil {
 		c.Now = time.Now
