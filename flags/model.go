@@ -44,9 +44,9 @@ func ParseStage(s string) (Stage, error) {
 		return st, nil
 	}
 	if s == "" {
-		return "", invalid("stage", "is required (one of legacy, shadow, target-shadow, target)")
+		return "", invalid("stage", "is required (one of "+gate.StageNames+")")
 	}
-	return "", invalid("stage", "%q is not one of legacy, shadow, target-shadow, target", truncate(s, 64))
+	return "", invalid("stage", "%q is not one of "+gate.StageNames, truncate(s, 64))
 }
 
 // Source says where a client's stage came from.
@@ -248,11 +248,11 @@ func DefaultConfig() Config { return Config{Default: StageLegacy, Salt: "switchy
 // Validate checks the stages and the rollout share.
 func (c Config) Validate() error {
 	if !c.Default.Valid() {
-		return invalid("default", "stage %q is not one of legacy, shadow, target-shadow, target", truncate(string(c.Default), 64))
+		return invalid("default", "stage %q is not one of "+gate.StageNames, truncate(string(c.Default), 64))
 	}
 	if r := c.Rollout; r != nil {
 		if !r.Stage.Valid() {
-			return invalid("rollout.stage", "%q is not one of legacy, shadow, target-shadow, target", truncate(string(r.Stage), 64))
+			return invalid("rollout.stage", "%q is not one of "+gate.StageNames, truncate(string(r.Stage), 64))
 		}
 		if r.BasisPoints < 0 || r.BasisPoints > fullRollout {
 			return invalid("rollout.basis_points", "%d is outside 0..10000", r.BasisPoints)

@@ -18,6 +18,10 @@ const (
 // Stages lists every stage in promotion order.
 func Stages() []Stage { return []Stage{StageLegacy, StageShadow, StageTargetShadow, StageTarget} }
 
+// StageNames lists every stage's name in promotion order, as messages that
+// name the valid stages print them: "legacy, shadow, target-shadow, target".
+const StageNames = "legacy, shadow, target-shadow, target"
+
 // Valid reports whether s is a known stage.
 func (s Stage) Valid() bool {
 	switch s {
