@@ -146,31 +146,35 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlan
 	}
 }
 
-// openParts opens cfg.Parts once.
+// openParts opens cfg.Parts once. A missing part names the command that
+// creates it: flags init for the flag store's parts, and for the migration
+// state too when the flag store is asked for.
 func openParts(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlane, error) {
+	hint := CreateStateHint
 	if cfg.Parts == AllParts {
-		cp, err := openAll(ctx, js, cfg)
-		return cp, ExplainMissing(err, CreateHint)
+		hint = CreateHint
 	}
 	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: cfg.MigrationBucket, Replicas: cfg.Replicas, MustExist: cfg.MustExist})
 	if err != nil {
-		return nil, ExplainMissing(err, CreateStateHint)
+		return nil, ExplainMissing(err, hint)
 	}
 	cp := &ControlPlane{State: state}
-	if cfg.Parts == StateAndReadStages {
-		if cp.Flags, err = openReadStagesStore(ctx, js, cfg); err != nil {
-			return nil, err
-		}
+	switch cfg.Parts {
+	case AllParts:
+		cp, err = openFlags(ctx, js, cfg, state)
+		err = ExplainMissing(err, hint)
+	case StateAndReadStages:
+		cp.Flags, err = openReadStagesStore(ctx, js, cfg)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return cp, nil
 }
 
-// openAll opens every bucket and stream once.
-func openAll(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlane, error) {
-	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: cfg.MigrationBucket, Replicas: cfg.Replicas, MustExist: cfg.MustExist})
-	if err != nil {
-		return nil, err
-	}
+// openFlags opens the flag store with its gates over state, its audit log,
+// shadow statistics and client registry, once.
+func openFlags(ctx context.Context, js jetstream.JetStream, cfg Config, state *migrator.State) (*ControlPlane, error) {
 	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{Stream: cfg.AuditStream, Replicas: cfg.Replicas, MustExist: cfg.MustExist, Protect: cfg.ProtectAudit})
 	if err != nil {
 		return nil, err
