@@ -156,13 +156,13 @@ func openParts(ctx context.Context, js jetstream.JetStream, cfg Config) (*Contro
 	}
 	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: cfg.MigrationBucket, Replicas: cfg.Replicas, MustExist: cfg.MustExist})
 	if err != nil {
-		return nil, ExplainMissing(err, hint)
+		return nil, explainMissing(err, hint)
 	}
 	cp := &ControlPlane{State: state}
 	switch cfg.Parts {
 	case AllParts:
 		cp, err = openFlags(ctx, js, cfg, state)
-		err = ExplainMissing(err, hint)
+		err = explainMissing(err, hint)
 	case StateAndReadStages:
 		cp.Flags, err = openReadStagesStore(ctx, js, cfg)
 	}

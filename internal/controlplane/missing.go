@@ -16,9 +16,9 @@ const (
 	CreateStateHint = "nothing has been migrated yet: switchyard backfill (or flags init) creates it"
 )
 
-// ExplainMissing adds to a missing bucket or stream (jsdeclare.ErrMissing)
+// explainMissing adds to a missing bucket or stream (jsdeclare.ErrMissing)
 // which command creates it; other errors are returned as they are.
-func ExplainMissing(err error, hint string) error {
+func explainMissing(err error, hint string) error {
 	if errors.Is(err, jsdeclare.ErrMissing) {
 		return fmt.Errorf("%w: %s", err, hint)
 	}
