@@ -1,6 +1,10 @@
 package console
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/switchyard/switchyard/internal/gate"
+)
 
 // Errors a Flags implementation returns (wrapped, matched with errors.Is)
 // so the console answers with the right status and message.
@@ -12,8 +16,9 @@ var (
 	ErrConflict = errors.New("the client's stage changed meanwhile")
 	// ErrGateRefused: a promotion gate does not pass and the change was
 	// not forced. Implementations should return a *GateRefusal so the
-	// failing conditions can be shown.
-	ErrGateRefused = errors.New("promotion gate refused the change")
+	// failing conditions can be shown. It is gate.ErrFailed, the one gate
+	// error flags.ErrGateRefused and migrator.ErrGateFailed are too.
+	ErrGateRefused = gate.ErrFailed
 	// ErrInvalidChange: the flag store rejected the change as malformed
 	// (unknown stage, missing reason, bad client id).
 	ErrInvalidChange = errors.New("invalid change")

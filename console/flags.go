@@ -3,6 +3,8 @@ package console
 import (
 	"context"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/gate"
 )
 
 // Flags is what the console needs from the per-client read flags. Package
@@ -47,46 +49,20 @@ type ShadowReset struct {
 	Actor    string
 }
 
-// Stage is a client's read stage.
-type Stage string
+// Stage is a client's read stage: the control plane's one stage enum
+// (gate.Stage, also flags.Stage), with Valid, Description and ServesTarget.
+type Stage = gate.Stage
 
 // The read stages, in promotion order.
 const (
-	StageLegacy       Stage = "legacy"
-	StageShadow       Stage = "shadow"
-	StageTarget       Stage = "target"
-	StageTargetShadow Stage = "target-shadow"
+	StageLegacy       = gate.StageLegacy
+	StageShadow       = gate.StageShadow
+	StageTarget       = gate.StageTarget
+	StageTargetShadow = gate.StageTargetShadow
 )
 
 // Stages lists every stage in promotion order.
-var Stages = []Stage{StageLegacy, StageShadow, StageTargetShadow, StageTarget}
-
-// Valid reports whether s is one of the four stages.
-func (s Stage) Valid() bool {
-	switch s {
-	case StageLegacy, StageShadow, StageTarget, StageTargetShadow:
-		return true
-	}
-	return false
-}
-
-// Description says in words where reads go in stage s.
-func (s Stage) Description() string {
-	switch s {
-	case StageLegacy:
-		return "reads served by the legacy store"
-	case StageShadow:
-		return "reads served by the legacy store, compared with the target"
-	case StageTargetShadow:
-		return "reads served by the target store, compared with legacy"
-	case StageTarget:
-		return "reads served by the target store"
-	}
-	return "unknown stage"
-}
-
-// ServesTarget reports whether reads in stage s are answered by the target.
-func (s Stage) ServesTarget() bool { return s == StageTarget || s == StageTargetShadow }
+var Stages = gate.Stages()
 
 // StageSource says why a client has its stage.
 type StageSource string

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/gate"
 )
 
 // ValidateClientID checks a client id with the flag model's rule
@@ -92,7 +93,7 @@ func parsePage(s string) (int, error) {
 func parseStage(field, s string) (Stage, error) {
 	st := Stage(s)
 	if !st.Valid() {
-		return "", &InputError{Field: field, Msg: fmt.Sprintf("%q is not one of legacy, shadow, target-shadow, target", truncateForMessage(s))}
+		return "", &InputError{Field: field, Msg: fmt.Sprintf("%q is not one of "+gate.StageNames, truncateForMessage(s))}
 	}
 	return st, nil
 }

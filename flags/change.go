@@ -87,7 +87,7 @@ func (s *Store) SetStage(ctx context.Context, c Change) (ChangeResult, error) {
 		}
 		if failed := st.Failed(); len(failed) > 0 {
 			if !c.Force {
-				return ChangeResult{}, &GateRefusedError{Client: c.Client, Stage: c.Stage, Failed: failed}
+				return ChangeResult{}, &GateRefusedError{Client: c.Client, Stage: c.Stage, Conditions: failed}
 			}
 			res.Forced, res.FailedGates = true, failed
 		}
@@ -216,7 +216,7 @@ func (s *Store) ClearOverride(ctx context.Context, c Clear) (ChangeResult, error
 		}
 		if failed := st.Failed(); len(failed) > 0 {
 			if !c.Force {
-				return ChangeResult{}, &GateRefusedError{Client: c.Client, Stage: to, Failed: failed}
+				return ChangeResult{}, &GateRefusedError{Client: c.Client, Stage: to, Conditions: failed}
 			}
 			res.Forced, res.FailedGates = true, failed
 		}
@@ -320,7 +320,7 @@ func (s *Store) changeConfig(ctx context.Context, c ConfigChange, scope string, 
 	}
 	if len(failed) > 0 {
 		if !c.Force {
-			return ChangeResult{}, &GateRefusedError{Stage: c.Stage, Failed: failed}
+			return ChangeResult{}, &GateRefusedError{Stage: c.Stage, Conditions: failed}
 		}
 		res.Forced, res.FailedGates = true, failed
 	}

@@ -3,8 +3,8 @@ package flags
 import (
 	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/switchyard/switchyard/internal/gate"
 	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
@@ -17,8 +17,9 @@ var (
 	ErrConflict = errors.New("flag revision conflict")
 	// ErrNotFound: the client has no override (or the record does not exist).
 	ErrNotFound = errors.New("not found")
-	// ErrGateRefused matches every *GateRefusedError.
-	ErrGateRefused = errors.New("promotion gates refused the change")
+	// ErrGateRefused matches every *GateRefusedError (gate.ErrFailed, which
+	// the migrator's readiness gate shares).
+	ErrGateRefused = gate.ErrFailed
 	// ErrAudit: the change was applied but could not be appended to the audit
 	// stream. The returned result still describes the applied change.
 	ErrAudit = errors.New("audit append failed")
@@ -39,35 +40,12 @@ func invalid(field, format string, args ...any) error {
 	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// GateRefusedError lists the promotion conditions a change failed.
-type GateRefusedError struct {
-	// Client is the client the change was for; empty for a default or
-	// rollout change, whose Failed conditions name the clients.
-	Client string
-	Stage  Stage
-	Failed []Condition
-}
+// GateRefusedError lists the promotion conditions a change failed, in
+// Conditions; its Client is empty for a default or rollout change, whose
+// conditions name the clients.
+type GateRefusedError = gate.Error
 
-func (e *GateRefusedError) Error() string {
-	parts := make([]string, len(e.Failed))
-	for i, c := range e.Failed {
-		parts[i] = c.String()
-	}
-	who := "client " + quoteClient(e.Client)
-	if e.Client == "" {
-		who = "the change"
-	}
-	return fmt.Sprintf("moving %s to %s refused: %s (use force with a reason to override)", who, e.Stage, strings.Join(parts, "; "))
-}
-
-func (e *GateRefusedError) Is(target error) bool { return target == ErrGateRefused }
-
-func quoteClient(c string) string {
-	if len(c) > 64 {
-		c = c[:64] + "…"
-	}
-	return fmt.Sprintf("%q", c)
-}
+func quoteClient(c string) string { return gate.QuoteClient(c) }
 
 // declareMode maps a MustExist setting to how a bucket or stream is opened.
 func declareMode(mustExist bool) jsdeclare.Mode {

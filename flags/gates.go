@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/gate"
 )
 
 // Gate condition names, as shown in refusals and the audit log.
@@ -51,18 +53,7 @@ type ShadowSource interface {
 }
 
 // Condition is one promotion condition and whether it holds.
-type Condition struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail,omitempty"`
-}
-
-func (c Condition) String() string {
-	if c.Detail == "" {
-		return c.Name
-	}
-	return c.Name + ": " + c.Detail
-}
+type Condition = gate.Condition
 
 // GateStatus is the outcome of checking the gates for one client.
 type GateStatus struct {
@@ -72,15 +63,7 @@ type GateStatus struct {
 }
 
 // Failed returns the conditions that do not hold.
-func (s GateStatus) Failed() []Condition {
-	var out []Condition
-	for _, c := range s.Conditions {
-		if !c.OK {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+func (s GateStatus) Failed() []Condition { return gate.Failed(s.Conditions) }
 
 // GatesConfig configures the promotion gates. A zero threshold takes its
 // default; a negative one disables that part of the shadow gate. Any

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/gate"
 	"github.com/switchyard/switchyard/internal/textlimit"
 )
 
@@ -19,22 +20,22 @@ import (
 // a string flag; the evaluation context's targeting key is the client id.
 const FlagKey = "read-stage"
 
-// Stage is a client's read stage.
-type Stage string
+// Stage is a client's read stage (the control plane's one stage enum).
+type Stage = gate.Stage
 
 const (
 	// StageLegacy serves reads from the legacy store.
-	StageLegacy Stage = "legacy"
+	StageLegacy = gate.StageLegacy
 	// StageShadow serves from legacy and compares with the target.
-	StageShadow Stage = "shadow"
+	StageShadow = gate.StageShadow
 	// StageTarget serves reads from the target store.
-	StageTarget Stage = "target"
+	StageTarget = gate.StageTarget
 	// StageTargetShadow serves from the target and compares with legacy.
-	StageTargetShadow Stage = "target-shadow"
+	StageTargetShadow = gate.StageTargetShadow
 )
 
 // Stages lists every stage in promotion order.
-func Stages() []Stage { return []Stage{StageLegacy, StageShadow, StageTargetShadow, StageTarget} }
+func Stages() []Stage { return gate.Stages() }
 
 // ParseStage parses a stage name, failing with an *InvalidError (field
 // "stage") that lists the valid names.
@@ -44,25 +45,10 @@ func ParseStage(s string) (Stage, error) {
 		return st, nil
 	}
 	if s == "" {
-		return "", invalid("stage", "is required (one of legacy, shadow, target-shadow, target)")
+		return "", invalid("stage", "is required (one of "+gate.StageNames+")")
 	}
-	return "", invalid("stage", "%q is not one of legacy, shadow, target-shadow, target", truncate(s, 64))
+	return "", invalid("stage", "%q is not one of "+gate.StageNames, truncate(s, 64))
 }
-
-// Valid reports whether s is a known stage.
-func (s Stage) Valid() bool {
-	switch s {
-	case StageLegacy, StageShadow, StageTarget, StageTargetShadow:
-		return true
-	}
-	return false
-}
-
-// ServesTarget reports whether the stage answers reads from the target store.
-func (s Stage) ServesTarget() bool { return s == StageTarget || s == StageTargetShadow }
-
-// Shadowed reports whether the stage also reads the other store and compares.
-func (s Stage) Shadowed() bool { return s == StageShadow || s == StageTargetShadow }
 
 // Source says where a client's stage came from.
 type Source string
@@ -263,11 +249,11 @@ func DefaultConfig() Config { return Config{Default: StageLegacy, Salt: "switchy
 // Validate checks the stages and the rollout share.
 func (c Config) Validate() error {
 	if !c.Default.Valid() {
-		return invalid("default", "stage %q is not one of legacy, shadow, target-shadow, target", truncate(string(c.Default), 64))
+		return invalid("default", "stage %q is not one of "+gate.StageNames, truncate(string(c.Default), 64))
 	}
 	if r := c.Rollout; r != nil {
 		if !r.Stage.Valid() {
-			return invalid("rollout.stage", "%q is not one of legacy, shadow, target-shadow, target", truncate(string(r.Stage), 64))
+			return invalid("rollout.stage", "%q is not one of "+gate.StageNames, truncate(string(r.Stage), 64))
 		}
 		if r.BasisPoints < 0 || r.BasisPoints > fullRollout {
 			return invalid("rollout.basis_points", "%d is outside 0..10000", r.BasisPoints)

@@ -2,6 +2,7 @@ package migrator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,8 +11,12 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/internal/gate"
 	"github.com/switchyard/switchyard/subscriptions"
 )
+
+// DefaultMaxVerifyAge is how old the last verify may be for cleanup.
+const DefaultMaxVerifyAge = 24 * time.Hour
 
 // CleanupConfig configures the readiness gate and the removal of the legacy
 // subscription.
@@ -29,7 +34,7 @@ type CleanupConfig struct {
 	// MaxVerifyAge is how old the last verify may be (default 24 h).
 	MaxVerifyAge time.Duration
 	// ReadStages, when set, must report no client in a stage that reads the
-	// legacy store (LegacyReadingStages).
+	// legacy store (gate.Stage.ReadsLegacy).
 	ReadStages ReadStages
 	// Force removes the subscription although a condition fails; Reason is
 	// then required and recorded, with Operator.
@@ -57,7 +62,7 @@ func (c *CleanupConfig) defaults() error {
 		return fmt.Errorf("cleanup: %s", strings.Join(problems, "; "))
 	}
 	if c.MaxVerifyAge == 0 {
-		c.MaxVerifyAge = 24 * time.Hour
+		c.MaxVerifyAge = DefaultMaxVerifyAge
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -66,21 +71,9 @@ func (c *CleanupConfig) defaults() error {
 }
 
 // GateError is returned when the readiness gate fails; it matches
-// ErrGateFailed and carries every condition.
-type GateError struct{ Conditions []Condition }
-
-func (e *GateError) Error() string {
-	var failed []string
-	for _, c := range e.Conditions {
-		if !c.OK {
-			failed = append(failed, c.Name+": "+c.State)
-		}
-	}
-	return "readiness gate failed: " + strings.Join(failed, "; ")
-}
-
-// Is makes errors.Is(err, ErrGateFailed) true.
-func (e *GateError) Is(target error) bool { return target == ErrGateFailed }
+// ErrGateFailed and carries every condition, passing or not, with an empty
+// Stage (gate.Error).
+type GateError = gate.Error
 
 // CheckReadiness evaluates every cleanup condition and returns them all,
 // passing or not, in a fixed order:
@@ -103,7 +96,7 @@ func CheckReadiness(ctx context.Context, cfg CleanupConfig) ([]Condition, error)
 	now := cfg.Now()
 	var out []Condition
 	add := func(name string, ok bool, format string, args ...any) {
-		out = append(out, Condition{Name: name, OK: ok, State: fmt.Sprintf(format, args...)})
+		out = append(out, Condition{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
 	}
 
 	legacy, err := subscriptions.Inspect(ctx, cfg.JS, cfg.Stream, cfg.LegacyConsumer)
@@ -175,8 +168,8 @@ func CheckReadiness(ctx context.Context, cfg CleanupConfig) ([]Condition, error)
 			add("no client reads the legacy store", false, "cannot read the flags: %v", err)
 		} else {
 			var reading []string
-			for _, stage := range LegacyReadingStages {
-				if n := counts[stage]; n > 0 {
+			for _, stage := range gate.Stages() {
+				if n := counts[string(stage)]; n > 0 && stage.ReadsLegacy() {
 					reading = append(reading, fmt.Sprintf("%d %s", n, stage))
 				}
 			}
@@ -186,7 +179,7 @@ func CheckReadiness(ctx context.Context, cfg CleanupConfig) ([]Condition, error)
 					reading = append(reading, fmt.Sprintf("cannot read the default stage: %v", err))
 				}
 				for _, st := range stages {
-					if slices.Contains(LegacyReadingStages, st) {
+					if gate.Stage(st).ReadsLegacy() {
 						reading = append(reading, fmt.Sprintf("clients without an override are in stage %s", st))
 					}
 				}
@@ -194,7 +187,7 @@ func CheckReadiness(ctx context.Context, cfg CleanupConfig) ([]Condition, error)
 			if len(reading) > 0 {
 				add("no client reads the legacy store", false, "%s", strings.Join(reading, ", "))
 			} else {
-				add("no client reads the legacy store", true, "%d clients on target", counts["target"])
+				add("no client reads the legacy store", true, "%d clients on target", counts[string(gate.StageTarget)])
 			}
 		}
 	}
@@ -258,6 +251,45 @@ type CleanupRecord struct {
 	Reason     string      `json:"reason,omitempty"`
 	Operator   string      `json:"operator,omitempty"`
 	Conditions []Condition `json:"conditions"`
+}
+
+// recordedCondition is how a cleanup record stores and prints a condition:
+// what was found under "state", always present.
+type recordedCondition struct {
+	Name  string `json:"name"`
+	OK    bool   `json:"ok"`
+	State string `json:"state"`
+}
+
+// cleanupRecordJSON is a CleanupRecord with its conditions as recorded.
+type cleanupRecordJSON struct {
+	cleanupRecordFields
+	Conditions []recordedCondition `json:"conditions"`
+}
+
+type cleanupRecordFields CleanupRecord
+
+// MarshalJSON writes each condition's detail as "state".
+func (r CleanupRecord) MarshalJSON() ([]byte, error) {
+	out := cleanupRecordJSON{cleanupRecordFields: cleanupRecordFields(r), Conditions: make([]recordedCondition, len(r.Conditions))}
+	for i, c := range r.Conditions {
+		out.Conditions[i] = recordedCondition{Name: c.Name, OK: c.OK, State: c.Detail}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (r *CleanupRecord) UnmarshalJSON(data []byte) error {
+	var in cleanupRecordJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*r = CleanupRecord(in.cleanupRecordFields)
+	r.Conditions = nil
+	for _, c := range in.Conditions {
+		r.Conditions = append(r.Conditions, Condition{Name: c.Name, OK: c.OK, Detail: c.State})
+	}
+	return nil
 }
 
 // Cleanup returns the cleanup record; found is false before cleanup.

@@ -1,11 +1,9 @@
 package migrator
 
-// Condition is one readiness condition with its state, as cleanup prints it.
-type Condition struct {
-	// Name says what must hold, such as "backfill complete".
-	Name string `json:"name"`
-	// OK is whether it holds.
-	OK bool `json:"ok"`
-	// State says what was found, with numbers.
-	State string `json:"state"`
-}
+import "github.com/switchyard/switchyard/internal/gate"
+
+// Condition is one readiness condition of cleanup with its state: Name says
+// what must hold ("backfill complete"), OK whether it holds, Detail what was
+// found, with numbers. It is the control plane's one condition type
+// (gate.Condition), shared with the flag store's promotion gates.
+type Condition = gate.Condition

@@ -1,6 +1,10 @@
 package migrator
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/switchyard/switchyard/internal/gate"
+)
 
 var (
 	// ErrPhaseBackward: Advance was asked to move the phase backward.
@@ -14,8 +18,10 @@ var (
 	// ErrRunMismatch: a backfill run with different settings is in progress;
 	// join it with the same settings or start over with --restart.
 	ErrRunMismatch = errors.New("a different backfill run is in progress")
-	// ErrGateFailed: a readiness condition of cleanup does not hold.
-	ErrGateFailed = errors.New("readiness gate failed")
+	// ErrGateFailed: a readiness condition of cleanup does not hold. It
+	// matches every *GateError (gate.ErrFailed, which the flag store's
+	// promotion gates share).
+	ErrGateFailed = gate.ErrFailed
 	// ErrConflict: a key-value update lost a race too many times in a row.
 	ErrConflict = errors.New("concurrent update of migration state")
 	// ErrBadFindings: a findings file could not be read.

@@ -7,14 +7,10 @@ import "context"
 // the legacy store, and status shows the counts. A nil ReadStages means
 // flags are not in use.
 type ReadStages interface {
-	// CountByStage returns the number of clients per read stage ("legacy",
-	// "shadow", "target", "target-shadow"), the default stage included.
+	// CountByStage returns the number of clients per read stage (the
+	// names of gate.Stages), the default stage included.
 	CountByStage(ctx context.Context) (map[string]int, error)
 }
-
-// LegacyReadingStages are the stages that still serve reads from, or
-// compare against, the legacy store through its subscription.
-var LegacyReadingStages = []string{"legacy", "shadow", "target-shadow"}
 
 // DefaultStages is optionally implemented by a ReadStages whose clients
 // without an override follow a default stage or a percentage rollout: those

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/internal/gate"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -217,13 +218,11 @@ func (s MigrationStatus) WriteText(w io.Writer) error {
 	if s.ReadStages == nil {
 		ew.printf("  flags not in use\n")
 	} else {
-		for _, stage := range []string{"legacy", "shadow", "target-shadow", "target"} {
-			ew.printf("  %-14s %d clients\n", stage, s.ReadStages[stage])
+		for _, stage := range gate.Stages() {
+			ew.printf("  %-14s %d clients\n", stage, s.ReadStages[string(stage)])
 		}
 		for _, k := range sortedKeys(s.ReadStages) {
-			switch k {
-			case "legacy", "shadow", "target-shadow", "target":
-			default:
+			if !gate.Stage(k).Valid() {
 				ew.printf("  %-14s %d clients\n", k, s.ReadStages[k])
 			}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
 )
@@ -61,24 +62,11 @@ func (f *migrationFlags) register(fs *cli.FlagSet) {
 
 // connect builds the logger, connects to NATS and opens the state bucket.
 func (f *migrationFlags) connect(ctx context.Context, name string, stderr io.Writer) (*nats.Conn, jetstream.JetStream, *migrator.State, *slog.Logger, error) {
-	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
+	env, err := f.open(ctx, name, controlplane.StateOnly, "", stderr)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if !f.readOnly && (f.replicas < 1 || f.replicas > 5) {
-		return nil, nil, nil, nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
-	}
-	f.nats.Name = "switchyard " + name
-	nc, js, err := f.nats.Connect(ctx, log)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: f.bucket, Replicas: f.replicas, MustExist: f.readOnly})
-	if err != nil {
-		nc.Close()
-		return nil, nil, nil, nil, explainMissing(err, "nothing has been migrated yet: switchyard backfill (or flags init) creates it")
-	}
-	return nc, js, state, log, nil
+	return env.nc, env.js, env.cp.State, env.log, nil
 }
 
 // storeFlags are the --source and --target DSNs.

@@ -136,7 +136,8 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer nc.Close()
-	cp, err := openControlPlane(ctx, js, true, log, controlplane.Config{
+	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+		Wait:            true,
 		MustExist:       true,
 		MigrationBucket: *migrationBucket,
 		FlagsBucket:     *flagsBucket,

@@ -18,7 +18,6 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/controlplane"
-	"github.com/switchyard/switchyard/internal/jsdeclare"
 	"github.com/switchyard/switchyard/migrator"
 )
 
@@ -85,43 +84,6 @@ func (f *flagsFlags) creates(fs *cli.FlagSet) {
 	fs.IntVar(&f.replicas, "replicas", 1, "copies of the buckets and audit stream this command creates when missing (1, 3 or 5); existing ones are left as they are")
 }
 
-// createControlPlaneHint says which commands create the control plane.
-const createControlPlaneHint = "run switchyard flags init (or any flags change) to create it"
-
-// openControlPlane opens the control plane. A missing bucket or stream
-// fails a one-shot command at once, saying which command creates it; a
-// long-running one (console, read-api) logs that and waits for it, so it
-// may start before the control plane is created, until ctx ends.
-func openControlPlane(ctx context.Context, js jetstream.JetStream, wait bool, log *slog.Logger, cfg controlplane.Config) (*controlplane.ControlPlane, error) {
-	delay := 250 * time.Millisecond
-	for {
-		cp, err := controlplane.Open(ctx, js, cfg)
-		if err == nil {
-			return cp, nil
-		}
-		err = explainMissing(err, createControlPlaneHint)
-		if !wait || !errors.Is(err, jsdeclare.ErrMissing) {
-			return nil, err
-		}
-		log.Warn("waiting for the control plane", "err", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (stopped waiting: %w)", err, ctx.Err())
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 5*time.Second)
-	}
-}
-
-// explainMissing adds to a missing bucket or stream which command creates
-// it.
-func explainMissing(err error, hint string) error {
-	if errors.Is(err, jsdeclare.ErrMissing) {
-		return fmt.Errorf("%w: %s", err, hint)
-	}
-	return err
-}
-
 func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
 	f.nats.Register(fs)
 	fs.StringVar(&f.bucket, "flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
@@ -167,7 +129,8 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	cp, err := openControlPlane(ctx, js, f.longRunning, log, controlplane.Config{
+	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+		Wait:            f.longRunning,
 		Replicas:        f.replicas,
 		MustExist:       !f.create,
 		MigrationBucket: f.migrationBucket,

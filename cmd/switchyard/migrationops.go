@@ -2,17 +2,54 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/internal/ops"
 	"github.com/switchyard/switchyard/migrator"
 )
+
+// migrationEnv is what a migration command opened.
+type migrationEnv struct {
+	nc  *nats.Conn
+	js  jetstream.JetStream
+	cp  *controlplane.ControlPlane
+	log *slog.Logger
+}
+
+// open builds the logger, connects to NATS and opens parts of the control
+// plane: the state bucket (only if it exists when readOnly), and the flag
+// store in flagsBucket for StateAndReadStages.
+func (f *migrationFlags) open(ctx context.Context, name string, parts controlplane.Parts, flagsBucket string, stderr io.Writer) (*migrationEnv, error) {
+	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return nil, err
+	}
+	if !f.readOnly && (f.replicas < 1 || f.replicas > 5) {
+		return nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
+	}
+	f.nats.Name = "switchyard " + name
+	nc, js, err := f.nats.Connect(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := controlplane.Open(ctx, js, controlplane.Config{
+		Parts: parts, MigrationBucket: f.bucket, FlagsBucket: flagsBucket, Replicas: f.replicas, MustExist: f.readOnly, Log: log,
+	})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return &migrationEnv{nc: nc, js: js, cp: cp, log: log}, nil
+}
 
 // startMigrationOps serves /metrics, /healthz and /readyz for a backfill or
 // verify on addr (nothing when addr is empty) and returns the progress

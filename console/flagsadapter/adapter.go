@@ -301,7 +301,7 @@ func translate(err error) error {
 	switch {
 	case errors.As(err, &gate):
 		r := &console.GateRefusal{}
-		for _, c := range gate.Failed {
+		for _, c := range gate.Failed() {
 			r.Failed = append(r.Failed, console.GateCondition{Name: c.Name, Passed: c.OK, Detail: c.Detail})
 		}
 		return r

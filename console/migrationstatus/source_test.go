@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard/switchyard/console"
 	"github.com/switchyard/switchyard/console/migrationstatus"
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/migrator"
 )
@@ -83,7 +84,7 @@ func TestSourceCollectsEveryPart(t *testing.T) {
 	}
 
 	// The gates read the same state.
-	g := migrationstatus.Gates{State: state}
+	g := controlplane.Gates{State: state}
 	if ok, detail, err := g.ClientVerifyClean(ctx, "acme"); err != nil || ok || !strings.Contains(detail, "2 differences") {
 		t.Fatalf("acme verify gate: %v %q %v", ok, detail, err)
 	}
@@ -92,18 +93,5 @@ func TestSourceCollectsEveryPart(t *testing.T) {
 	}
 	if ok, detail, err := g.BackfillComplete(ctx); err != nil || ok || detail == "" {
 		t.Fatalf("backfill gate without a backfill: %v %q %v", ok, detail, err)
-	}
-}
-
-func TestGatesWithoutVerify(t *testing.T) {
-	ctx := context.Background()
-	_, js := testenv.NATS(t).Connect()
-	state, err := migrator.OpenState(ctx, js, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ok, detail, err := migrationstatus.Gates{State: state}.ClientVerifyClean(ctx, "acme")
-	if err != nil || ok || !strings.Contains(detail, "no verify") {
-		t.Fatalf("no verify yet: %v %q %v", ok, detail, err)
 	}
 }

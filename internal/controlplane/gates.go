@@ -1,4 +1,4 @@
-package migrationstatus
+package controlplane
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-// Gates answers the promotion gates' questions from the migrator's state.
+// Gates answers the promotion gates' questions from the migrator's state:
+// the flag store's gates (flags.GateSource) ask the migration, through it,
+// without the flags package knowing the migrator.
 type Gates struct {
 	State *migrator.State
 }
