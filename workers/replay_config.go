@@ -45,9 +45,9 @@ type ReplayConfig struct {
 	// exist: replaying with the wrong source would give events the wrong
 	// versions.
 	VersionSource string
-	// SubjectPrefix, MaxEventBytes and BatchSize are Replay's; the defaults
-	// are events.DefaultSubjectPrefix, events.DefaultMaxEventBytes and
-	// DefaultReplayBatchSize.
+	// SubjectPrefix, MaxEventBytes and BatchSize are Replay's. Zero means
+	// the default (WithDefaults): events.DefaultSubjectPrefix,
+	// events.DefaultMaxEventBytes and DefaultReplayBatchSize.
 	SubjectPrefix string
 	MaxEventBytes int
 	BatchSize     int
@@ -56,8 +56,22 @@ type ReplayConfig struct {
 	All bool
 }
 
-// Validate checks c without contacting anything. Its errors match
-// ErrReplayConfig.
+// WithDefaults returns c with every zero setting set to its default.
+func (c ReplayConfig) WithDefaults() ReplayConfig {
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = events.DefaultSubjectPrefix
+	}
+	if c.MaxEventBytes == 0 {
+		c.MaxEventBytes = events.DefaultMaxEventBytes
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultReplayBatchSize
+	}
+	return c
+}
+
+// Validate checks c after defaults, without contacting anything. Its errors
+// match ErrReplayConfig.
 func (c ReplayConfig) Validate() error {
 	switch {
 	case c.Stream == "":
@@ -85,10 +99,12 @@ func (c ReplayConfig) Validate() error {
 	return nil
 }
 
-// ReplayDeadLetters validates c, settles the version source with the
-// consumer, opens the sink and runs the Replay. Its errors are Replay.Run's,
-// or match ErrReplayConfig when nothing could be replayed as asked.
+// ReplayDeadLetters applies the defaults to c, validates it, settles the
+// version source with the consumer, opens the sink and runs the Replay. Its
+// errors are Replay.Run's, or match ErrReplayConfig when nothing could be
+// replayed as asked.
 func ReplayDeadLetters(ctx context.Context, js jetstream.JetStream, c ReplayConfig) (ReplayResult, error) {
+	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return ReplayResult{}, err
 	}

@@ -127,7 +127,10 @@ func (a *dlqArgs) check(action string) error {
 			return cli.Usagef("dlq %s: %s", action, c.why)
 		}
 	}
-	if err := r.Validate(); action == "replay" && err != nil {
+	if action != "replay" {
+		return nil
+	}
+	if err := r.Validate(); err != nil {
 		return cli.Usagef("dlq replay: %v", err)
 	}
 	return nil
