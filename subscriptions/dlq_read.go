@@ -106,13 +106,24 @@ func eachDeadLetter(ctx context.Context, dlq jetstream.Stream, stream, consumer 
 	}
 }
 
+// DeadLetterStream returns the dead-letter stream of stream, for deleting
+// dead letters one by one. It fails with an error matching ErrNotFound (and
+// jetstream.ErrStreamNotFound) when there is none.
+func DeadLetterStream(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Stream, error) {
+	dlq, err := js.Stream(ctx, DLQStreamName(stream))
+	if err != nil {
+		return nil, fmt.Errorf("dead-letter stream of %s: %w", stream, notFound(err))
+	}
+	return dlq, nil
+}
+
 // GetDeadLetter returns one dead letter of consumer by its dead-letter
 // sequence. It fails with an error matching ErrNotFound when there is no
 // such message, or when it belongs to another consumer.
 func GetDeadLetter(ctx context.Context, js jetstream.JetStream, stream, consumer string, seq uint64) (DeadLetter, error) {
-	dlq, err := js.Stream(ctx, DLQStreamName(stream))
+	dlq, err := DeadLetterStream(ctx, js, stream)
 	if err != nil {
-		return DeadLetter{}, fmt.Errorf("dead-letter stream of %s: %w", stream, notFound(err))
+		return DeadLetter{}, err
 	}
 	msg, err := dlq.GetMsg(ctx, seq)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {

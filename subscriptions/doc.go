@@ -10,8 +10,7 @@
 //
 // Dead letters of a consumer live on their own subject of the dead-letter
 // stream. ListDeadLetters, GetDeadLetter and PurgeDeadLetters read and clear
-// them; Replay applies them, after a fix, directly to the consumer's store
-// with their original versions, so a stale event never overwrites newer
-// state and no other subscription sees them again. See
-// docs/subscriptions.md.
+// them, WriteDeadLetters and WriteDeadLetter print them for operators.
+// Applying them after a fix is the workers' job (workers.Replay): this
+// package knows NATS, not stores. See docs/subscriptions.md.
 package subscriptions

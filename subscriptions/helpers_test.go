@@ -1,10 +1,8 @@
 package subscriptions_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -12,12 +10,8 @@ import (
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+// testCtx is a test's context for calls to the server.
+var testCtx = testenv.Context
 
 // eventsStream starts an embedded server with the EVENTS stream and its DLQ.
 func eventsStream(t *testing.T) (*nats.Conn, jetstream.JetStream) {

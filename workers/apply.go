@@ -46,3 +46,33 @@ func ApplyHandler(sink stores.Writer) Handler {
 		return err
 	}
 }
+
+// setRejectsAside calls next, and while next fails because the store
+// rejected one write (ApplyHandler marks that message poison), calls it
+// again with the rest, so one bad write never blocks its batch. It returns
+// next's last error. The worker's dead-letter middleware and dead-letter
+// replay both apply through it.
+func setRejectsAside(ctx context.Context, b *Batch, next Handler) error {
+	before := b.poisonCount()
+	err := next(ctx, b)
+	for attempts := 0; err != nil && errors.Is(err, stores.ErrRejected) && attempts < len(b.Messages); attempts++ {
+		now := b.poisonCount()
+		if now == before {
+			break // the rejection named no message: no progress possible
+		}
+		before = now
+		err = next(ctx, b)
+	}
+	return err
+}
+
+// poisonCount counts the messages marked poison so far.
+func (b *Batch) poisonCount() int {
+	n := 0
+	for i := range b.Messages {
+		if b.Messages[i].Poison != nil {
+			n++
+		}
+	}
+	return n
+}

@@ -2,7 +2,6 @@ package workers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -58,31 +56,11 @@ func NewDeadLetterer(js jetstream.JetStream, cfg Config, log *slog.Logger) *Dead
 func (d *DeadLetterer) Middleware() Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, b *Batch) error {
-			before := b.poisonCount()
-			err := next(ctx, b)
-			for attempts := 0; err != nil && errors.Is(err, stores.ErrRejected) && attempts < len(b.Messages); attempts++ {
-				now := b.poisonCount()
-				if now == before {
-					break // the rejection named no message: no progress possible
-				}
-				before = now
-				err = next(ctx, b)
-			}
+			err := setRejectsAside(ctx, b, next)
 			d.publish(ctx, b)
 			return err
 		}
 	}
-}
-
-// poisonCount counts the messages marked poison so far.
-func (b *Batch) poisonCount() int {
-	n := 0
-	for i := range b.Messages {
-		if b.Messages[i].Poison != nil {
-			n++
-		}
-	}
-	return n
 }
 
 // publish dead-letters every pending poison message of b: all copies are

@@ -29,4 +29,13 @@
 // batches in flight, negatively acknowledges what it had prefetched, and
 // returns. Config.Grace bounds the drain; after it, in-flight batches are
 // cancelled and left to redelivery.
+//
+// # Dead-letter replay
+//
+// Replay applies a consumer's dead letters after a fix, directly to its
+// store (ReplayDeadLetters does so from a DSN, for switchyard dlq replay). A
+// dead letter becomes a write by the same translation as a delivered
+// message (limits, subject check, version, ledger id) and goes through the
+// same apply handler, which sets a rejected write aside, so the two can
+// never disagree.
 package workers

@@ -38,18 +38,25 @@ func newEnv(t *testing.T) *env {
 	srv := testenv.NATS(t)
 	nc, js := srv.Connect()
 	ctx := context.Background()
-	if _, err := subscriptions.EnsureStream(ctx, js, subscriptions.StreamSpec{Name: testStream, Subjects: []string{"events.>"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := subscriptions.EnsureDLQ(ctx, js, testStream); err != nil {
-		t.Fatal(err)
-	}
+	declareStreams(t, js)
 	if _, err := subscriptions.EnsureConsumer(ctx, js, subscriptions.ConsumerSpec{
 		Stream: testStream, Name: testConsumer, Start: subscriptions.StartPosition{Kind: subscriptions.StartAll},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	return &env{t: t, srv: srv, nc: nc, js: js, pub: events.NewPublisher(js, "")}
+}
+
+// declareStreams declares the event stream and its dead-letter stream.
+func declareStreams(t *testing.T, js jetstream.JetStream) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := subscriptions.EnsureStream(ctx, js, subscriptions.StreamSpec{Name: testStream, Subjects: []string{"events.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := subscriptions.EnsureDLQ(ctx, js, testStream); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testConfig() workers.Config {

@@ -1,19 +1,14 @@
 package workers
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/switchyard/switchyard/events"
-	"github.com/switchyard/switchyard/stores"
 )
 
 // preparer turns delivered messages into writes, or marks them poison.
 type preparer struct {
-	decoder       events.Decoder
-	prefix        string
-	source        events.VersionSource
-	maxEventBytes int
+	translation   translation
 	maxDeliveries uint64
 }
 
@@ -21,10 +16,7 @@ func newPreparer(cfg Config) preparer {
 	return preparer{
 		// nats.go gives every message a payload buffer of its own, so the
 		// documents go to the store as slices of it, not copies.
-		decoder:       events.Decoder{MaxEventBytes: cfg.MaxEventBytes, ShareData: true},
-		prefix:        cfg.SubjectPrefix,
-		source:        cfg.VersionSource,
-		maxEventBytes: cfg.MaxEventBytes,
+		translation:   newTranslation(events.Decoder{MaxEventBytes: cfg.MaxEventBytes, ShareData: true}, cfg.SubjectPrefix, cfg.VersionSource),
 		maxDeliveries: uint64(cfg.MaxDeliveries),
 	}
 }
@@ -46,44 +38,7 @@ func (p preparer) prepare(m *Message) {
 		m.MarkPoison(KindMaxDeliveries, fmt.Errorf("delivered %d times, above the limit of %d", m.Delivered, p.maxDeliveries))
 		return
 	}
-	data := m.Msg.Data()
-	if len(data) > p.maxEventBytes {
-		m.MarkPoison(KindTooLarge, fmt.Errorf("payload is %d bytes, above the limit of %d", len(data), p.maxEventBytes))
-		return
-	}
-	ev, err := p.decoder.Decode(data)
-	if err != nil {
-		// Only the failure path pays for telling bad JSON from a bad envelope.
-		kind := KindInvalid
-		if !json.Valid(data) {
-			kind = KindDecode
-		}
+	if kind, err := p.translation.translate(m.Msg.Data(), m.Msg.Subject(), m.Sequence, &m.Event, &m.Write); err != nil {
 		m.MarkPoison(kind, err)
-		return
-	}
-	m.Event = ev
-	if err := events.CheckSubject(p.prefix, m.Msg.Subject(), ev); err != nil {
-		m.MarkPoison(KindInvalid, err)
-		return
-	}
-	version, err := p.source.Resolve(ev, m.Sequence)
-	if err != nil {
-		m.MarkPoison(KindVersion, err)
-		return
-	}
-	m.Write = stores.Write{
-		Entity:  ev.Entity,
-		Key:     ev.Key,
-		Client:  ev.Client,
-		Version: version,
-		Deleted: ev.Op == events.OpDelete,
-		Data:    ev.Data,
-	}
-	if p.source == events.VersionFromStream {
-		// A producer retry that reached the stream after its duplicate
-		// window carries the same id under a new, higher sequence; the
-		// store's ledger drops it. With producer versions the fence alone
-		// makes retries harmless.
-		m.Write.EventID = ev.ID
 	}
 }

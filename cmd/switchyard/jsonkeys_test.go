@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard/switchyard/internal/version"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/subscriptions"
+	"github.com/switchyard/switchyard/workers"
 )
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
@@ -22,7 +23,7 @@ func TestJSONOutputKeysAreSnakeCase(t *testing.T) {
 	first := func(fn any) reflect.Type { return reflect.TypeOf(fn).Out(0) }
 	outputs := []reflect.Type{
 		first(subscriptions.Inspect), first(subscriptions.List), reflect.TypeOf(ensureOutput{}),
-		first(subscriptions.ListDeadLetters), first(subscriptions.GetDeadLetter), first(subscriptions.Replay.Run),
+		first(subscriptions.ListDeadLetters), first(subscriptions.GetDeadLetter), first(workers.Replay.Run),
 		first(migrator.GatherStatus), first(migrator.DryRun), first(migrator.Backfill), first(migrator.Verify), first(migrator.RepairFindings),
 		first((*flags.Store).Config), first((*flags.Store).ListClients), first((*flags.Store).History), first((*flags.Store).ConfigHistory),
 		first((*flags.Store).SetStage), first((*flags.AuditLog).List), first((*flags.ShadowStats).ClientStats),
