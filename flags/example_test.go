@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchyard/switchyard/flags"
-	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 // An application reads through the router; the OpenFeature provider keeps
@@ -41,8 +41,8 @@ func ExampleNewRouter() {
 	shadow.Start()
 	registry.Start()
 
-	legacy, _ := stores.Open(ctx, "sqlite:/var/lib/app/legacy.db")
-	target, _ := stores.Open(ctx, "sqlite:/var/lib/app/target.db")
+	legacy, _ := all.Open(ctx, "sqlite:/var/lib/app/legacy.db")
+	target, _ := all.Open(ctx, "sqlite:/var/lib/app/target.db")
 	router, err := flags.NewRouter(flags.RouterConfig{
 		Flags:      openfeature.NewDefaultClient(),
 		Legacy:     legacy,

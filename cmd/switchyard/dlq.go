@@ -15,7 +15,7 @@ import (
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/stores"
-	_ "github.com/switchyard/switchyard/stores/all" // every store by DSN
+	storesall "github.com/switchyard/switchyard/stores/all" // every store by DSN
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -217,7 +217,7 @@ func (f *dlqReplayFlags) run(ctx context.Context, js jetstream.JetStream, stream
 	if err != nil {
 		return err
 	}
-	sink, err := stores.Open(ctx, f.sink)
+	sink, err := storesall.Open(ctx, f.sink)
 	if err != nil {
 		if errors.Is(err, stores.ErrUnknownScheme) {
 			return cli.Usagef("dlq replay: --sink: %v", err)

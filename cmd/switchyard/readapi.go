@@ -20,7 +20,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
-	_ "github.com/switchyard/switchyard/stores/all" // every store by DSN
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 func init() {
@@ -120,12 +120,12 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer ln.Close()
 
-	legacy, err := stores.OpenRole(ctx, *legacyDSN, stores.RoleSource)
+	legacy, err := all.OpenRole(ctx, *legacyDSN, stores.RoleSource)
 	if err != nil {
 		return fmt.Errorf("--legacy: %w", err)
 	}
 	defer legacy.Close()
-	target, err := stores.Open(ctx, *targetDSN)
+	target, err := all.Open(ctx, *targetDSN)
 	if err != nil {
 		return fmt.Errorf("--target: %w", err)
 	}

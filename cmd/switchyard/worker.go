@@ -23,7 +23,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/ops"
 	"github.com/switchyard/switchyard/stores"
-	_ "github.com/switchyard/switchyard/stores/all" // every store scheme
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 	"github.com/switchyard/switchyard/workers"
 )
@@ -98,7 +98,7 @@ func (f *workerFlags) register(fs *cli.FlagSet) {
 // config validates the flags and returns the worker configuration.
 func (f *workerFlags) config() (workers.Config, error) {
 	known := map[string]bool{}
-	for _, scheme := range stores.Schemes() {
+	for _, scheme := range all.Schemes() {
 		known[scheme] = true
 	}
 	positive := []struct {
@@ -123,9 +123,9 @@ func (f *workerFlags) config() (workers.Config, error) {
 	case f.consumer == "":
 		return workers.Config{}, cli.Usagef("--consumer is required")
 	case f.sink == "":
-		return workers.Config{}, cli.Usagef("--sink is required (a store DSN; known schemes: %s)", strings.Join(stores.Schemes(), ", "))
+		return workers.Config{}, cli.Usagef("--sink is required (a store DSN; known schemes: %s)", strings.Join(all.Schemes(), ", "))
 	case !known[stores.Scheme(f.sink)]:
-		return workers.Config{}, cli.Usagef("--sink %q: unknown or missing scheme (known: %s)", stores.Redact(f.sink), strings.Join(stores.Schemes(), ", "))
+		return workers.Config{}, cli.Usagef("--sink %q: unknown or missing scheme (known: %s)", stores.Redact(f.sink), strings.Join(all.Schemes(), ", "))
 	case f.prefetch < 0:
 		return workers.Config{}, cli.Usagef("--prefetch %d must not be negative (0 means --batch-size)", f.prefetch)
 	case f.deadLetterAfter < 0:
@@ -381,7 +381,7 @@ func openStoreWithRetry(ctx context.Context, dsn string, backoff workers.Backoff
 	var st stores.Store
 	err := retryTransient(ctx, backoff, log, "waiting for the store", []any{"sink", stores.Redact(dsn)}, func() error {
 		var err error
-		st, err = stores.Open(ctx, dsn)
+		st, err = all.Open(ctx, dsn)
 		if errors.Is(err, stores.ErrUnknownScheme) {
 			return cli.Usagef("--sink: %v", err)
 		}
