@@ -9,19 +9,21 @@ import (
 	"github.com/switchyard/switchyard/internal/lifecycle"
 )
 
-func TestBackoffGrowsAndIsCapped(t *testing.T) {
-	b := lifecycle.Backoff{Min: 100 * time.Millisecond, Max: time.Second}
-	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
-	for i, w := range want {
-		if got := b.Delay(int64(i + 1)); got != w*time.Millisecond {
-			t.Fatalf("Delay(%d) = %v, want %v", i+1, got, w*time.Millisecond)
+// TestDefaultBackoff: 100 ms doubling up to 5 s, exactly (no jitter), and
+// a delay never under a millisecond.
+func TestDefaultBackoff(t *testing.T) {
+	var got []time.Duration
+	for n := int64(1); n <= 8; n++ {
+		got = append(got, lifecycle.DefaultBackoff.Delay(n))
+	}
+	want := []time.Duration{100, 200, 400, 800, 1600, 3200, 5000, 5000}
+	for i := range want {
+		if got[i] != want[i]*time.Millisecond {
+			t.Fatalf("delays %v, want %v ms", got, want)
 		}
 	}
-	j := lifecycle.Backoff{Min: time.Second, Max: time.Second, Jitter: 0.2}
-	for range 100 {
-		if d := j.Delay(1); d < 800*time.Millisecond || d > 1200*time.Millisecond {
-			t.Fatalf("jittered delay %v outside 0.8..1.2 s", d)
-		}
+	if d := (lifecycle.Backoff{Min: time.Microsecond, Max: time.Microsecond, Jitter: 1}).Delay(1); d != time.Millisecond {
+		t.Fatalf("tiny delay %v, want the 1 ms floor", d)
 	}
 }
 
