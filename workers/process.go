@@ -31,7 +31,7 @@ type ProcessConfig struct {
 	// the adapter's default role, a writer).
 	Sink     string
 	Adapters stores.Adapters
-	// Connect connects to NATS, waiting while it is unreachable.
+	// Connect connects to NATS, waiting while it is unreachable. Required.
 	Connect func(ctx context.Context, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error)
 	// Ensure creates or updates the stream, its dead-letter stream (both
 	// StreamSpec) and the consumer (ConsumerSpec) at start. Without it they
@@ -44,6 +44,7 @@ type ProcessConfig struct {
 	// serves nothing.
 	HTTPAddr string
 	// Registry receives the worker's metrics and is served on /metrics.
+	// Required.
 	Registry *prometheus.Registry
 	// LedgerRetention is how long the store remembers applied event ids
 	// (0 disables pruning); LedgerPruneInterval how often it is pruned.
@@ -51,7 +52,8 @@ type ProcessConfig struct {
 	// GCPercent is the Go garbage collection target set at start, unless
 	// GOGC is set in the environment; zero leaves it.
 	GCPercent int
-	Log       *slog.Logger
+	// Log receives the process's messages; nil discards them.
+	Log *slog.Logger
 }
 
 // Defaults of a worker process.
@@ -88,6 +90,9 @@ const opsShutdownTimeout = 5 * time.Second
 func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	if _, set := os.LookupEnv("GOGC"); !set && cfg.GCPercent > 0 {
 		debug.SetGCPercent(cfg.GCPercent)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	log := cfg.Log
 	var natsConn atomic.Pointer[nats.Conn]
