@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	_ "github.com/switchyard/switchyard/stores/sqlite"
 )
 
@@ -28,7 +29,7 @@ func twoStores(t *testing.T, client string) (legacyDSN, targetDSN string) {
 	dir := t.TempDir()
 	legacyDSN, targetDSN = "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
 	for dsn, keys := range map[string][]string{legacyDSN: {"t-1", "t-2", "t-3"}, targetDSN: {"t-1", "t-2"}} {
-		s, err := stores.Open(ctx, dsn)
+		s, err := all.Open(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}

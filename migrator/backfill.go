@@ -13,8 +13,10 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -341,23 +343,12 @@ func runCopy(ctx context.Context, cfg BackfillConfig, run BackfillRun, queue *wo
 
 	// stop ends when ctx ends or the work is done; work (for store writes)
 	// outlives it by the drain timeout so in-flight batches commit.
-	g, stop := newGroup(ctx)
-	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWork()
-	drained := make(chan struct{})
-	defer close(drained)
-	go func() {
-		select {
-		case <-stop.Done():
-		case <-drained:
-			return
-		}
-		select {
-		case <-time.After(cfg.DrainTimeout):
-			cancelWork()
-		case <-drained:
-		}
-	}()
+	stop, stopCopy := context.WithCancel(ctx)
+	defer stopCopy()
+	g, stop := errgroup.WithContext(stop)
+	drain := lifecycle.StartDrain(stop, cfg.DrainTimeout)
+	defer drain.Finish()
+	work := drain.Hard()
 
 	changes, err := cfg.State.WatchBackfillControl(stop)
 	if err != nil {
@@ -415,7 +406,7 @@ func runCopy(ctx context.Context, cfg BackfillConfig, run BackfillRun, queue *wo
 				if done {
 					final = progress
 					finished.Store(true)
-					g.cancel() // every entity is done: stop the copiers
+					stopCopy() // every entity is done: stop the copiers
 					return nil
 				}
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -80,7 +81,7 @@ func BenchmarkBackfillPostgres(b *testing.B) {
 		// the faster of the two, so a load spike during one COPY cannot
 		// flatter the backfill.
 		copyBefore := rawCopy(b, dsn, n, "raw_copy_before")
-		target, err := stores.Open(ctx, dsn)
+		target, err := all.Open(ctx, dsn)
 		if err != nil {
 			b.Fatal(err)
 		}

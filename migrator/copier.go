@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -55,7 +56,7 @@ func (c *copier) loop(stop, work context.Context) error {
 				return nil
 			}
 			c.log.Warn("fetching a chunk failed; retrying", "err", err)
-			if sleepCtx(stop, time.Second) != nil {
+			if lifecycle.Sleep(stop, time.Second) != nil {
 				return nil
 			}
 			continue

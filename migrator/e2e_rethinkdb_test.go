@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	_ "github.com/switchyard/switchyard/stores/rethinkdb"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -122,7 +123,7 @@ func openStore(t testing.TB, dsn string, role stores.Role) stores.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := stores.OpenRole(ctx, dsn, role)
+	st, err := all.OpenRole(ctx, dsn, role)
 	if err != nil {
 		t.Fatalf("open %s as %s: %v", stores.Redact(dsn), role, err)
 	}

@@ -10,13 +10,14 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	_ "github.com/switchyard/switchyard/stores/postgres"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
 func postgresStore(t testing.TB) stores.Store {
 	t.Helper()
-	st, err := stores.Open(context.Background(), testenv.Postgres(t))
+	st, err := all.Open(context.Background(), testenv.Postgres(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	_ "github.com/switchyard/switchyard/stores/sqlite"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -69,7 +70,7 @@ func testLog(t testing.TB) *slog.Logger {
 func sqliteStore(t testing.TB, name string) (stores.Store, string) {
 	t.Helper()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), name+".db")
-	st, err := stores.Open(context.Background(), dsn)
+	st, err := all.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

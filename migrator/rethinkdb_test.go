@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/stores/rethinkdb"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -35,7 +36,7 @@ func TestNonStringKeysStopBackfillAndVerify(t *testing.T) {
 	}).RunWrite(admin); err != nil {
 		t.Fatal(err)
 	}
-	src, err := stores.OpenRole(ctx, "rethinkdb://"+addr+"/"+database, stores.RoleSource)
+	src, err := all.OpenRole(ctx, "rethinkdb://"+addr+"/"+database, stores.RoleSource)
 	if err != nil {
 		t.Fatal(err)
 	}

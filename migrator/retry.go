@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -26,20 +26,13 @@ func retryAlways[T any](ctx context.Context, log *slog.Logger, what string, fn f
 	}, fn)
 }
 
+// retry runs fn under lifecycle.Retry; a retry cut short by ctx returns
+// ctx's error.
 func retry[T any](ctx context.Context, log *slog.Logger, what string, retryable func(error) bool, fn func() (T, error)) (T, error) {
-	delay := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		v, err := fn()
-		if err == nil || !retryable(err) || ctx.Err() != nil {
-			if err != nil && ctx.Err() != nil {
-				return v, ctx.Err()
-			}
-			return v, err
-		}
-		log.Warn("retrying", "what", what, "attempt", attempt, "err", err, "retry_in", delay)
-		if serr := sleepCtx(ctx, delay); serr != nil {
-			return v, serr
-		}
-		delay = min(delay*2, 5*time.Second)
+	policy := lifecycle.Policy{Backoff: lifecycle.DefaultBackoff, Retryable: retryable, Log: log, Waiting: "retrying", Attrs: []any{"what", what}}
+	v, err := lifecycle.RetryValue(ctx, policy, fn)
+	if ie, ok := errors.AsType[*lifecycle.InterruptedError](err); ok {
+		return v, ie.Cause
 	}
+	return v, err
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/switchyard/switchyard/internal/lifecycle"
 )
 
 // LagProbe returns the target subscription's lag (events not yet committed).
@@ -200,44 +202,32 @@ func (t *Throttle) waitBackoff(ctx context.Context) error {
 	// Slow writes: pause once, longer the more batches in a row were slow,
 	// then let the batch through; it measures the latency again.
 	if streak := t.latencyStreak.Load(); streak > 0 {
-		delay := min(100*time.Millisecond<<min(streak-1, 6), 5*time.Second)
+		delay := lifecycle.DefaultBackoff.Delay(streak)
 		t.backoffs.Add(1)
 		if delay >= time.Second {
 			t.log.Info("backfill backing off", "reason", fmt.Sprintf("target write latency %v above %v", t.Latency().Round(time.Millisecond), t.cfg.MaxLatency), "pause", delay)
 		}
-		if err := sleepCtx(ctx, delay); err != nil {
+		if err := lifecycle.Sleep(ctx, delay); err != nil {
 			return err
 		}
 	}
 	// Lag: wait until the target subscription catches up.
-	delay := 100 * time.Millisecond
-	for {
+	for attempt := int64(1); ; attempt++ {
 		reason := t.lagReason(ctx)
 		if reason == "" {
 			return nil
 		}
+		delay := lifecycle.DefaultBackoff.Delay(attempt)
 		t.backoffs.Add(1)
 		if delay >= time.Second {
 			t.log.Info("backfill backing off", "reason", reason, "retry_in", delay)
 		}
-		if err := sleepCtx(ctx, delay); err != nil {
+		if err := lifecycle.Sleep(ctx, delay); err != nil {
 			return err
 		}
-		delay = min(delay*2, 5*time.Second)
 		if err := t.waitResumed(ctx); err != nil {
 			return err
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -389,7 +390,7 @@ func (v *verifier) waitProcessed(ctx context.Context, seq uint64, deadline time.
 		if !time.Now().Before(deadline) {
 			return false, nil
 		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+		if err := lifecycle.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return false, err
 		}
 	}

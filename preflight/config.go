@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 // ErrConfig matches errors about the configuration itself (a store without
@@ -47,6 +48,9 @@ type Config struct {
 	Entities []string
 	// Timeout bounds each network step. Zero means DefaultTimeout.
 	Timeout time.Duration
+	// Adapters opens the stores by DSN. Nil means every adapter of this
+	// module (stores/all.Adapters).
+	Adapters stores.Adapters
 }
 
 // NATSConfig names the broker, the stream and the consumers the migration
@@ -95,6 +99,9 @@ func (c Config) withDefaults() (Config, error) {
 		case !s.Role.Valid():
 			return c, fmt.Errorf("%w: store %s has role %q, want source or target", ErrConfig, stores.Redact(s.DSN), s.Role)
 		}
+	}
+	if c.Adapters == nil {
+		c.Adapters = all.Adapters
 	}
 	for _, e := range c.Entities {
 		if !events.ValidEntity(e) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/switchyard/switchyard/preflight"
 	"github.com/switchyard/switchyard/stores"
-	_ "github.com/switchyard/switchyard/stores/all"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 // run runs preflight and fails the test on a configuration error.
@@ -73,7 +73,7 @@ func sqliteFile(t *testing.T, name string) (string, *sql.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	dsn := "sqlite:" + path
-	st, err := stores.Open(context.Background(), dsn)
+	st, err := all.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard/switchyard/preflight"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/stores/sqlite"
 )
 
@@ -21,17 +22,15 @@ type faultyStore struct {
 	calls atomic.Int64
 }
 
-func init() {
-	// faulty:<fault>:<path>
-	stores.Register("faulty", func(ctx context.Context, dsn string) (stores.Store, error) {
-		fault, path, _ := strings.Cut(strings.TrimPrefix(dsn, "faulty:"), ":")
-		st, err := sqlite.Open(ctx, "sqlite:"+path)
-		if err != nil {
-			return nil, err
-		}
-		return &faultyStore{Store: st, fault: fault}, nil
-	})
-}
+// withFaulty is the adapter table of every store and of faulty:<fault>:<path>.
+var withFaulty = append(stores.Adapters{{Scheme: "faulty", Open: func(ctx context.Context, dsn string, _ stores.Role) (stores.Store, error) {
+	fault, path, _ := strings.Cut(strings.TrimPrefix(dsn, "faulty:"), ":")
+	st, err := sqlite.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		return nil, err
+	}
+	return &faultyStore{Store: st, fault: fault}, nil
+}}}, all.Adapters...)
 
 func (f *faultyStore) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyResult, error) {
 	call := f.calls.Add(1)
@@ -103,7 +102,7 @@ func TestSelfTestCatchesEachViolation(t *testing.T) {
 		t.Run(c.fault, func(t *testing.T) {
 			dsn, raw := sqliteFile(t, "target.db")
 			path := strings.TrimPrefix(dsn, "sqlite:")
-			rep := run(t, preflight.Config{Stores: []preflight.StoreSpec{{DSN: "faulty:" + c.fault + ":" + path, Role: stores.RoleTarget}}})
+			rep := run(t, preflight.Config{Stores: []preflight.StoreSpec{{DSN: "faulty:" + c.fault + ":" + path, Role: stores.RoleTarget}}, Adapters: withFaulty})
 			want(t, rep, c.step, "", stores.CheckFail, c.reason)
 			if rep.Passed || rep.Failures == 0 {
 				t.Fatalf("report passed with a failing step:\n%s", table(rep))
@@ -128,7 +127,7 @@ func TestSelfTestCleansUpOnCancel(t *testing.T) {
 	defer cancel()
 	cancelRun.Store(&cancel)
 	path := strings.TrimPrefix(dsn, "sqlite:")
-	rep, err := preflight.Run(ctx, preflight.Config{Stores: []preflight.StoreSpec{{DSN: "faulty:cancel:" + path, Role: stores.RoleTarget}}})
+	rep, err := preflight.Run(ctx, preflight.Config{Stores: []preflight.StoreSpec{{DSN: "faulty:cancel:" + path, Role: stores.RoleTarget}}, Adapters: withFaulty})
 	if err != nil {
 		t.Fatal(err)
 	}

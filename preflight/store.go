@@ -16,7 +16,7 @@ import (
 func checkStore(ctx context.Context, cfg Config, spec StoreSpec) []Result {
 	r := &storeResults{store: stores.Redact(spec.DSN), role: spec.Role}
 	openCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	st, err := stores.OpenRole(openCtx, spec.DSN, spec.Role)
+	st, err := cfg.Adapters.OpenRole(openCtx, spec.DSN, spec.Role)
 	cancel()
 	if err != nil {
 		// Unreachable, refused credentials, or an adapter that refuses the

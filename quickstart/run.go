@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 	"github.com/switchyard/switchyard/workers"
 
@@ -64,12 +65,12 @@ func Run(ctx context.Context, cfg Config) error {
 
 	legacyDSN := "sqlite:" + filepath.Join(cfg.Dir, legacyFile)
 	targetDSN := "sqlite:" + filepath.Join(cfg.Dir, targetFile)
-	legacy, err := stores.Open(ctx, legacyDSN)
+	legacy, err := all.Open(ctx, legacyDSN)
 	if err != nil {
 		return err
 	}
 	defer legacy.Close()
-	target, err := stores.Open(ctx, targetDSN)
+	target, err := all.Open(ctx, targetDSN)
 	if err != nil {
 		return err
 	}

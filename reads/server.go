@@ -86,11 +86,11 @@ func Open(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		return nil, invalid("listen", "%s: %v", cfg.Listen, err)
 	}
 	s := &Server{cfg: cfg, access: access, tls: tlsConfig, ln: ln}
-	if s.legacy, err = stores.OpenRole(ctx, cfg.Legacy, stores.RoleSource); err != nil {
+	if s.legacy, err = cfg.Adapters.OpenRole(ctx, cfg.Legacy, stores.RoleSource); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("--legacy: %w", err)
 	}
-	if s.target, err = stores.Open(ctx, cfg.Target); err != nil {
+	if s.target, err = cfg.Adapters.Open(ctx, cfg.Target); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("--target: %w", err)
 	}

@@ -1,6 +1,10 @@
 package reads
 
-import "time"
+import (
+	"time"
+
+	"github.com/switchyard/switchyard/stores"
+)
 
 // Defaults of ServerConfig, also the read-api command's.
 const (
@@ -21,8 +25,11 @@ const writeTimeoutMargin = 5 * time.Second
 // Validate with a *flags.InvalidError whose Field is the name of the
 // read-api command's flag that sets it.
 type ServerConfig struct {
-	// Legacy and Target are the stores' DSNs; both required.
+	// Legacy and Target are the stores' DSNs; both required. They are
+	// opened through Adapters (legacy in the source role, which writes
+	// nothing); required.
 	Legacy, Target string
+	Adapters       stores.Adapters
 	// Listen is the address to serve on; default DefaultListen (loopback).
 	Listen string
 	// AccessFile is the JSON file of the callers (ReadAccessFile); required:

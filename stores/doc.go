@@ -18,7 +18,9 @@
 //     catches a producer's retry that reached the stream after its duplicate
 //     window and so got a new stream sequence.
 //
-// Adapters live in sub-packages (sqlite, postgres, rethinkdb, mssql) and
-// register a DSN scheme with Register, so every command can name a store by
-// DSN. Package storetest holds the conformance suite all of them must pass.
+// Adapters live in sub-packages (sqlite, postgres, rethinkdb, mssql); each
+// exports an OpenStore that is its row in the explicit table
+// stores/all.Adapters (an Adapters value), so every command can name a store
+// by DSN. Package storetest holds the conformance suite all of them must
+// pass.
 package stores

@@ -8,53 +8,46 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/switchyard/switchyard/internal/redact"
 )
-
-// Opener opens a store from a DSN whose secrets are already resolved.
-type Opener func(ctx context.Context, dsn string) (Store, error)
 
 // RoleOpener opens a store from a DSN whose secrets are already resolved,
 // for a role: RoleSource must write nothing. role is "" when the caller
 // did not say (Open), and the adapter then keeps its default, a writer.
 type RoleOpener func(ctx context.Context, dsn string, role Role) (Store, error)
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]RoleOpener{}
-)
-
-// Register makes an adapter available under a DSN scheme ("sqlite",
-// "postgres", ...), for an adapter that opens every role alike. Adapters
-// call it from init; registering a scheme twice panics, as
-// database/sql.Register does, because it is a programming error.
-func Register(scheme string, open Opener) {
-	RegisterRole(scheme, func(ctx context.Context, dsn string, _ Role) (Store, error) { return open(ctx, dsn) })
+// Adapter opens the stores of one DSN scheme.
+type Adapter struct {
+	// Scheme is the DSN scheme, such as "sqlite" or "postgres".
+	Scheme string
+	// Open opens a store of the scheme.
+	Open RoleOpener
 }
 
-// RegisterRole is Register for an adapter whose opening depends on the
-// role, such as one that creates its bookkeeping tables only as a writer.
-func RegisterRole(scheme string, open RoleOpener) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[scheme]; dup {
-		panic("stores: Register called twice for scheme " + scheme)
-	}
-	registry[scheme] = open
-}
+// Adapters is an explicit table of adapters, one per scheme, that opens
+// stores by DSN. stores/all holds the table of every adapter of this
+// module; a program or test may build its own.
+type Adapters []Adapter
 
-// Schemes lists the registered DSN schemes, sorted.
-func Schemes() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for s := range registry {
-		out = append(out, s)
+// Schemes lists the table's DSN schemes, sorted.
+func (a Adapters) Schemes() []string {
+	out := make([]string, 0, len(a))
+	for _, ad := range a {
+		out = append(out, ad.Scheme)
 	}
 	sort.Strings(out)
 	return out
+}
+
+// lookup returns the opener of a scheme.
+func (a Adapters) lookup(scheme string) (RoleOpener, bool) {
+	for _, ad := range a {
+		if ad.Scheme == scheme {
+			return ad.Open, true
+		}
+	}
+	return nil, false
 }
 
 // Scheme returns the scheme of a DSN: the text before the first ':'.
@@ -66,14 +59,14 @@ func Scheme(dsn string) string {
 }
 
 // Open resolves the secrets of dsn (see ResolveSecrets) and opens the store
-// registered for its scheme. It fails with an error matching
-// ErrUnknownScheme when no adapter is registered for the scheme; errors never
-// contain the resolved secrets.
+// of the table's adapter for its scheme. It fails with an error matching
+// ErrUnknownScheme when the table has no adapter for the scheme; errors
+// never contain the resolved secrets.
 //
 // Open leaves the role to the adapter (a writer, unless the DSN says
 // otherwise); commands that only read a store use OpenRole.
-func Open(ctx context.Context, dsn string) (Store, error) {
-	return open(ctx, dsn, "")
+func (a Adapters) Open(ctx context.Context, dsn string) (Store, error) {
+	return a.open(ctx, dsn, "")
 }
 
 // OpenRole is Open for a role: a store opened as RoleSource writes nothing,
@@ -81,20 +74,17 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 // The backfill's and verify's source and the read router's legacy store are
 // opened as RoleSource; the worker's sink and the backfill's target as
 // RoleTarget.
-func OpenRole(ctx context.Context, dsn string, role Role) (Store, error) {
+func (a Adapters) OpenRole(ctx context.Context, dsn string, role Role) (Store, error) {
 	if !role.Valid() {
 		return nil, fmt.Errorf("store %s: unknown role %q", Redact(dsn), role)
 	}
-	return open(ctx, dsn, role)
+	return a.open(ctx, dsn, role)
 }
 
-func open(ctx context.Context, dsn string, role Role) (Store, error) {
-	scheme := Scheme(dsn)
-	registryMu.RLock()
-	opener, ok := registry[scheme]
-	registryMu.RUnlock()
+func (a Adapters) open(ctx context.Context, dsn string, role Role) (Store, error) {
+	opener, ok := a.lookup(Scheme(dsn))
 	if !ok {
-		return nil, fmt.Errorf("store %q: %w (known: %s)", Redact(dsn), ErrUnknownScheme, strings.Join(Schemes(), ", "))
+		return nil, fmt.Errorf("store %q: %w (known: %s)", Redact(dsn), ErrUnknownScheme, strings.Join(a.Schemes(), ", "))
 	}
 	resolved, err := ResolveSecrets(dsn)
 	if err != nil {

@@ -9,11 +9,11 @@ import (
 )
 
 func TestOpenKeepsTheErrorChainAndHidesTheSecret(t *testing.T) {
-	Register("failing-test", func(ctx context.Context, dsn string) (Store, error) {
+	adapters := Adapters{{Scheme: "failing-test", Open: func(ctx context.Context, dsn string, _ Role) (Store, error) {
 		return nil, Transient(fmt.Errorf("dial %s: connection refused", dsn))
-	})
+	}}}
 	t.Setenv("SY_TEST_PW", "hunter2")
-	_, err := Open(context.Background(), "failing-test://user:${env:SY_TEST_PW}@db:1/x")
+	_, err := adapters.Open(context.Background(), "failing-test://user:${env:SY_TEST_PW}@db:1/x")
 	if err == nil {
 		t.Fatal("Open succeeded")
 	}
@@ -23,7 +23,7 @@ func TestOpenKeepsTheErrorChainAndHidesTheSecret(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("Open's error shows the password: %v", err)
 	}
-	if _, err := Open(context.Background(), "nosuch://x"); !errors.Is(err, ErrUnknownScheme) {
+	if _, err := adapters.Open(context.Background(), "nosuch://x"); !errors.Is(err, ErrUnknownScheme) {
 		t.Errorf("unknown scheme: %v", err)
 	}
 }
@@ -43,19 +43,19 @@ func TestRedact(t *testing.T) {
 }
 
 // TestOpenRolePassesTheRole: OpenRole hands the role to an adapter that
-// registered with RegisterRole, Open hands it "" (the adapter's default),
+// has a RoleOpener, Open hands it "" (the adapter's default),
 // and an unknown role is refused before any adapter runs.
 func TestOpenRolePassesTheRole(t *testing.T) {
 	var got []Role
-	RegisterRole("role-test", func(ctx context.Context, dsn string, role Role) (Store, error) {
+	adapters := Adapters{{Scheme: "role-test", Open: func(ctx context.Context, dsn string, role Role) (Store, error) {
 		got = append(got, role)
 		return nil, errors.New("not a real store")
-	})
+	}}}
 	ctx := context.Background()
-	_, _ = OpenRole(ctx, "role-test://x", RoleSource)
-	_, _ = OpenRole(ctx, "role-test://x", RoleTarget)
-	_, _ = Open(ctx, "role-test://x")
-	if _, err := OpenRole(ctx, "role-test://x", Role("admin")); err == nil {
+	_, _ = adapters.OpenRole(ctx, "role-test://x", RoleSource)
+	_, _ = adapters.OpenRole(ctx, "role-test://x", RoleTarget)
+	_, _ = adapters.Open(ctx, "role-test://x")
+	if _, err := adapters.OpenRole(ctx, "role-test://x", Role("admin")); err == nil {
 		t.Fatal("OpenRole accepted an unknown role")
 	}
 	if fmt.Sprint(got) != fmt.Sprint([]Role{RoleSource, RoleTarget, ""}) {

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -92,23 +93,18 @@ func (c *collector) pullFailed(_ jetstream.ConsumeContext, err error) {
 // await waits, with backoff, until the consumer is reachable again. A
 // deleted consumer or a closed connection ends the worker.
 func (c *collector) await(ctx context.Context) error {
-	for attempt := int64(1); ; attempt++ {
+	policy := lifecycle.Policy{Backoff: c.cfg.Backoff, Log: c.log,
+		Waiting: "waiting for the consumer to become reachable", Attrs: []any{"consumer", c.cfg.Consumer}}
+	return lifecycle.Retry(ctx, policy, func() error {
 		if c.conn.IsClosed() {
-			return fmt.Errorf("consumer %s on %s: %w", c.cfg.Consumer, c.cfg.Stream, jetstream.ErrConnectionClosed)
+			return lifecycle.Permanent(fmt.Errorf("consumer %s on %s: %w", c.cfg.Consumer, c.cfg.Stream, jetstream.ErrConnectionClosed))
 		}
 		_, err := c.consumer.Info(ctx)
 		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
-			return fmt.Errorf("consumer %s on %s is gone: %w: %w", c.cfg.Consumer, c.cfg.Stream, subscriptions.ErrNotFound, err)
+			return lifecycle.Permanent(fmt.Errorf("consumer %s on %s is gone: %w: %w", c.cfg.Consumer, c.cfg.Stream, subscriptions.ErrNotFound, err))
 		}
-		if err == nil {
-			return nil
-		}
-		delay := c.cfg.Backoff.Delay(attempt)
-		c.log.Warn("waiting for the consumer to become reachable", "consumer", c.cfg.Consumer, "err", err, "retry_in", delay)
-		if !sleep(ctx, delay) {
-			return ctx.Err()
-		}
-	}
+		return err
+	})
 }
 
 // filler fills batches from one Consume call. add runs on the client's
@@ -236,16 +232,4 @@ func ignoreCancel(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
-}
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/lifecycle"
 )
 
 // Defaults applied by Config.WithDefaults to zero fields.
@@ -17,6 +18,11 @@ const (
 	DefaultLagInterval       = 5 * time.Second
 	DefaultFlushTimeout      = 5 * time.Second
 	DefaultDeadLetterTimeout = 10 * time.Second
+	// DefaultRetryMin, DefaultRetryMax and DefaultRetryJitter are the
+	// Backoff after a failed batch.
+	DefaultRetryMin    = 200 * time.Millisecond
+	DefaultRetryMax    = 10 * time.Second
+	DefaultRetryJitter = 0.2
 	// MaxBatchSize bounds BatchSize: a batch larger than the consumer's
 	// MaxAckPending (10,000 by default) could never fill.
 	MaxBatchSize = 10_000
@@ -78,16 +84,14 @@ type Config struct {
 
 // Backoff is the delay policy after a failed batch: the n-th consecutive
 // failure waits Min*2^(n-1), capped at Max, with up to Jitter of it added or
-// removed at random so a fleet does not retry in lockstep.
-type Backoff struct {
-	// Min is the first delay; default 200 ms.
-	Min time.Duration
-	// Max caps the delay; default 10 s.
-	Max time.Duration
-	// Jitter is the random fraction (0..1) of the delay; default 0.2.
-	// A negative value disables jitter.
-	Jitter float64
-}
+// removed at random so a fleet does not retry in lockstep. Zero fields take
+// the defaults (DefaultRetryMin, DefaultRetryMax, DefaultRetryJitter); a
+// negative Jitter disables jitter. It is an alias because users of this
+// package cannot name the internal package that defines it.
+type Backoff = lifecycle.Backoff
+
+// defaultBackoff fills the zero fields of Config.Backoff.
+var defaultBackoff = Backoff{Min: DefaultRetryMin, Max: DefaultRetryMax, Jitter: DefaultRetryJitter}
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
@@ -112,7 +116,7 @@ func (c Config) WithDefaults() Config {
 	if c.MaxEventBytes == 0 {
 		c.MaxEventBytes = events.DefaultMaxEventBytes
 	}
-	c.Backoff = c.Backoff.withDefaults()
+	c.Backoff = c.Backoff.Or(defaultBackoff)
 	if c.Grace == 0 {
 		c.Grace = DefaultGrace
 	}
@@ -126,19 +130,6 @@ func (c Config) WithDefaults() Config {
 		c.DeadLetterTimeout = DefaultDeadLetterTimeout
 	}
 	return c
-}
-
-func (b Backoff) withDefaults() Backoff {
-	if b.Min == 0 {
-		b.Min = 200 * time.Millisecond
-	}
-	if b.Max == 0 {
-		b.Max = 10 * time.Second
-	}
-	if b.Jitter == 0 {
-		b.Jitter = 0.2
-	}
-	return b
 }
 
 // Validate checks c after defaults and returns an error naming the first
@@ -178,17 +169,8 @@ func (c Config) Validate() error {
 	case c.DeadLetterTimeout < 0:
 		return fmt.Errorf("worker config: DeadLetterTimeout %v must be positive", c.DeadLetterTimeout)
 	}
-	return c.Backoff.validate()
-}
-
-func (b Backoff) validate() error {
-	switch {
-	case b.Min <= 0:
-		return fmt.Errorf("worker config: Backoff.Min %v must be positive", b.Min)
-	case b.Max < b.Min:
-		return fmt.Errorf("worker config: Backoff.Max %v must be at least Backoff.Min %v", b.Max, b.Min)
-	case b.Jitter > 1:
-		return fmt.Errorf("worker config: Backoff.Jitter %v must be at most 1", b.Jitter)
+	if err := c.Backoff.Validate(); err != nil {
+		return fmt.Errorf("worker config: %w", err)
 	}
 	return nil
 }

@@ -17,6 +17,9 @@ var (
 	// ErrVersionSourceMismatch: the consumer records another version source
 	// than the worker is configured with.
 	ErrVersionSourceMismatch = errors.New("version source does not match the consumer")
+	// ErrOpsServer: RunProcess could not serve its ops endpoints (the
+	// address is taken or invalid).
+	ErrOpsServer = errors.New("ops server cannot listen")
 )
 
 // PanicError is a panic in a handler, recovered and turned into an error.

@@ -38,8 +38,10 @@ func replayConfigErrorf(cause error, format string, args ...any) error {
 type ReplayConfig struct {
 	// Stream and Consumer name the subscription. Required.
 	Stream, Consumer string
-	// SinkDSN is the consumer's store, as stores.Open takes it. Required.
-	SinkDSN string
+	// SinkDSN is the consumer's store, opened through Adapters. Both
+	// required.
+	SinkDSN  string
+	Adapters stores.Adapters
 	// VersionSource is "stream" or "producer"; it must agree with what the
 	// consumer records. Empty means the recorded one, which must then
 	// exist: replaying with the wrong source would give events the wrong
@@ -80,6 +82,8 @@ func (c ReplayConfig) Validate() error {
 		return replayConfigErrorf(nil, "a consumer is required")
 	case c.SinkDSN == "":
 		return replayConfigErrorf(nil, "a sink DSN is required")
+	case c.Adapters == nil:
+		return replayConfigErrorf(nil, "no store adapters given to open the sink with")
 	case stores.Scheme(c.SinkDSN) == "":
 		return replayConfigErrorf(nil, "sink %q is not a DSN (scheme:...)", stores.Redact(c.SinkDSN))
 	case !events.ValidPrefix(c.SubjectPrefix):
@@ -112,7 +116,7 @@ func ReplayDeadLetters(ctx context.Context, js jetstream.JetStream, c ReplayConf
 	if err != nil {
 		return ReplayResult{}, err
 	}
-	sink, err := stores.Open(ctx, c.SinkDSN)
+	sink, err := c.Adapters.Open(ctx, c.SinkDSN)
 	if errors.Is(err, stores.ErrUnknownScheme) {
 		return ReplayResult{}, replayConfigErrorf(err, "sink: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -138,12 +139,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Grace after pull, and cancels the store calls still in flight.
 	pull, stopPull := context.WithCancel(ctx)
 	defer stopPull()
-	hard, stopHard := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHard()
-	var graceExpired atomic.Bool
+	drain := lifecycle.StartDrain(pull, w.cfg.Grace)
+	defer drain.Finish()
+	hard := drain.Hard()
 	var tasks sync.WaitGroup
-	done := make(chan struct{})
-	tasks.Go(func() { w.graceTimer(pull, done, stopHard, &graceExpired) })
 	tasks.Go(func() { w.refreshLag(pull, consumer) })
 
 	free := make(chan *Batch, w.cfg.Concurrency+1)
@@ -164,10 +163,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	pullErr := col.run(pull, hard, free, batches)
 	stopPull() // a fatal pull error drains like a cancellation
 	loops.Wait()
-	close(done)
+	graceExpired := drain.Finish()
 	tasks.Wait()
 	switch {
-	case graceExpired.Load():
+	case graceExpired:
 		w.log.Warn("drain cut short by the grace period; unacknowledged messages will be redelivered", "grace", w.cfg.Grace)
 		return fmt.Errorf("worker %s: %w (%v)", w.cfg.Consumer, ErrGraceExpired, w.cfg.Grace)
 	case pullErr != nil:
@@ -181,44 +180,23 @@ func (w *Worker) Run(ctx context.Context) error {
 // bind looks the consumer up, waiting while JetStream is unreachable, and
 // checks its recorded version source.
 func (w *Worker) bind(ctx context.Context) (jetstream.Consumer, error) {
-	for attempt := int64(1); ; attempt++ {
+	policy := lifecycle.Policy{Backoff: w.cfg.Backoff, Log: w.log, Waiting: "waiting for JetStream to look up the consumer"}
+	return lifecycle.RetryValue(ctx, policy, func() (jetstream.Consumer, error) {
 		c, err := w.js.Consumer(ctx, w.cfg.Stream, w.cfg.Consumer)
-		if err == nil {
+		switch {
+		case err == nil:
 			if rec := c.CachedInfo().Config.Metadata[subscriptions.MetaVersionSource]; rec != "" && rec != string(w.cfg.VersionSource) {
-				return nil, fmt.Errorf("consumer %s on %s records version source %q, the worker uses %q: %w",
-					w.cfg.Consumer, w.cfg.Stream, rec, w.cfg.VersionSource, ErrVersionSourceMismatch)
+				return nil, lifecycle.Permanent(fmt.Errorf("consumer %s on %s records version source %q, the worker uses %q: %w",
+					w.cfg.Consumer, w.cfg.Stream, rec, w.cfg.VersionSource, ErrVersionSourceMismatch))
 			}
 			return c, nil
+		case errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound):
+			return nil, lifecycle.Permanent(fmt.Errorf("consumer %s on stream %s: %w: %w", w.cfg.Consumer, w.cfg.Stream, subscriptions.ErrNotFound, err))
+		case errors.Is(err, jetstream.ErrInvalidStreamName) || errors.Is(err, jetstream.ErrInvalidConsumerName):
+			return nil, lifecycle.Permanent(fmt.Errorf("consumer %s on stream %s: %w", w.cfg.Consumer, w.cfg.Stream, err))
 		}
-		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
-			return nil, fmt.Errorf("consumer %s on stream %s: %w: %w", w.cfg.Consumer, w.cfg.Stream, subscriptions.ErrNotFound, err)
-		}
-		if errors.Is(err, jetstream.ErrInvalidStreamName) || errors.Is(err, jetstream.ErrInvalidConsumerName) {
-			return nil, fmt.Errorf("consumer %s on stream %s: %w", w.cfg.Consumer, w.cfg.Stream, err)
-		}
-		delay := w.cfg.Backoff.Delay(attempt)
-		w.log.Warn("waiting for JetStream to look up the consumer", "err", err, "retry_in", delay)
-		if !sleep(ctx, delay) {
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// graceTimer cancels hard Grace after pull ends, unless the drain finished.
-func (w *Worker) graceTimer(pull context.Context, done <-chan struct{}, stopHard context.CancelFunc, expired *atomic.Bool) {
-	select {
-	case <-done:
-		return
-	case <-pull.Done():
-	}
-	t := time.NewTimer(w.cfg.Grace)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		expired.Store(true)
-		stopHard()
-	}
+		return nil, err
+	})
 }
 
 // process handles one prepared batch through the middleware chain and
@@ -248,7 +226,7 @@ func (w *Worker) process(pull, hard context.Context, b *Batch) {
 	}
 	w.counters.record(b, failed, err, time.Since(start))
 	if hard.Err() == nil {
-		sleep(pull, delay) // do not run the rest of the backlog into the same failure
+		_ = lifecycle.Sleep(pull, delay) // do not run the rest of the backlog into the same failure
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 func init() {
@@ -106,7 +107,7 @@ func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, erro
 // openStore opens a store in its role: the source writes nothing and works
 // with read-only credentials.
 func openStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
-	st, err := stores.OpenRole(ctx, dsn, role)
+	st, err := all.OpenRole(ctx, dsn, role)
 	if errors.Is(err, stores.ErrUnknownScheme) {
 		return nil, cli.Usagef("%v", err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/stores"
-	_ "github.com/switchyard/switchyard/stores/all" // every store by DSN
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/stores/storebench"
 )
 
@@ -55,7 +55,7 @@ func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case cfg.Entity != "" && (len(cfg.Entity) > 58 || stores.Validate([]stores.Write{{Entity: cfg.Entity + "_fill", Key: "k", Data: []byte(`{}`)}}) != nil):
 		return cli.Usagef("bench-store: --entity %q must match ^[a-z][a-z0-9_]{0,57}$", cfg.Entity)
 	}
-	st, err := stores.Open(ctx, *dsn)
+	st, err := all.Open(ctx, *dsn)
 	if err != nil {
 		return err
 	}

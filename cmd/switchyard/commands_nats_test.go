@@ -15,7 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/internal/testenv"
-	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -315,7 +315,7 @@ func TestDLQReplay(t *testing.T) {
 	if d, _ := subscriptions.DeadLetterDepth(ctx, js, "EVENTS", "target"); d != 1 {
 		t.Fatalf("depth after replay %d, want the broken one kept", d)
 	}
-	st, err := stores.Open(ctx, sink)
+	st, err := all.Open(ctx, sink)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
-	_ "github.com/switchyard/switchyard/stores/all" // every store by DSN
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 	"github.com/switchyard/switchyard/workers"
 )
@@ -81,6 +81,7 @@ type dlqArgs struct {
 
 func (a *dlqArgs) register(fs *cli.FlagSet, action string) error {
 	r := &a.replay
+	r.Adapters = all.Adapters
 	fs.StringVar(&r.Stream, "stream", "EVENTS", "event stream name")
 	fs.StringVar(&r.Consumer, "consumer", "", "durable consumer whose dead letters to use (required)")
 	fs.BoolVar(&a.asJSON, "json", false, "print JSON")

@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 func TestFlagsCommand(t *testing.T) {
@@ -95,7 +96,7 @@ func TestReadAPICommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for dsn, doc := range map[string]string{legacyDSN: `{"from":"legacy"}`, targetDSN: `{"from":"target"}`} {
-		st, err := stores.Open(ctx, dsn)
+		st, err := all.Open(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}

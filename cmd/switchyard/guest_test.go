@@ -18,7 +18,7 @@ import (
 	"github.com/switchyard/switchyard/console"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/testenv"
-	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 // runWorkerUntilConsumer runs the worker command in process until its
@@ -144,7 +144,7 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	legacy, target := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
 	// The legacy store exists before Switchyard reads it (read-api opens it
 	// read only and creates nothing).
-	legacyStore, err := stores.Open(context.Background(), legacy)
+	legacyStore, err := all.Open(context.Background(), legacy)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -71,7 +72,7 @@ func TestMigrationCommands(t *testing.T) {
 	}
 	dir := t.TempDir()
 	srcDSN, dstDSN := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
-	src, err := stores.Open(ctx, srcDSN)
+	src, err := all.Open(ctx, srcDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestMigrationCommands(t *testing.T) {
 	}
 
 	// A planted difference: verify finds it, repair fixes it.
-	dst, err := stores.Open(ctx, dstDSN)
+	dst, err := all.Open(ctx, dstDSN)
 	if err != nil {
 		t.Fatal(err)
 	}

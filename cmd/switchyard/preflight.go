@@ -10,6 +10,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/preflight"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 func init() {
@@ -82,7 +83,7 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return cli.Usagef("preflight: --timeout must be positive")
 	}
 	known := map[string]bool{}
-	for _, s := range stores.Schemes() {
+	for _, s := range all.Schemes() {
 		known[s] = true
 	}
 	cfg := preflight.Config{
@@ -95,7 +96,7 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}{{"--source", sources, stores.RoleSource}, {"--target", targets, stores.RoleTarget}} {
 		for _, dsn := range d.dsns {
 			if !known[stores.Scheme(dsn)] {
-				return cli.Usagef("preflight: %s %q: unknown or missing scheme (known: %s)", d.flag, stores.Redact(dsn), strings.Join(stores.Schemes(), ", "))
+				return cli.Usagef("preflight: %s %q: unknown or missing scheme (known: %s)", d.flag, stores.Redact(dsn), strings.Join(all.Schemes(), ", "))
 			}
 			cfg.Stores = append(cfg.Stores, preflight.StoreSpec{DSN: dsn, Role: d.role})
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -21,7 +22,7 @@ func TestPreflightCommand(t *testing.T) {
 	}
 	dir := t.TempDir()
 	source, target := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
-	legacy, err := stores.Open(context.Background(), source)
+	legacy, err := all.Open(context.Background(), source)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/reads"
-	_ "github.com/switchyard/switchyard/stores/all" // every store by DSN
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 func init() {
@@ -42,6 +42,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	f := flagsFlags{longRunning: true}
 	f.register(fs, "info")
 	cfg := reads.DefaultServerConfig()
+	cfg.Adapters = all.Adapters
 	registerReadAPIFlags(fs, &cfg)
 	fs.DurationVar(&f.flushInterval, "stats-flush-interval", flags.DefaultFlushInterval, "how often shadow counters and seen clients are written to NATS")
 	if err := fs.Parse(args); err != nil {

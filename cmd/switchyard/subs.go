@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -164,20 +163,6 @@ func printStreamReport(w io.Writer, r subscriptions.StreamReport) {
 	}
 	for _, d := range r.Updated {
 		fmt.Fprintf(w, "  %s: %s -> %s (updated)\n", d.Field, d.Existing, d.Declared)
-	}
-}
-
-// logStreamReport logs what printStreamReport prints, for long-running
-// commands.
-func logStreamReport(log *slog.Logger, r subscriptions.StreamReport) {
-	if r.Created {
-		log.Info("stream created", "stream", r.Stream)
-	}
-	for _, d := range r.Differences {
-		log.Warn("stream differs from the declaration; left as it is", "stream", r.Stream, "field", d.Field, "existing", d.Existing, "declared", d.Declared)
-	}
-	for _, d := range r.Updated {
-		log.Info("stream updated", "stream", r.Stream, "field", d.Field, "from", d.Existing, "to", d.Declared)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 // Verifier runs per-client verifies for the console: one at a time per
@@ -171,11 +172,11 @@ type VerifierStores struct {
 // OpenVerifier opens both stores and returns a Verifier over them, and a
 // function that stops it and closes the stores.
 func OpenVerifier(ctx context.Context, s VerifierStores, state *migrator.State, audit *flags.AuditLog, log *slog.Logger) (*Verifier, func(), error) {
-	legacy, err := stores.Open(ctx, s.LegacyDSN)
+	legacy, err := all.Open(ctx, s.LegacyDSN)
 	if err != nil {
 		return nil, nil, fmt.Errorf("legacy store: %w", err)
 	}
-	target, err := stores.Open(ctx, s.TargetDSN)
+	target, err := all.Open(ctx, s.TargetDSN)
 	if err != nil {
 		legacy.Close()
 		return nil, nil, fmt.Errorf("target store: %w", err)

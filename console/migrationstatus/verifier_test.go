@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	_ "github.com/switchyard/switchyard/stores/sqlite"
 )
 
@@ -31,7 +32,7 @@ func TestVerifierVerifiesOneClientOnceAtATime(t *testing.T) {
 	dir := t.TempDir()
 	legacyDSN, targetDSN := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
 	for dsn, keys := range map[string][]string{legacyDSN: {"a", "b", "c"}, targetDSN: {"a"}} {
-		s, err := stores.Open(ctx, dsn)
+		s, err := all.Open(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 // backfillEntity is the table the backfill measurement fills; copyTable
@@ -38,7 +39,7 @@ func backfillVsCopy(ctx context.Context, cfg Config, dsn string) (fill, raw Meas
 	if err != nil {
 		return fill, raw, err
 	}
-	sink, err := stores.Open(ctx, dsn)
+	sink, err := all.Open(ctx, dsn)
 	if err != nil {
 		return fill, raw, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 func TestGenEventsSize(t *testing.T) {
@@ -178,7 +179,7 @@ func TestPerMessageAndRawCeiling(t *testing.T) {
 	if err := b.fill(ctx, 0, cfg.Events, cfg.Keys, cfg.Size); err != nil {
 		t.Fatal(err)
 	}
-	sink, err := stores.Open(ctx, dsn)
+	sink, err := all.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +209,7 @@ func TestPerMessageAndRawCeiling(t *testing.T) {
 	if err != nil || elapsed <= 0 {
 		t.Fatalf("raw ceiling: %v, %v", elapsed, err)
 	}
-	raw, err := stores.Open(ctx, rawDSN)
+	raw, err := all.Open(ctx, rawDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestPerMessageAndRawCeiling(t *testing.T) {
 func BenchmarkRawCeiling(b *testing.B) {
 	run := func(b *testing.B, dsn string) {
 		ctx := context.Background()
-		sink, err := stores.Open(ctx, dsn)
+		sink, err := all.Open(ctx, dsn)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/procstat"
-	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	_ "github.com/switchyard/switchyard/stores/postgres" // the measured stores
 	_ "github.com/switchyard/switchyard/stores/sqlite"
 )
@@ -69,7 +69,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	// 2. One upsert per message, same stream, fresh schema.
 	logf("postgres: one upsert per message, %d events", cfg.PerMessageEvents)
 	if err := withPostgres(ctx, cfg, func(dsn string) error {
-		sink, err := stores.Open(ctx, dsn)
+		sink, err := all.Open(ctx, dsn)
 		if err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, tar
 // PostgreSQL server's CPU time meanwhile, read before the store's
 // connections (and so their server processes) close.
 func rawInto(ctx context.Context, cfg Config, dsn string) (time.Duration, time.Duration, error) {
-	sink, err := stores.Open(ctx, dsn)
+	sink, err := all.Open(ctx, dsn)
 	if err != nil {
 		return 0, 0, err
 	}

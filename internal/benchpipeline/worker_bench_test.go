@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/internal/testenv"
-	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/workers"
 )
 
@@ -55,7 +55,7 @@ func BenchmarkWorker(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			sink, err := stores.Open(ctx, dsn)
+			sink, err := all.Open(ctx, dsn)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/internal/redact"
 )
 
@@ -325,27 +326,36 @@ func (f *NATSFlags) Connect(ctx context.Context, log *slog.Logger) (*nats.Conn, 
 // attempts repeat with backoff (up to 5 s apart), logging what they wait
 // for, until ctx ends. Once connected, the client reconnects forever.
 func (f *NATSFlags) ConnectWithRetry(ctx context.Context, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
-	delay := 100 * time.Millisecond
-	for {
-		nc, js, t, err := f.connectOnce(ctx, log)
-		if err == nil {
-			return nc, js, nil
-		}
-		if errors.Is(err, ErrUsage) {
-			return nil, nil, err
+	var nc *nats.Conn
+	var js jetstream.JetStream
+	var url string // of the last attempt
+	policy := lifecycle.Policy{Backoff: lifecycle.DefaultBackoff, Log: log, Waiting: "waiting for NATS",
+		Attrs: []any{"url", redactedURL{&url}}}
+	err := lifecycle.Retry(ctx, policy, func() error {
+		var t natsTarget
+		var err error
+		nc, js, t, err = f.connectOnce(ctx, log)
+		url = t.url
+		if err == nil || errors.Is(err, ErrUsage) {
+			return lifecycle.Permanent(err)
 		}
 		// The client's errors may quote the URL (`invalid port ":S3cret"
 		// after host`): only the scrubbed text is printed.
-		err = redact.WrapURLs(err, "NATS at", t.url)
-		log.Warn("waiting for NATS", "url", RedactURL(t.url), "err", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("%w (last error: %v)", redact.WrapURLs(ctx.Err(), "NATS at", t.url), err)
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 5*time.Second)
+		return redact.WrapURLs(err, "NATS at", url)
+	})
+	if ie, ok := errors.AsType[*lifecycle.InterruptedError](err); ok {
+		return nil, nil, fmt.Errorf("%w (last error: %v)", redact.WrapURLs(ie.Cause, "NATS at", url), ie.Last)
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return nc, js, nil
 }
+
+// redactedURL logs the URL it points to, redacted, as it is when logged.
+type redactedURL struct{ url *string }
+
+func (r redactedURL) LogValue() slog.Value { return slog.StringValue(RedactURL(*r.url)) }
 
 // RedactURL hides the user information (user, password or token) of NATS
 // URLs; see redact.URLs.

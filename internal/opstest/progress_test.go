@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -32,7 +33,7 @@ func backfillAndVerifyMetrics(t *testing.T) (backfill, verify string) {
 	}
 	dir := t.TempDir()
 	legacyDSN, targetDSN := "sqlite:"+filepath.Join(dir, "legacy.db"), "sqlite:"+filepath.Join(dir, "target.db")
-	legacy, err := stores.Open(ctx, legacyDSN)
+	legacy, err := all.Open(ctx, legacyDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func backfillAndVerifyMetrics(t *testing.T) (backfill, verify string) {
 	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		return scrape(t, "http://"+addr+"/metrics") == "", "backfill still serving /metrics"
 	}, "backfill finished")
-	target, err := stores.Open(ctx, targetDSN)
+	target, err := all.Open(ctx, targetDSN)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 
 	_ "github.com/switchyard/switchyard/stores/sqlite"
@@ -111,7 +112,7 @@ func TestSIGTERMDrainsABusyWorker(t *testing.T) {
 		return st.Lag == 0, fmt.Sprintf("lag %d (pending %d, ack pending %d)", st.Lag, st.Pending, st.AckPending)
 	}, "the second worker finishing the backlog")
 
-	store, err := stores.Open(ctx, sink)
+	store, err := all.Open(ctx, sink)
 	if err != nil {
 		t.Fatal(err)
 	}

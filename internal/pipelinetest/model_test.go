@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 const entity = "tasks"
@@ -145,7 +146,7 @@ func assertTable(t *testing.T, dsn string, model map[string]modelRow) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := stores.Open(ctx, dsn)
+	st, err := all.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("open %s: %v", stores.Redact(dsn), err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -149,7 +150,7 @@ func readRow(t *testing.T, dsn, key string) stores.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := stores.Open(ctx, dsn)
+	st, err := all.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

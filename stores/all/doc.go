@@ -1,7 +1,7 @@
-// Package all registers every store adapter with the stores package, so a
-// program that imports it can open any store by DSN:
+// Package all holds the explicit table of every store adapter (Adapters),
+// so a program that imports it can open any store by DSN:
 //
-//	import _ "github.com/switchyard/switchyard/stores/all"
+//	st, err := all.Open(ctx, "postgres://...") // or sqlite:, rethinkdb://, sqlserver://
 //
-//	st, err := stores.Open(ctx, "postgres://...") // or sqlite:, rethinkdb://, sqlserver://
+// No adapter registers itself: adding one means adding its row here.
 package all

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -292,14 +293,7 @@ const deadlockPause = 20 * time.Millisecond
 // pauseFor waits before re-running a deadlocked batch, or returns ctx's
 // error when ctx ends first.
 func pauseFor(ctx context.Context, attempt int) error {
-	t := time.NewTimer(deadlockPause << attempt)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.Sleep(ctx, deadlockPause<<attempt)
 }
 
 // runBatch sends the statement with its one parameter and reads the counts.

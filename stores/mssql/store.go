@@ -17,10 +17,14 @@ import (
 // AD (the fedauth= DSN parameter).
 const azureDriverName = azuread.DriverName
 
-func init() {
-	stores.Register("sqlserver", func(ctx context.Context, dsn string) (stores.Store, error) {
-		return Open(ctx, dsn)
-	})
+// OpenStore is the stores.RoleOpener of SQL Server ("sqlserver" DSNs); it opens every role alike.
+// It is its entry in the adapter table of stores/all.
+func OpenStore(ctx context.Context, dsn string, _ stores.Role) (stores.Store, error) {
+	st, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // Store is a stores.Store on SQL Server. It is safe for concurrent use.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/stores/postgres"
 	"github.com/switchyard/switchyard/stores/storetest"
 )
@@ -40,9 +41,9 @@ func TestOpenThroughRegistry(t *testing.T) {
 	ctx := context.Background()
 	alt := "postgresql" + strings.TrimPrefix(dsn, "postgres")
 	for _, d := range []string{dsn, alt} {
-		st, err := stores.Open(ctx, d)
+		st, err := all.Open(ctx, d)
 		if err != nil {
-			t.Fatalf("stores.Open(%s): %v", stores.Redact(d), err)
+			t.Fatalf("all.Open(%s): %v", stores.Redact(d), err)
 		}
 		if err := st.Ping(ctx); err != nil {
 			t.Fatalf("Ping: %v", err)

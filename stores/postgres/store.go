@@ -13,10 +13,14 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-func init() {
-	open := func(ctx context.Context, dsn string) (stores.Store, error) { return Open(ctx, dsn) }
-	stores.Register("postgres", open)
-	stores.Register("postgresql", open)
+// OpenStore is the stores.RoleOpener of PostgreSQL ("postgres" and "postgresql" DSNs); it opens every role alike.
+// It is its entry in the adapter table of stores/all.
+func OpenStore(ctx context.Context, dsn string, _ stores.Role) (stores.Store, error) {
+	st, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // Store is a PostgreSQL schema holding one table per entity. It is safe for

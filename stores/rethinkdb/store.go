@@ -12,10 +12,14 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-func init() {
-	stores.RegisterRole("rethinkdb", func(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
-		return OpenRole(ctx, dsn, role)
-	})
+// OpenStore is the stores.RoleOpener of RethinkDB ("rethinkdb" DSNs).
+// It is its entry in the adapter table of stores/all.
+func OpenStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
+	st, err := OpenRole(ctx, dsn, role)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // Store is a stores.Store on RethinkDB. It is safe for concurrent use.

@@ -11,7 +11,7 @@
 //	              NORMAL (survives a process crash only; faster)
 //	readers       size of the reader connection pool (default 4)
 //
-// Opened as stores.RoleSource (stores.OpenRole), the store writes nothing:
+// Opened as stores.RoleSource (OpenRole, or all.OpenRole by DSN), the store writes nothing:
 // the file must exist and is left as it is (no ledger, no switch to WAL),
 // and every connection is query_only.
 //

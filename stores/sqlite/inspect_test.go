@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 )
 
 func TestInspect(t *testing.T) {
@@ -96,7 +97,7 @@ INSERT INTO task VALUES ('k', 'c', 1, 0, '{"a":1}', '2026-01-01T00:00:00.000000Z
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := stores.OpenRole(ctx, "sqlite:"+path, stores.RoleSource)
+	st, err := all.OpenRole(ctx, "sqlite:"+path, stores.RoleSource)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ INSERT INTO task VALUES ('k', 'c', 1, 0, '{"a":1}', '2026-01-01T00:00:00.000000Z
 	if _, err := os.Stat(path + "-wal"); err == nil {
 		t.Fatal("a source left a WAL file")
 	}
-	if _, err := stores.OpenRole(ctx, "sqlite:"+filepath.Join(t.TempDir(), "missing.db"), stores.RoleSource); err == nil {
+	if _, err := all.OpenRole(ctx, "sqlite:"+filepath.Join(t.TempDir(), "missing.db"), stores.RoleSource); err == nil {
 		t.Fatal("a missing source file opened (and would have been created)")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/stores/sqlite"
 	"github.com/switchyard/switchyard/stores/storetest"
 )
@@ -44,9 +45,9 @@ func TestOpenThroughRegistry(t *testing.T) {
 		"sqlite:" + filepath.Join(dir, "a.db"),
 		"sqlite://" + filepath.Join(dir, "b.db") + "?synchronous=normal&busy_timeout=100&readers=2",
 	} {
-		st, err := stores.Open(ctx, dsn)
+		st, err := all.Open(ctx, dsn)
 		if err != nil {
-			t.Fatalf("stores.Open(%s): %v", dsn, err)
+			t.Fatalf("all.Open(%s): %v", dsn, err)
 		}
 		if err := st.Ping(ctx); err != nil {
 			t.Fatalf("Ping: %v", err)
@@ -61,9 +62,9 @@ func TestOpenThroughRegistry(t *testing.T) {
 		"sqlite:" + filepath.Join(dir, "c.db") + "?bogus=1",
 		"sqlite:" + filepath.Join(dir, "missing", "c.db"),
 	} {
-		if st, err := stores.Open(ctx, dsn); err == nil {
+		if st, err := all.Open(ctx, dsn); err == nil {
 			st.Close()
-			t.Fatalf("stores.Open(%s) succeeded, want an error", dsn)
+			t.Fatalf("all.Open(%s) succeeded, want an error", dsn)
 		}
 	}
 }

@@ -14,10 +14,14 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-func init() {
-	stores.RegisterRole("sqlite", func(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
-		return OpenRole(ctx, dsn, role)
-	})
+// OpenStore is the stores.RoleOpener of SQLite ("sqlite" DSNs).
+// It is its entry in the adapter table of stores/all.
+func OpenStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
+	st, err := OpenRole(ctx, dsn, role)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // Store is a SQLite database file holding one table per entity.
