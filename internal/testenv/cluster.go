@@ -75,24 +75,39 @@ func NewNATSCluster(t testing.TB, n int) *NATSCluster {
 	return c
 }
 
-// WaitMetaLeader waits until a running node is the JetStream meta leader
-// and every running node knows it. Call it after starting a node again.
+// WaitMetaLeader waits until a running node is the JetStream meta leader,
+// every running node knows it, and the leader counts every running node as
+// an online peer. Call it after starting a node again. The last condition
+// matters: until the leader has a node's first statistics it places no
+// replica there, and an R3 stream created right after start-up fails with
+// "no suitable peers for placement".
 func (c *NATSCluster) WaitMetaLeader(timeout time.Duration) {
 	c.t.Helper()
 	Eventually(c.t, timeout, func() (bool, string) {
-		leaders := 0
+		var leader *NATSServer
+		running := 0
 		for _, s := range c.Nodes {
 			if s.srv == nil {
 				continue
 			}
+			running++
 			if !s.srv.JetStreamIsCurrent() {
 				return false, s.opts.ServerName + " is not current"
 			}
 			if s.srv.JetStreamIsLeader() {
-				leaders++
+				if leader != nil {
+					return false, "two meta leaders"
+				}
+				leader = s
 			}
 		}
-		return leaders == 1, fmt.Sprintf("%d meta leaders", leaders)
+		if leader == nil {
+			return false, "no meta leader"
+		}
+		if peers := leader.srv.JetStreamClusterPeers(); len(peers) < running {
+			return false, fmt.Sprintf("the meta leader sees %d of %d running nodes online (%v)", len(peers), running, peers)
+		}
+		return true, ""
 	}, "a JetStream meta leader")
 }
 
