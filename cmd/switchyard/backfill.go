@@ -20,10 +20,6 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-func init() {
-	register(command{name: "backfill", summary: "copy the records the target subscription never saw; pause, resume or re-rate a running copy", run: runBackfill})
-}
-
 const backfillUsage = `backfill --source DSN --target DSN --entities a,b [flags]
        backfill pause [--reason R] | resume | rate ROWS_PER_SECOND
 

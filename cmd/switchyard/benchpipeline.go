@@ -14,10 +14,6 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 )
 
-func init() {
-	register(command{name: "bench-pipeline", summary: "measure the worker against one-upsert-per-message and the raw SQL ceiling", run: runBenchPipeline})
-}
-
 const benchPipelineUsage = `bench-pipeline --pg DSN [--events 200000 --keys 50000 --size 300]
                [--scale 1,2,4 --backlog 1000000 --backfill-rows 200000]
 

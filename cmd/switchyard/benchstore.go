@@ -12,10 +12,6 @@ import (
 	"github.com/switchyard/switchyard/stores/storebench"
 )
 
-func init() {
-	register(command{name: "bench-store", summary: "measure a store's apply, backfill, scan and checksum rates", run: runBenchStore})
-}
-
 const benchStoreUsage = `bench-store --dsn DSN [--rows 100000 --batch 500 --concurrency 1 --entity NAME]
 
 Measures any store given by DSN (sqlite:, postgres://, sqlserver://,

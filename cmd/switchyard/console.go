@@ -24,10 +24,6 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-func init() {
-	register(command{name: "console", summary: "serve the support console (web UI to switch clients' read stages)", run: runConsole})
-}
-
 const consoleUsage = `console [flags]
        console hash-password [--cost N] < password
 

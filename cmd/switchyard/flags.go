@@ -22,10 +22,6 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-func init() {
-	register(command{name: "flags", summary: "show and change per-client read stages (legacy, shadow, target-shadow, target)", run: runFlags})
-}
-
 const flagsUsage = `flags init [--replicas N]
        flags get [--client C] | list [--search Q] [--stage S]
        flags set --client C[,D...] --stage S --reason R [--force] [--expect-revision N]

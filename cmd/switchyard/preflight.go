@@ -12,10 +12,6 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-func init() {
-	register(command{name: "preflight", summary: "check NATS and every store before a migration: pass/fail table, exit 1 on a failure", run: runPreflight})
-}
-
 const preflightUsage = `preflight [--nats URL] [--stream S] [--consumer NAME]... [--source DSN]... [--target DSN]... [flags]
 
 Checks, before any data moves, that NATS and every store are usable as the

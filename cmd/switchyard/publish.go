@@ -16,10 +16,6 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 )
 
-func init() {
-	register(command{name: "publish", summary: "publish events from a JSON-lines file or stdin", run: runPublish})
-}
-
 const publishUsage = `publish [--file events.jsonl] [--prefix events] [--dry-run]
 
 Reads one event per line (see docs/events.md), validates each line with the

@@ -11,10 +11,6 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-func init() {
-	register(command{name: "repair", summary: "re-copy the keys of a findings file from the source, then check them again", run: runRepair})
-}
-
 const repairUsage = `repair --source DSN --target DSN --findings findings.jsonl [flags]
 
 Re-copies every key of a verify findings file from the source (the legacy

@@ -17,10 +17,6 @@ import (
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
-func init() {
-	register(command{name: "subs", summary: "list, ensure, inspect or delete subscriptions (durable consumers)", run: runSubs})
-}
-
 const subsUsage = `subs list|ensure|inspect|delete [flags]
 
   list     every consumer of --stream with its position and lag

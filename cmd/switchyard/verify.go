@@ -11,10 +11,6 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-func init() {
-	register(command{name: "verify", summary: "compare the source and target stores; write findings as JSON lines", run: runVerify})
-}
-
 const verifyUsage = `verify --source DSN --target DSN --entities a,b [--client C] [flags]
 
 Compares the stores over key ranges: a checksum per chunk, then row by row

@@ -28,10 +28,6 @@ import (
 	"github.com/switchyard/switchyard/workers"
 )
 
-func init() {
-	register(command{name: "worker", summary: "run one subscription's workers: apply events from a consumer to a store", run: runWorker})
-}
-
 const workerUsage = `worker --consumer NAME --sink DSN [flags]
 
 Pulls events from the durable consumer --consumer of --stream in batches,
