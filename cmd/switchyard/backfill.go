@@ -2,22 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/migrator"
-	"github.com/switchyard/switchyard/stores"
 )
 
 const backfillUsage = `backfill --source DSN --target DSN --entities a,b [flags]
@@ -30,108 +22,6 @@ subscription was created (the watermark). Checkpoints live in the state
 bucket: run it again after a crash or Ctrl-C to resume; run it in several
 processes to share the copy. pause, resume and rate steer every running
 copier through the state bucket. See docs/backfill.md.`
-
-// migrationFlags are the flags the migrator commands share.
-type migrationFlags struct {
-	nats      cli.NATSFlags
-	stream    string
-	bucket    string
-	logFormat string
-	logLevel  string
-	// readOnly commands (status) open the state bucket only if it exists;
-	// the others create it when missing, with replicas.
-	readOnly bool
-	replicas int
-}
-
-func (f *migrationFlags) register(fs *cli.FlagSet) {
-	if !f.readOnly {
-		fs.IntVar(&f.replicas, "replicas", 1, "copies of the migration state bucket (and backfill's work-queue stream) when this command creates them (1, 3 or 5); existing ones are left as they are")
-	}
-	f.nats.Register(fs)
-	fs.StringVar(&f.stream, "stream", "EVENTS", "event stream name")
-	fs.StringVar(&f.bucket, "bucket", migrator.DefaultBucket, "key-value bucket holding the migration state")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-}
-
-// connect builds the logger, connects to NATS and opens the state bucket.
-func (f *migrationFlags) connect(ctx context.Context, name string, stderr io.Writer) (*nats.Conn, jetstream.JetStream, *migrator.State, *slog.Logger, error) {
-	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if !f.readOnly && (f.replicas < 1 || f.replicas > 5) {
-		return nil, nil, nil, nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
-	}
-	f.nats.Name = "switchyard " + name
-	nc, js, err := f.nats.Connect(ctx, log)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: f.bucket, Replicas: f.replicas, MustExist: f.readOnly})
-	if err != nil {
-		nc.Close()
-		return nil, nil, nil, nil, explainMissing(err, "nothing has been migrated yet: switchyard backfill (or flags init) creates it")
-	}
-	return nc, js, state, log, nil
-}
-
-// storeFlags are the --source and --target DSNs.
-type storeFlags struct{ source, target string }
-
-func (f *storeFlags) register(fs *cli.FlagSet) {
-	fs.StringVar(&f.source, "source", "", "DSN of the legacy store, the source of truth (secrets as ${env:NAME} or ${file:PATH})")
-	fs.StringVar(&f.target, "target", "", "DSN of the target store")
-}
-
-func (f *storeFlags) validate(command string) error {
-	for _, d := range []struct{ flag, dsn string }{{"--source", f.source}, {"--target", f.target}} {
-		if d.dsn == "" {
-			return cli.Usagef("%s: %s is required", command, d.flag)
-		}
-		if stores.Scheme(d.dsn) == "" {
-			return cli.Usagef("%s: %s %q is not a DSN (scheme:...)", command, d.flag, stores.Redact(d.dsn))
-		}
-	}
-	return nil
-}
-
-// open opens both stores; the caller closes them.
-func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, error) {
-	src, err := openStore(ctx, f.source, stores.RoleSource)
-	if err != nil {
-		return nil, nil, fmt.Errorf("source: %w", err)
-	}
-	dst, err := openStore(ctx, f.target, stores.RoleTarget)
-	if err != nil {
-		src.Close()
-		return nil, nil, fmt.Errorf("target: %w", err)
-	}
-	return src, dst, nil
-}
-
-// openStore opens a store in its role: the source writes nothing and works
-// with read-only credentials.
-func openStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
-	st, err := stores.OpenRole(ctx, dsn, role)
-	if errors.Is(err, stores.ErrUnknownScheme) {
-		return nil, cli.Usagef("%v", err)
-	}
-	return st, err
-}
-
-func validEntities(command string, entities []string) error {
-	if len(entities) == 0 {
-		return cli.Usagef("%s: --entities is required (comma-separated entity names)", command)
-	}
-	for _, e := range entities {
-		if !events.ValidEntity(e) {
-			return cli.Usagef("%s: entity %q must match ^[a-z][a-z0-9_]{0,62}$", command, e)
-		}
-	}
-	return nil
-}
 
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
@@ -251,14 +141,6 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintln(stdout, "next: switchyard verify --source ... --target ... --entities", strings.Join(rep.Run.Entities, ","))
 	return nil
-}
-
-// stderrFile lets the progress bar detect a terminal when stderr is one.
-func stderrFile(w io.Writer) io.Writer {
-	if f, ok := w.(*os.File); ok {
-		return f
-	}
-	return w
 }
 
 func runBackfillControl(ctx context.Context, action string, args []string, stdout, stderr io.Writer) error {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -311,10 +310,4 @@ func printStatuses(w io.Writer, all []subscriptions.Status) error {
 			st.AckFloor, st.Pending, st.AckPending, st.Redelivered, st.Lag, st.Waiting, st.DeadLetters, last)
 	}
 	return tw.Flush()
-}
-
-func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

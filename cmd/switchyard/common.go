@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/controlplane"
+	"github.com/switchyard/switchyard/migrator"
+	"github.com/switchyard/switchyard/stores"
+)
+
+// This file is the plumbing the commands share: the flags that connect to
+// NATS and open the control plane or the migration state, the store flags,
+// the logger, and the one JSON printer.
+
+// writeIndentedJSON prints v as indented JSON: what every --json prints.
+func writeIndentedJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printResult prints v as JSON with asJSON, else as writeText writes it.
+func printResult(w io.Writer, asJSON bool, v any, writeText func(io.Writer) error) error {
+	if asJSON {
+		return writeIndentedJSON(w, v)
+	}
+	return writeText(w)
+}
+
+// parseFlags parses a command that takes no arguments besides flags.
+func parseFlags(fs *cli.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return fs.NoArgs()
+}
+
+// flagsFlags are the connection and bucket flags every flags subcommand
+// takes.
+type flagsFlags struct {
+	nats            cli.NATSFlags
+	bucket          string
+	auditStream     string
+	shadowBucket    string
+	clientsBucket   string
+	migrationBucket string
+	gates           gateFlags
+	json            bool
+	protectAudit    bool
+	logFormat       string
+	logLevel        string
+	// flushInterval is how often the read API writes shadow counters and
+	// seen clients; zero means the default.
+	flushInterval time.Duration
+	// create: the command creates the control plane's buckets and audit
+	// stream when missing, with replicas; others only open what exists.
+	create   bool
+	replicas int
+	// longRunning commands (read-api) keep retrying while NATS is down;
+	// one-shot ones fail within the connect timeout.
+	longRunning bool
+}
+
+// creates makes the command create what is missing, with --replicas.
+func (f *flagsFlags) creates(fs *cli.FlagSet) {
+	f.create = true
+	fs.IntVar(&f.replicas, "replicas", 1, "copies of the buckets and audit stream this command creates when missing (1, 3 or 5); existing ones are left as they are")
+}
+
+func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
+	f.nats.Register(fs)
+	fs.StringVar(&f.bucket, "flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
+	fs.StringVar(&f.auditStream, "audit-stream", "SWITCHYARD_AUDIT", "stream the changes are appended to")
+	fs.StringVar(&f.shadowBucket, "shadow-bucket", "switchyard_shadow", "key-value bucket of the shadow read counters")
+	fs.StringVar(&f.clientsBucket, "clients-bucket", "switchyard_clients", "key-value bucket of the clients read routers served")
+	fs.StringVar(&f.migrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state (gates)")
+	fs.BoolVar(&f.protectAudit, "protect-audit-stream", false, "turn on deny-delete and deny-purge on an existing audit stream that lacks them (irreversible; new streams always have them)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", logLevel, "log level: debug, info, warn or error")
+}
+
+// flagsEnv is what the flags subcommands and the read API open.
+type flagsEnv struct {
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	log      *slog.Logger
+	store    *flags.Store
+	audit    *flags.AuditLog
+	shadow   *flags.ShadowStats
+	samples  *flags.ShadowSamples
+	registry *flags.Registry
+}
+
+func (e *flagsEnv) close() { e.nc.Close() }
+
+// open connects and opens the control plane: the buckets, the audit stream
+// and the gates' migration state.
+func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*flagsEnv, error) {
+	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return nil, err
+	}
+	if f.create && (f.replicas < 1 || f.replicas > 5) {
+		return nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
+	}
+	f.nats.Name = "switchyard " + name
+	connect := f.nats.Connect
+	if f.longRunning {
+		connect = f.nats.ConnectWithRetry
+	}
+	nc, js, err := connect(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := openControlPlane(ctx, js, f.longRunning, log, controlplane.Config{
+		Replicas:        f.replicas,
+		MustExist:       !f.create,
+		MigrationBucket: f.migrationBucket,
+		FlagsBucket:     f.bucket,
+		AuditStream:     f.auditStream,
+		ShadowBucket:    f.shadowBucket,
+		ClientsBucket:   f.clientsBucket,
+		MinShadowReads:  f.gates.minShadowReads,
+		MinShadowKeys:   f.gates.minShadowKeys,
+		MinShadowSpan:   f.gates.minShadowSpan,
+		FlushInterval:   f.flushInterval,
+		ProtectAudit:    f.protectAudit,
+		Log:             log,
+	})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
+}
+
+// migrationFlags are the flags the migrator commands share.
+type migrationFlags struct {
+	nats      cli.NATSFlags
+	stream    string
+	bucket    string
+	logFormat string
+	logLevel  string
+	// readOnly commands (status) open the state bucket only if it exists;
+	// the others create it when missing, with replicas.
+	readOnly bool
+	replicas int
+}
+
+func (f *migrationFlags) register(fs *cli.FlagSet) {
+	if !f.readOnly {
+		fs.IntVar(&f.replicas, "replicas", 1, "copies of the migration state bucket (and backfill's work-queue stream) when this command creates them (1, 3 or 5); existing ones are left as they are")
+	}
+	f.nats.Register(fs)
+	fs.StringVar(&f.stream, "stream", "EVENTS", "event stream name")
+	fs.StringVar(&f.bucket, "bucket", migrator.DefaultBucket, "key-value bucket holding the migration state")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// connect builds the logger, connects to NATS and opens the state bucket.
+func (f *migrationFlags) connect(ctx context.Context, name string, stderr io.Writer) (*nats.Conn, jetstream.JetStream, *migrator.State, *slog.Logger, error) {
+	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if !f.readOnly && (f.replicas < 1 || f.replicas > 5) {
+		return nil, nil, nil, nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
+	}
+	f.nats.Name = "switchyard " + name
+	nc, js, err := f.nats.Connect(ctx, log)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	state, err := migrator.OpenStateWith(ctx, js, migrator.StateConfig{Bucket: f.bucket, Replicas: f.replicas, MustExist: f.readOnly})
+	if err != nil {
+		nc.Close()
+		return nil, nil, nil, nil, explainMissing(err, "nothing has been migrated yet: switchyard backfill (or flags init) creates it")
+	}
+	return nc, js, state, log, nil
+}
+
+// storeFlags are the --source and --target DSNs.
+type storeFlags struct{ source, target string }
+
+func (f *storeFlags) register(fs *cli.FlagSet) {
+	fs.StringVar(&f.source, "source", "", "DSN of the legacy store, the source of truth (secrets as ${env:NAME} or ${file:PATH})")
+	fs.StringVar(&f.target, "target", "", "DSN of the target store")
+}
+
+func (f *storeFlags) validate(command string) error {
+	for _, d := range []struct{ flag, dsn string }{{"--source", f.source}, {"--target", f.target}} {
+		if d.dsn == "" {
+			return cli.Usagef("%s: %s is required", command, d.flag)
+		}
+		if stores.Scheme(d.dsn) == "" {
+			return cli.Usagef("%s: %s %q is not a DSN (scheme:...)", command, d.flag, stores.Redact(d.dsn))
+		}
+	}
+	return nil
+}
+
+// open opens both stores; the caller closes them.
+func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, error) {
+	src, err := openStore(ctx, f.source, stores.RoleSource)
+	if err != nil {
+		return nil, nil, fmt.Errorf("source: %w", err)
+	}
+	dst, err := openStore(ctx, f.target, stores.RoleTarget)
+	if err != nil {
+		src.Close()
+		return nil, nil, fmt.Errorf("target: %w", err)
+	}
+	return src, dst, nil
+}
+
+// openStore opens a store in its role: the source writes nothing and works
+// with read-only credentials.
+func openStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
+	st, err := stores.OpenRole(ctx, dsn, role)
+	if errors.Is(err, stores.ErrUnknownScheme) {
+		return nil, cli.Usagef("%v", err)
+	}
+	return st, err
+}
+
+func validEntities(command string, entities []string) error {
+	if len(entities) == 0 {
+		return cli.Usagef("%s: --entities is required (comma-separated entity names)", command)
+	}
+	for _, e := range entities {
+		if !events.ValidEntity(e) {
+			return cli.Usagef("%s: entity %q must match ^[a-z][a-z0-9_]{0,62}$", command, e)
+		}
+	}
+	return nil
+}
+
+// stderrFile lets the progress bar detect a terminal when stderr is one.
+func stderrFile(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok {
+		return f
+	}
+	return w
+}
