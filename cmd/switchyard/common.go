@@ -40,6 +40,20 @@ func printResult(w io.Writer, asJSON bool, v any, writeText func(io.Writer) erro
 	return writeText(w)
 }
 
+// connectNATS connects as name with a text logger at info level on
+// stderr; closeNATS closes the connection.
+func connectNATS(ctx context.Context, nf *cli.NATSFlags, name string, stderr io.Writer) (log *slog.Logger, js jetstream.JetStream, closeNATS func(), err error) {
+	if log, err = cli.NewLogger(stderr, "text", "info"); err != nil {
+		return nil, nil, nil, err
+	}
+	nf.Name = name
+	nc, js, err := nf.Connect(ctx, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return log, js, nc.Close, nil
+}
+
 // parseFlags parses a command that takes no arguments besides flags.
 func parseFlags(fs *cli.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {

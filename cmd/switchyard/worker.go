@@ -131,14 +131,14 @@ func (f *workerFlags) config() (workers.Config, error) {
 	case f.retryMax < f.retryMin:
 		return workers.Config{}, cli.Usagef("--retry-max %v must be at least --retry-min %v", f.retryMax, f.retryMin)
 	}
-	source, err := events.ParseVersionSource(f.ensure.versionSource)
+	source, err := events.ParseVersionSource(f.ensure.VersionSource)
 	if err != nil {
 		return workers.Config{}, cli.Usagef("--version-source: %v", err)
 	}
 	cfg := workers.Config{
 		Stream:        f.stream,
 		Consumer:      f.consumer,
-		SubjectPrefix: f.ensure.prefix,
+		SubjectPrefix: f.ensure.Prefix,
 		VersionSource: source,
 		BatchSize:     f.batchSize,
 		MaxWait:       f.maxWait,
