@@ -263,6 +263,49 @@ func validEntities(command string, entities []string) error {
 	return nil
 }
 
+// migrationEnv is what backfill and verify open: NATS, the state bucket,
+// both stores and the /metrics server.
+type migrationEnv struct {
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	state    *migrator.State
+	log      *slog.Logger
+	src, dst stores.Store
+	metrics  *migrator.ProgressMetrics
+	stopOps  func()
+}
+
+// openMigration connects, opens the state bucket and both stores and
+// serves /metrics on httpAddr (nothing when empty).
+func openMigration(ctx context.Context, name string, mf *migrationFlags, sf *storeFlags, httpAddr string, stderr io.Writer) (_ *migrationEnv, err error) {
+	e := &migrationEnv{stopOps: func() {}}
+	if e.nc, e.js, e.state, e.log, err = mf.connect(ctx, name, stderr); err != nil {
+		return nil, err
+	}
+	if e.src, e.dst, err = sf.open(ctx); err != nil {
+		e.nc.Close()
+		return nil, err
+	}
+	if e.metrics, e.stopOps, err = startMigrationOps(ctx, httpAddr, e.nc, e.log); err != nil {
+		e.stopOps = func() {}
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// progress reports progress on stderr and in the metrics.
+func (e *migrationEnv) progress(stderr io.Writer) *migrator.Progress {
+	return migrator.NewProgress(stderrFile(stderr), e.log, migrator.DefaultProgressEvery).WithMetrics(e.metrics)
+}
+
+func (e *migrationEnv) close() {
+	e.stopOps()
+	e.dst.Close()
+	e.src.Close()
+	e.nc.Close()
+}
+
 // stderrFile lets the progress bar detect a terminal when stderr is one.
 func stderrFile(w io.Writer) io.Writer {
 	if f, ok := w.(*os.File); ok {

@@ -31,10 +31,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fs.NoArgs(); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := sf.validate("repair"); err != nil {
@@ -72,21 +69,8 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		if err := writeIndentedJSON(stdout, rep); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(stdout, "%d findings, %d keys:", n, len(rep.Keys))
-		for _, o := range []migrator.RepairOutcome{migrator.OutcomeRepaired, migrator.OutcomeInSync, migrator.OutcomeTargetAhead, migrator.OutcomeConflict, migrator.OutcomeExtraKept} {
-			if c := rep.Counts[o]; c > 0 {
-				fmt.Fprintf(stdout, " %s %d", o, c)
-			}
-		}
-		fmt.Fprintln(stdout)
-		for _, r := range rep.Remaining {
-			fmt.Fprintf(stdout, "still differs: %s/%s (%s)\n", r.Entity, r.Key, r.Kind)
-		}
+	if err := printResult(stdout, *asJSON, rep, func(w io.Writer) error { return rep.WriteText(w, n) }); err != nil && *asJSON {
+		return err
 	}
 	if len(rep.Remaining) > 0 {
 		return cli.CheckFailedf("%d keys still differ after repair (see docs/verify.md for each outcome)", len(rep.Remaining))
