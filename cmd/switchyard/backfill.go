@@ -33,8 +33,8 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := cli.NewFlagSet("backfill", backfillUsage, stderr)
 	var mf migrationFlags
 	mf.register(fs)
-	var sf storeFlags
-	sf.register(fs)
+	var sf cli.StoreFlags
+	sf.Register(fs)
 	var cfg migrator.BackfillConfig
 	fs.Var((*cli.StringList)(&cfg.Entities), "entities", "entities to copy, comma-separated (required)")
 	fs.StringVar(&cfg.TargetConsumer, "target-consumer", migrator.DefaultTargetConsumer, "the target subscription (durable consumer); it must exist")
@@ -63,7 +63,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer env.close()
-	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.source, sf.target, env.js, env.state
+	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.Source, sf.Target, env.js, env.state
 	cfg.Stream, cfg.WorkStreamReplicas, cfg.Log, cfg.Progress = mf.stream, mf.replicas, env.log, env.progress(stderr)
 	if *dryRun {
 		rep, err := migrator.DryRun(ctx, cfg)
@@ -80,11 +80,11 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // checkBackfill checks the flags of a backfill.
-func checkBackfill(sf *storeFlags, cfg *migrator.BackfillConfig, dryRun bool) error {
-	if err := sf.validate("backfill"); err != nil {
+func checkBackfill(sf *cli.StoreFlags, cfg *migrator.BackfillConfig, dryRun bool) error {
+	if err := sf.Validate("backfill"); err != nil {
 		return err
 	}
-	if err := validEntities("backfill", cfg.Entities); err != nil {
+	if err := cli.ValidEntities("backfill", cfg.Entities); err != nil {
 		return err
 	}
 	switch {

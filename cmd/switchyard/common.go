@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -13,7 +11,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/controlplane"
@@ -207,62 +204,6 @@ func (f *migrationFlags) connect(ctx context.Context, name string, stderr io.Wri
 	return nc, js, state, log, nil
 }
 
-// storeFlags are the --source and --target DSNs.
-type storeFlags struct{ source, target string }
-
-func (f *storeFlags) register(fs *cli.FlagSet) {
-	fs.StringVar(&f.source, "source", "", "DSN of the legacy store, the source of truth (secrets as ${env:NAME} or ${file:PATH})")
-	fs.StringVar(&f.target, "target", "", "DSN of the target store")
-}
-
-func (f *storeFlags) validate(command string) error {
-	for _, d := range []struct{ flag, dsn string }{{"--source", f.source}, {"--target", f.target}} {
-		if d.dsn == "" {
-			return cli.Usagef("%s: %s is required", command, d.flag)
-		}
-		if stores.Scheme(d.dsn) == "" {
-			return cli.Usagef("%s: %s %q is not a DSN (scheme:...)", command, d.flag, stores.Redact(d.dsn))
-		}
-	}
-	return nil
-}
-
-// open opens both stores; the caller closes them.
-func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, error) {
-	src, err := openStore(ctx, f.source, stores.RoleSource)
-	if err != nil {
-		return nil, nil, fmt.Errorf("source: %w", err)
-	}
-	dst, err := openStore(ctx, f.target, stores.RoleTarget)
-	if err != nil {
-		src.Close()
-		return nil, nil, fmt.Errorf("target: %w", err)
-	}
-	return src, dst, nil
-}
-
-// openStore opens a store in its role: the source writes nothing and works
-// with read-only credentials.
-func openStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
-	st, err := stores.OpenRole(ctx, dsn, role)
-	if errors.Is(err, stores.ErrUnknownScheme) {
-		return nil, cli.Usagef("%v", err)
-	}
-	return st, err
-}
-
-func validEntities(command string, entities []string) error {
-	if len(entities) == 0 {
-		return cli.Usagef("%s: --entities is required (comma-separated entity names)", command)
-	}
-	for _, e := range entities {
-		if !events.ValidEntity(e) {
-			return cli.Usagef("%s: entity %q must match ^[a-z][a-z0-9_]{0,62}$", command, e)
-		}
-	}
-	return nil
-}
-
 // migrationEnv is what backfill and verify open: NATS, the state bucket,
 // both stores and the /metrics server.
 type migrationEnv struct {
@@ -277,12 +218,12 @@ type migrationEnv struct {
 
 // openMigration connects, opens the state bucket and both stores and
 // serves /metrics on httpAddr (nothing when empty).
-func openMigration(ctx context.Context, name string, mf *migrationFlags, sf *storeFlags, httpAddr string, stderr io.Writer) (_ *migrationEnv, err error) {
+func openMigration(ctx context.Context, name string, mf *migrationFlags, sf *cli.StoreFlags, httpAddr string, stderr io.Writer) (_ *migrationEnv, err error) {
 	e := &migrationEnv{stopOps: func() {}}
 	if e.nc, e.js, e.state, e.log, err = mf.connect(ctx, name, stderr); err != nil {
 		return nil, err
 	}
-	if e.src, e.dst, err = sf.open(ctx); err != nil {
+	if e.src, e.dst, err = sf.Open(ctx); err != nil {
 		e.nc.Close()
 		return nil, err
 	}

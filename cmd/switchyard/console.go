@@ -146,7 +146,7 @@ func (f *consoleFlags) check() error {
 		return cli.Usagef("--legacy, --target and --verify-entities go together (per-client verifies)")
 	}
 	if f.verifies() {
-		return validEntities("console", v.Entities)
+		return cli.ValidEntities("console", v.Entities)
 	}
 	return nil
 }

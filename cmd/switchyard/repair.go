@@ -23,8 +23,8 @@ docs/verify.md.`
 
 func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("repair", repairUsage, stderr)
-	var sf storeFlags
-	sf.register(fs)
+	var sf cli.StoreFlags
+	sf.Register(fs)
 	findings := fs.String("findings", "findings.jsonl", "findings file written by verify")
 	deleteExtra := fs.Bool("delete-extra", false, "tombstone target rows the source never had (one version above the target's)")
 	overwrite := fs.Bool("overwrite-conflicts", false, "write the source's row over a same-version conflicting target row (one version above)")
@@ -34,7 +34,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := sf.validate("repair"); err != nil {
+	if err := sf.Validate("repair"); err != nil {
 		return err
 	}
 	log, err := cli.NewLogger(stderr, *logFormat, *logLevel)
@@ -57,7 +57,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%s holds no findings; nothing to repair\n", *findings)
 		return nil
 	}
-	src, dst, err := sf.open(ctx)
+	src, dst, err := sf.Open(ctx)
 	if err != nil {
 		return err
 	}

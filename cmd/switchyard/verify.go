@@ -24,8 +24,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := cli.NewFlagSet("verify", verifyUsage, stderr)
 	var mf migrationFlags
 	mf.register(fs)
-	var sf storeFlags
-	sf.register(fs)
+	var sf cli.StoreFlags
+	sf.Register(fs)
 	var cfg migrator.VerifyConfig
 	fs.Var((*cli.StringList)(&cfg.Entities), "entities", "entities to compare, comma-separated (required)")
 	fs.StringVar(&cfg.Client, "client", "", "compare only this client's rows")
@@ -57,7 +57,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer f.Close()
-	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.source, sf.target, env.js, env.state
+	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.Source, sf.Target, env.js, env.state
 	cfg.Stream, cfg.Findings, cfg.Log, cfg.Progress = mf.stream, f, env.log, env.progress(stderr)
 	res, err := migrator.Verify(ctx, cfg)
 	if err != nil {
@@ -76,11 +76,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // checkVerify checks the flags of a verify.
-func checkVerify(sf *storeFlags, cfg *migrator.VerifyConfig) error {
-	if err := sf.validate("verify"); err != nil {
+func checkVerify(sf *cli.StoreFlags, cfg *migrator.VerifyConfig) error {
+	if err := sf.Validate("verify"); err != nil {
 		return err
 	}
-	if err := validEntities("verify", cfg.Entities); err != nil {
+	if err := cli.ValidEntities("verify", cfg.Entities); err != nil {
 		return err
 	}
 	switch {
