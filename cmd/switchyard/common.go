@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
+	"github.com/switchyard/switchyard/subscriptions"
 )
 
 // This file is the plumbing the commands share: the flags that connect to
@@ -60,26 +61,22 @@ func parseFlags(fs *cli.FlagSet, args []string) error {
 }
 
 // flagsFlags are the connection and bucket flags every flags subcommand
-// takes.
+// (and the read API) takes.
 type flagsFlags struct {
-	nats            cli.NATSFlags
-	bucket          string
-	auditStream     string
-	shadowBucket    string
-	clientsBucket   string
-	migrationBucket string
-	gates           gateFlags
-	json            bool
-	protectAudit    bool
-	logFormat       string
-	logLevel        string
+	nats cli.NATSFlags
+	// bucket is the flag bucket; cp holds the other names and the
+	// replicas of what a command creates.
+	bucket              string
+	cp                  controlplane.Config
+	gates               gateFlags
+	json                bool
+	logFormat, logLevel string
 	// flushInterval is how often the read API writes shadow counters and
 	// seen clients; zero means the default.
 	flushInterval time.Duration
 	// create: the command creates the control plane's buckets and audit
 	// stream when missing, with replicas; others only open what exists.
-	create   bool
-	replicas int
+	create bool
 	// longRunning commands (read-api) keep retrying while NATS is down;
 	// one-shot ones fail within the connect timeout.
 	longRunning bool
@@ -88,17 +85,17 @@ type flagsFlags struct {
 // creates makes the command create what is missing, with --replicas.
 func (f *flagsFlags) creates(fs *cli.FlagSet) {
 	f.create = true
-	fs.IntVar(&f.replicas, "replicas", 1, "copies of the buckets and audit stream this command creates when missing (1, 3 or 5); existing ones are left as they are")
+	fs.IntVar(&f.cp.Replicas, "replicas", 1, "copies of the buckets and audit stream this command creates when missing (1, 3 or 5); existing ones are left as they are")
 }
 
 func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
 	f.nats.Register(fs)
 	fs.StringVar(&f.bucket, "flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
-	fs.StringVar(&f.auditStream, "audit-stream", "SWITCHYARD_AUDIT", "stream the changes are appended to")
-	fs.StringVar(&f.shadowBucket, "shadow-bucket", "switchyard_shadow", "key-value bucket of the shadow read counters")
-	fs.StringVar(&f.clientsBucket, "clients-bucket", "switchyard_clients", "key-value bucket of the clients read routers served")
-	fs.StringVar(&f.migrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state (gates)")
-	fs.BoolVar(&f.protectAudit, "protect-audit-stream", false, "turn on deny-delete and deny-purge on an existing audit stream that lacks them (irreversible; new streams always have them)")
+	fs.StringVar(&f.cp.AuditStream, "audit-stream", controlplane.DefaultAuditStream, "stream the changes are appended to")
+	fs.StringVar(&f.cp.ShadowBucket, "shadow-bucket", controlplane.DefaultShadowBucket, "key-value bucket of the shadow read counters")
+	fs.StringVar(&f.cp.ClientsBucket, "clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
+	fs.StringVar(&f.cp.MigrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state (gates)")
+	fs.BoolVar(&f.cp.ProtectAudit, "protect-audit-stream", false, "turn on deny-delete and deny-purge on an existing audit stream that lacks them (irreversible; new streams always have them)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", logLevel, "log level: debug, info, warn or error")
 }
@@ -124,8 +121,8 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	if f.create && (f.replicas < 1 || f.replicas > 5) {
-		return nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
+	if f.create && (f.cp.Replicas < 1 || f.cp.Replicas > 5) {
+		return nil, cli.Usagef("--replicas %d must be 1 to 5", f.cp.Replicas)
 	}
 	f.nats.Name = "switchyard " + name
 	connect := f.nats.Connect
@@ -136,21 +133,10 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	cp, err := openControlPlane(ctx, js, f.longRunning, log, controlplane.Config{
-		Replicas:        f.replicas,
-		MustExist:       !f.create,
-		MigrationBucket: f.migrationBucket,
-		FlagsBucket:     f.bucket,
-		AuditStream:     f.auditStream,
-		ShadowBucket:    f.shadowBucket,
-		ClientsBucket:   f.clientsBucket,
-		MinShadowReads:  f.gates.minShadowReads,
-		MinShadowKeys:   f.gates.minShadowKeys,
-		MinShadowSpan:   f.gates.minShadowSpan,
-		FlushInterval:   f.flushInterval,
-		ProtectAudit:    f.protectAudit,
-		Log:             log,
-	})
+	cfg := f.cp
+	cfg.MustExist, cfg.FlagsBucket, cfg.FlushInterval, cfg.Log = !f.create, f.bucket, f.flushInterval, log
+	cfg.MinShadowReads, cfg.MinShadowKeys, cfg.MinShadowSpan = f.gates.minShadowReads, f.gates.minShadowKeys, f.gates.minShadowSpan
+	cp, err := openControlPlane(ctx, js, f.longRunning, log, cfg)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -160,11 +146,9 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 
 // migrationFlags are the flags the migrator commands share.
 type migrationFlags struct {
-	nats      cli.NATSFlags
-	stream    string
-	bucket    string
-	logFormat string
-	logLevel  string
+	nats                cli.NATSFlags
+	stream, bucket      string
+	logFormat, logLevel string
 	// readOnly commands (status) open the state bucket only if it exists;
 	// the others create it when missing, with replicas.
 	readOnly bool
@@ -176,7 +160,7 @@ func (f *migrationFlags) register(fs *cli.FlagSet) {
 		fs.IntVar(&f.replicas, "replicas", 1, "copies of the migration state bucket (and backfill's work-queue stream) when this command creates them (1, 3 or 5); existing ones are left as they are")
 	}
 	f.nats.Register(fs)
-	fs.StringVar(&f.stream, "stream", "EVENTS", "event stream name")
+	fs.StringVar(&f.stream, "stream", subscriptions.DefaultStream, "event stream name")
 	fs.StringVar(&f.bucket, "bucket", migrator.DefaultBucket, "key-value bucket holding the migration state")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")

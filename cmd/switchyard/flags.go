@@ -208,7 +208,7 @@ func flagsInit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer env.close()
 	fmt.Fprintf(stdout, "control plane ready: buckets %s, %s, %s, %s; audit stream %s (created with %d replicas where missing)\n",
-		f.migrationBucket, f.bucket, f.shadowBucket, f.clientsBucket, f.auditStream, f.replicas)
+		f.cp.MigrationBucket, f.bucket, f.cp.ShadowBucket, f.cp.ClientsBucket, f.cp.AuditStream, f.cp.Replicas)
 	return nil
 }
 
