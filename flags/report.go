@@ -90,6 +90,22 @@ func (o ClientReport) WriteText(w io.Writer) error {
 	return err
 }
 
+// ClientReports are several clients' reports.
+type ClientReports []ClientReport
+
+// WriteText writes each report, separated by a blank line.
+func (rs ClientReports) WriteText(w io.Writer) error {
+	for i, r := range rs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := r.WriteText(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // WriteClientTable writes one row per client: stage, source, revision and
 // when a router last served it.
 func WriteClientTable(w io.Writer, views []ClientView) error {

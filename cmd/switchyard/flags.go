@@ -234,7 +234,7 @@ func flagsGet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return printResult(stdout, f.json, o, o.WriteText)
 	}
-	var out []flags.ClientReport
+	var out flags.ClientReports
 	for _, c := range clients {
 		r, err := clientReport(ctx, env, c)
 		if err != nil {
@@ -242,15 +242,7 @@ func flagsGet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		out = append(out, r)
 	}
-	return printResult(stdout, f.json, out, func(w io.Writer) error {
-		for i, o := range out {
-			if i > 0 {
-				fmt.Fprintln(w)
-			}
-			o.WriteText(w)
-		}
-		return nil
-	})
+	return printResult(stdout, f.json, out, out.WriteText)
 }
 
 // clientReport gathers a client's stage, gates and shadow counters.
