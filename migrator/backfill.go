@@ -108,14 +108,14 @@ func (c *BackfillConfig) defaults() error {
 		return fmt.Errorf("backfill: %s", strings.Join(problems, "; "))
 	}
 	if c.ChunkRows == 0 {
-		c.ChunkRows = 10000
+		c.ChunkRows = DefaultChunkRows
 	}
 	if c.BatchRows == 0 {
-		c.BatchRows = 1000
+		c.BatchRows = DefaultBatchRows
 	}
 	c.BatchRows = min(c.BatchRows, c.ChunkRows)
 	if c.Copiers == 0 {
-		c.Copiers = 2
+		c.Copiers = DefaultCopiers
 	}
 	if c.WorkStream == "" {
 		c.WorkStream = DefaultWorkStream

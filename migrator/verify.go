@@ -88,10 +88,10 @@ func (c *VerifyConfig) defaults() error {
 		return fmt.Errorf("verify: %s", strings.Join(problems, "; "))
 	}
 	if c.ChunkRows == 0 {
-		c.ChunkRows = 1000
+		c.ChunkRows = DefaultVerifyChunkRows
 	}
 	if c.SettleTimeout <= 0 {
-		c.SettleTimeout = 30 * time.Second
+		c.SettleTimeout = DefaultSettleTimeout
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)

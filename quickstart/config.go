@@ -5,6 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/switchyard/switchyard/migrator"
+	"github.com/switchyard/switchyard/subscriptions"
 )
 
 // Config configures the quickstart. Zero values take the defaults named on
@@ -77,9 +80,9 @@ func (c Config) Validate() error {
 
 // Names used by the quickstart's stream, subscriptions and files.
 const (
-	Stream         = "EVENTS"
-	LegacyConsumer = "legacy"
-	TargetConsumer = "target"
+	Stream         = subscriptions.DefaultStream
+	LegacyConsumer = migrator.DefaultLegacyConsumer
+	TargetConsumer = migrator.DefaultTargetConsumer
 	legacyFile     = "legacy.db"
 	targetFile     = "target.db"
 )

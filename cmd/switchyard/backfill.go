@@ -2,29 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
-	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
-	"github.com/switchyard/switchyard/stores"
-	"github.com/switchyard/switchyard/stores/all"
 )
-
-func init() {
-	register(command{name: "backfill", summary: "copy the records the target subscription never saw; pause, resume or re-rate a running copy", run: runBackfill})
-}
 
 const backfillUsage = `backfill --source DSN --target DSN --entities a,b [flags]
        backfill pause [--reason R] | resume | rate ROWS_PER_SECOND
@@ -37,95 +23,6 @@ bucket: run it again after a crash or Ctrl-C to resume; run it in several
 processes to share the copy. pause, resume and rate steer every running
 copier through the state bucket. See docs/backfill.md.`
 
-// migrationFlags are the flags the migrator commands share.
-type migrationFlags struct {
-	nats      cli.NATSFlags
-	stream    string
-	bucket    string
-	logFormat string
-	logLevel  string
-	// readOnly commands (status) open the state bucket only if it exists;
-	// the others create it when missing, with replicas.
-	readOnly bool
-	replicas int
-}
-
-func (f *migrationFlags) register(fs *cli.FlagSet) {
-	if !f.readOnly {
-		fs.IntVar(&f.replicas, "replicas", 1, "copies of the migration state bucket (and backfill's work-queue stream) when this command creates them (1, 3 or 5); existing ones are left as they are")
-	}
-	f.nats.Register(fs)
-	fs.StringVar(&f.stream, "stream", "EVENTS", "event stream name")
-	fs.StringVar(&f.bucket, "bucket", migrator.DefaultBucket, "key-value bucket holding the migration state")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-}
-
-// connect builds the logger, connects to NATS and opens the state bucket.
-func (f *migrationFlags) connect(ctx context.Context, name string, stderr io.Writer) (*nats.Conn, jetstream.JetStream, *migrator.State, *slog.Logger, error) {
-	env, err := f.open(ctx, name, controlplane.StateOnly, "", stderr)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	return env.nc, env.js, env.cp.State, env.log, nil
-}
-
-// storeFlags are the --source and --target DSNs.
-type storeFlags struct{ source, target string }
-
-func (f *storeFlags) register(fs *cli.FlagSet) {
-	fs.StringVar(&f.source, "source", "", "DSN of the legacy store, the source of truth (secrets as ${env:NAME} or ${file:PATH})")
-	fs.StringVar(&f.target, "target", "", "DSN of the target store")
-}
-
-func (f *storeFlags) validate(command string) error {
-	for _, d := range []struct{ flag, dsn string }{{"--source", f.source}, {"--target", f.target}} {
-		if d.dsn == "" {
-			return cli.Usagef("%s: %s is required", command, d.flag)
-		}
-		if stores.Scheme(d.dsn) == "" {
-			return cli.Usagef("%s: %s %q is not a DSN (scheme:...)", command, d.flag, stores.Redact(d.dsn))
-		}
-	}
-	return nil
-}
-
-// open opens both stores; the caller closes them.
-func (f *storeFlags) open(ctx context.Context) (stores.Store, stores.Store, error) {
-	src, err := openStore(ctx, f.source, stores.RoleSource)
-	if err != nil {
-		return nil, nil, fmt.Errorf("source: %w", err)
-	}
-	dst, err := openStore(ctx, f.target, stores.RoleTarget)
-	if err != nil {
-		src.Close()
-		return nil, nil, fmt.Errorf("target: %w", err)
-	}
-	return src, dst, nil
-}
-
-// openStore opens a store in its role: the source writes nothing and works
-// with read-only credentials.
-func openStore(ctx context.Context, dsn string, role stores.Role) (stores.Store, error) {
-	st, err := all.OpenRole(ctx, dsn, role)
-	if errors.Is(err, stores.ErrUnknownScheme) {
-		return nil, cli.Usagef("%v", err)
-	}
-	return st, err
-}
-
-func validEntities(command string, entities []string) error {
-	if len(entities) == 0 {
-		return cli.Usagef("%s: --entities is required (comma-separated entity names)", command)
-	}
-	for _, e := range entities {
-		if !events.ValidEntity(e) {
-			return cli.Usagef("%s: entity %q must match ^[a-z][a-z0-9_]{0,62}$", command, e)
-		}
-	}
-	return nil
-}
-
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -136,122 +33,79 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := cli.NewFlagSet("backfill", backfillUsage, stderr)
 	var mf migrationFlags
 	mf.register(fs)
-	var sf storeFlags
-	sf.register(fs)
-	var entities cli.StringList
-	fs.Var(&entities, "entities", "entities to copy, comma-separated (required)")
-	targetConsumer := fs.String("target-consumer", "target", "the target subscription (durable consumer); it must exist")
-	legacyConsumer := fs.String("legacy-consumer", "legacy", "the legacy subscription whose position is the watermark")
-	noWait := fs.Bool("no-watermark-wait", false, "copy without waiting for the legacy subscription (only when the source is not fed by it)")
-	chunk := fs.Int("chunk", 10000, "source rows per work-queue chunk (the unit handed to a copier and checkpointed)")
-	batch := fs.Int("batch", 1000, "rows per target write (at most --chunk)")
-	copiers := fs.Int("copiers", 2, "copier goroutines in this process")
-	maxRate := fs.Int("max-rate", 0, "max rows per second per process (0: no cap); changeable while running with backfill rate")
-	maxLag := fs.Uint64("max-lag", 10000, "back off while the target subscription's lag is above this (0: off)")
-	maxLatency := fs.Duration("max-latency", 2*time.Second, "back off while one target batch write takes longer (0: off)")
-	restart := fs.Bool("restart", false, "forget the checkpoints and queued chunks and start over")
+	var sf cli.StoreFlags
+	sf.Register(fs)
+	var cfg migrator.BackfillConfig
+	fs.Var((*cli.StringList)(&cfg.Entities), "entities", "entities to copy, comma-separated (required)")
+	fs.StringVar(&cfg.TargetConsumer, "target-consumer", migrator.DefaultTargetConsumer, "the target subscription (durable consumer); it must exist")
+	fs.StringVar(&cfg.LegacyConsumer, "legacy-consumer", migrator.DefaultLegacyConsumer, "the legacy subscription whose position is the watermark")
+	fs.BoolVar(&cfg.SkipWatermarkWait, "no-watermark-wait", false, "copy without waiting for the legacy subscription (only when the source is not fed by it)")
+	fs.IntVar(&cfg.ChunkRows, "chunk", migrator.DefaultChunkRows, "source rows per work-queue chunk (the unit handed to a copier and checkpointed)")
+	fs.IntVar(&cfg.BatchRows, "batch", migrator.DefaultBatchRows, "rows per target write (at most --chunk)")
+	fs.IntVar(&cfg.Copiers, "copiers", migrator.DefaultCopiers, "copier goroutines in this process")
+	fs.IntVar(&cfg.MaxRate, "max-rate", 0, "max rows per second per process (0: no cap); changeable while running with backfill rate")
+	fs.Uint64Var(&cfg.MaxLag, "max-lag", migrator.DefaultMaxLag, "back off while the target subscription's lag is above this (0: off)")
+	fs.DurationVar(&cfg.MaxLatency, "max-latency", migrator.DefaultMaxLatency, "back off while one target batch write takes longer (0: off)")
+	fs.BoolVar(&cfg.Restart, "restart", false, "forget the checkpoints and queued chunks and start over")
 	dryRun := fs.Bool("dry-run", false, "scan and count what would be copied; write nothing")
-	workStream := fs.String("work-stream", migrator.DefaultWorkStream, "work-queue stream that hands out chunks")
-	ackWait := fs.Duration("ack-wait", 30*time.Second, "a chunk without a heartbeat for this long goes to another copier")
+	fs.StringVar(&cfg.WorkStream, "work-stream", migrator.DefaultWorkStream, "work-queue stream that hands out chunks")
+	fs.DurationVar(&cfg.AckWait, "ack-wait", migrator.DefaultChunkAckWait, "a chunk without a heartbeat for this long goes to another copier")
 	asJSON := fs.Bool("json", false, "print the final report as JSON")
 	httpAddr := fs.String("http", "", "serve /metrics (rows, rate, progress), /healthz and /readyz on this address while copying, such as :9090")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := fs.NoArgs(); err != nil {
+	if err := checkBackfill(&sf, &cfg, *dryRun); err != nil {
 		return err
 	}
-	if err := sf.validate("backfill"); err != nil {
-		return err
-	}
-	if err := validEntities("backfill", entities); err != nil {
-		return err
-	}
-	switch {
-	case *chunk < 1:
-		return cli.Usagef("backfill: --chunk must be at least 1, got %d", *chunk)
-	case *batch < 1:
-		return cli.Usagef("backfill: --batch must be at least 1, got %d", *batch)
-	case *copiers < 1 || *copiers > 64:
-		return cli.Usagef("backfill: --copiers must be between 1 and 64, got %d", *copiers)
-	case *maxRate < 0:
-		return cli.Usagef("backfill: --max-rate must not be negative, got %d", *maxRate)
-	case *maxLatency < 0 || *ackWait < time.Second:
-		return cli.Usagef("backfill: --max-latency must not be negative and --ack-wait must be at least 1s")
-	case *targetConsumer == "":
-		return cli.Usagef("backfill: --target-consumer is required")
-	case *legacyConsumer == "" && !*noWait:
-		return cli.Usagef("backfill: --legacy-consumer is required unless --no-watermark-wait")
-	case *restart && *dryRun:
-		return cli.Usagef("backfill: --restart and --dry-run exclude each other")
-	}
-
-	nc, js, state, log, err := mf.connect(ctx, "backfill", stderr)
+	env, err := openMigration(ctx, "backfill", &mf, &sf, *httpAddr, stderr)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	src, dst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	defer dst.Close()
-
-	metrics, stopOps, err := startMigrationOps(ctx, *httpAddr, nc, log)
-	if err != nil {
-		return err
-	}
-	defer stopOps()
-	cfg := migrator.BackfillConfig{
-		Source: src, Target: dst, SourceName: sf.source, TargetName: sf.target, Entities: entities,
-		JS: js, State: state, Stream: mf.stream, TargetConsumer: *targetConsumer, LegacyConsumer: *legacyConsumer,
-		SkipWatermarkWait: *noWait, ChunkRows: *chunk, BatchRows: *batch, Copiers: *copiers, Restart: *restart,
-		WorkStream: *workStream, WorkStreamReplicas: mf.replicas, AckWait: *ackWait, MaxRate: *maxRate, MaxLag: *maxLag, MaxLatency: *maxLatency,
-		Log: log, Progress: migrator.NewProgress(stderrFile(stderr), log, 10*time.Second).WithMetrics(metrics),
-	}
+	defer env.close()
+	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.Source, sf.Target, env.js, env.state
+	cfg.Stream, cfg.WorkStreamReplicas, cfg.Log, cfg.Progress = mf.stream, mf.replicas, env.log, env.progress(stderr)
 	if *dryRun {
 		rep, err := migrator.DryRun(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return writeIndentedJSON(stdout, rep)
-		}
-		fmt.Fprintf(stdout, "dry run: nothing written\nwatermark %d: %s", rep.Watermark, rep.WatermarkState)
-		if !rep.WatermarkPassed {
-			fmt.Fprint(stdout, " (a backfill would wait)")
-		}
-		fmt.Fprintln(stdout)
-		for _, e := range rep.Entities {
-			fmt.Fprintf(stdout, "%-20s %d source rows (%d tombstones): would insert %d, skip %d already in the target\n",
-				e.Entity, e.Rows, e.Tombstones, e.WouldInsert, e.WouldSkip)
-		}
-		return nil
+		return printResult(stdout, *asJSON, rep, rep.WriteText)
 	}
 	rep, err := migrator.Backfill(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeIndentedJSON(stdout, rep)
-	}
-	fmt.Fprintf(stdout, "backfill %s complete (watermark %d); this process copied %d rows in %s\n",
-		rep.Run.ID, rep.Run.Watermark, rep.RowsThisProcess, rep.Elapsed.Round(time.Millisecond))
-	for _, p := range rep.Entities {
-		fmt.Fprintf(stdout, "%-20s %d rows: %d inserted, %d already in the target, %d tombstones, %d rejected\n",
-			p.Entity, p.Scanned, p.Inserted, p.Skipped, p.Tombstones, p.Rejected)
-	}
-	fmt.Fprintln(stdout, "next: switchyard verify --source ... --target ... --entities", strings.Join(rep.Run.Entities, ","))
-	return nil
+	return printResult(stdout, *asJSON, rep, rep.WriteText)
 }
 
-// stderrFile lets the progress bar detect a terminal when stderr is one.
-func stderrFile(w io.Writer) io.Writer {
-	if f, ok := w.(*os.File); ok {
-		return f
+// checkBackfill checks the flags of a backfill.
+func checkBackfill(sf *cli.StoreFlags, cfg *migrator.BackfillConfig, dryRun bool) error {
+	if err := sf.Validate("backfill"); err != nil {
+		return err
 	}
-	return w
+	if err := cli.ValidEntities("backfill", cfg.Entities); err != nil {
+		return err
+	}
+	switch {
+	case cfg.ChunkRows < 1:
+		return cli.Usagef("backfill: --chunk must be at least 1, got %d", cfg.ChunkRows)
+	case cfg.BatchRows < 1:
+		return cli.Usagef("backfill: --batch must be at least 1, got %d", cfg.BatchRows)
+	case cfg.Copiers < 1 || cfg.Copiers > 64:
+		return cli.Usagef("backfill: --copiers must be between 1 and 64, got %d", cfg.Copiers)
+	case cfg.MaxRate < 0:
+		return cli.Usagef("backfill: --max-rate must not be negative, got %d", cfg.MaxRate)
+	case cfg.MaxLatency < 0 || cfg.AckWait < time.Second:
+		return cli.Usagef("backfill: --max-latency must not be negative and --ack-wait must be at least 1s")
+	case cfg.TargetConsumer == "":
+		return cli.Usagef("backfill: --target-consumer is required")
+	case cfg.LegacyConsumer == "" && !cfg.SkipWatermarkWait:
+		return cli.Usagef("backfill: --legacy-consumer is required unless --no-watermark-wait")
+	case cfg.Restart && dryRun:
+		return cli.Usagef("backfill: --restart and --dry-run exclude each other")
+	}
+	return nil
 }
 
 func runBackfillControl(ctx context.Context, action string, args []string, stdout, stderr io.Writer) error {
@@ -288,10 +142,8 @@ func runBackfillControl(ctx context.Context, action string, args []string, stdou
 	defer nc.Close()
 	c, err := state.UpdateBackfillControl(ctx, func(c *migrator.BackfillControl) {
 		switch action {
-		case "pause":
-			c.Paused = true
-		case "resume":
-			c.Paused = false
+		case "pause", "resume":
+			c.Paused = action == "pause"
 		case "rate":
 			c.MaxRate = rate
 		}
@@ -300,14 +152,6 @@ func runBackfillControl(ctx context.Context, action string, args []string, stdou
 	if err != nil {
 		return err
 	}
-	running := "running"
-	if c.Paused {
-		running = "paused"
-	}
-	rateCap := "no rate cap"
-	if c.MaxRate > 0 {
-		rateCap = fmt.Sprintf("max %d rows/s per process", c.MaxRate)
-	}
-	fmt.Fprintf(stdout, "backfill %s, %s (applies to running copiers within a second)\n", running, rateCap)
+	fmt.Fprintf(stdout, "%s (applies to running copiers within a second)\n", c)
 	return nil
 }

@@ -2,21 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/benchpipeline"
 	"github.com/switchyard/switchyard/internal/cli"
 )
-
-func init() {
-	register(command{name: "bench-pipeline", summary: "measure the worker against one-upsert-per-message and the raw SQL ceiling", run: runBenchPipeline})
-}
 
 const benchPipelineUsage = `bench-pipeline --pg DSN [--events 200000 --keys 50000 --size 300]
                [--scale 1,2,4 --backlog 1000000 --backfill-rows 200000]
@@ -56,21 +49,15 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.IntVar(&cfg.BackfillCopiers, "backfill-copiers", 4, "backfill Apply calls in flight")
 	fs.StringVar(&cfg.Dir, "dir", "", "folder for the embedded server and SQLite files (default: a temporary one)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fs.NoArgs(); err != nil {
+	err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
 	if cfg.PostgresDSN == "" {
 		return cli.Usagef("bench-pipeline: --pg is required")
 	}
-	for _, field := range strings.Split(*scale, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(field))
-		if err != nil {
-			return cli.Usagef("bench-pipeline: --scale %q: want comma-separated numbers of processes", *scale)
-		}
-		cfg.Scale = append(cfg.Scale, n)
+	if cfg.Scale, err = benchpipeline.ParseScale(*scale); err != nil {
+		return cli.Usagef("bench-pipeline: --scale %v", err)
 	}
 	if cfg.Backlog == 0 {
 		return cli.Usagef("bench-pipeline: --backlog must be at least --events, or -1 to skip")
@@ -88,14 +75,8 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		rep.Print(stdout)
+	if err := printResult(stdout, *asJSON, rep, func(w io.Writer) error { rep.Print(w); return nil }); err != nil {
+		return err
 	}
 	if !rep.Met() {
 		return fmt.Errorf("a pipeline target was missed (see the report)")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -11,10 +10,6 @@ import (
 	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/stores/storebench"
 )
-
-func init() {
-	register(command{name: "bench-store", summary: "measure a store's apply, backfill, scan and checksum rates", run: runBenchStore})
-}
 
 const benchStoreUsage = `bench-store --dsn DSN [--rows 100000 --batch 500 --concurrency 1 --entity NAME]
 
@@ -37,10 +32,7 @@ func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.IntVar(&cfg.ChecksumChunk, "checksum-chunk", 10_000, "rows per Checksum call")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 1, "Apply calls in flight in the write phases (like workers sharing a consumer)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fs.NoArgs(); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {
@@ -65,29 +57,9 @@ func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("store %s: %w", stores.Redact(*dsn), err)
 	}
-	if *asJSON {
-		type phase struct {
-			Name          string  `json:"name"`
-			Rows          int     `json:"rows"`
-			Calls         int     `json:"calls"`
-			Seconds       float64 `json:"seconds"`
-			RowsPerSecond float64 `json:"rows_per_second"`
-		}
-		out := struct {
-			Store       string  `json:"store"`
-			Entity      string  `json:"entity"`
-			Batch       int     `json:"batch"`
-			Concurrency int     `json:"concurrency"`
-			Phases      []phase `json:"phases"`
-		}{Store: stores.Redact(*dsn), Entity: rep.Config.Entity, Batch: rep.Config.Batch, Concurrency: rep.Config.Concurrency}
-		for _, p := range rep.Phases {
-			out.Phases = append(out.Phases, phase{p.Name, p.Rows, p.Calls, p.Elapsed.Seconds(), p.RowsPerSecond()})
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	fmt.Fprintf(stdout, "store %s\n", stores.Redact(*dsn))
-	rep.Print(stdout)
-	return nil
+	return printResult(stdout, *asJSON, rep.Summary(stores.Redact(*dsn)), func(w io.Writer) error {
+		fmt.Fprintf(w, "store %s\n", stores.Redact(*dsn))
+		rep.Print(w)
+		return nil
+	})
 }

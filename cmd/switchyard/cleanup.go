@@ -13,10 +13,6 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-func init() {
-	register(command{name: "cleanup", summary: "remove the legacy subscription once the readiness gate passes", run: runCleanup})
-}
-
 const cleanupUsage = `cleanup --legacy-consumer legacy [--max-lag N] [--max-verify-age 24h] [--force --reason R] [flags]
 
 Checks the readiness gate and prints every condition with its state: the

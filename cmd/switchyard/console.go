@@ -22,11 +22,8 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
+	"github.com/switchyard/switchyard/subscriptions"
 )
-
-func init() {
-	register(command{name: "console", summary: "serve the support console (web UI to switch clients' read stages)", run: runConsole})
-}
 
 const consoleUsage = `console [flags]
        console hash-password [--cost N] < password
@@ -51,104 +48,32 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return runHashPassword(args[1:], os.Stdin, stdout, stderr)
 	}
 	fs := cli.NewFlagSet("console", consoleUsage, stderr)
-	var natsFlags cli.NATSFlags
-	natsFlags.Register(fs)
-	listen := fs.String("listen", ":8080", "address to serve the console on")
-	usersFile := fs.String("users-file", "", "users file (JSON or YAML); default: the document in "+consoleUsersEnv)
-	insecureCookies := fs.Bool("insecure-cookies", false, "send cookies without Secure, for plain HTTP on localhost only")
-	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM)")
-	tlsKey := fs.String("tls-key", "", "private key of --tls-cert (PEM)")
-	idle := fs.Duration("idle-timeout", console.DefaultIdleTimeout, "end sessions unused for this long")
-	lifetime := fs.Duration("session-lifetime", console.DefaultSessionLifetime, "end sessions this long after login")
-	var proxies, origins cli.StringList
-	fs.Var(&proxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For is trusted for login rate limiting (repeatable)")
-	fs.Var(&origins, "trusted-origin", "extra origin (scheme://host[:port]) allowed to post changes (repeatable)")
-	flagsBucket := fs.String("flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
-	auditStream := fs.String("audit-stream", controlplane.DefaultAuditStream, "stream the changes are appended to")
-	shadowBucket := fs.String("shadow-bucket", controlplane.DefaultShadowBucket, "key-value bucket of the shadow read counters")
-	clientsBucket := fs.String("clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
-	migrationBucket := fs.String("migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state")
-	stream := fs.String("stream", "EVENTS", "event stream whose subscriptions the migration page shows")
-	var gates gateFlags
-	gates.register(fs)
-	legacyDSN := fs.String("legacy", "", "DSN of the legacy store, for per-client verifies from the client page (with --target and --verify-entities)")
-	targetDSN := fs.String("target", "", "DSN of the target store, for per-client verifies")
-	var verifyEntities cli.StringList
-	fs.Var(&verifyEntities, "verify-entities", "entities a per-client verify compares, comma-separated")
-	targetConsumer := fs.String("target-consumer", "target", "the target subscription a per-client verify waits for before reporting a difference")
-	legacyConsumer := fs.String("legacy-consumer", "legacy", "the legacy subscription it also waits for (empty: not waited for)")
-	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long open requests may finish at shutdown")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
+	var f consoleFlags
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := fs.NoArgs(); err != nil {
+	if err := f.check(); err != nil {
 		return err
 	}
-	verifies := *legacyDSN != "" || *targetDSN != "" || len(verifyEntities) > 0
-	if verifies && (*legacyDSN == "" || *targetDSN == "" || len(verifyEntities) == 0) {
-		return cli.Usagef("--legacy, --target and --verify-entities go together (per-client verifies)")
-	}
-	if verifies {
-		if err := validEntities("console", verifyEntities); err != nil {
-			return err
-		}
-	}
-	log, err := cli.NewLogger(stderr, *logFormat, *logLevel)
+	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
 	if err != nil {
 		return err
 	}
-	users, err := loadConsoleUsers(*usersFile)
+	users, err := loadConsoleUsers(f.usersFile)
 	if err != nil {
 		return err
 	}
-	opts := console.Options{InsecureCookies: *insecureCookies, IdleTimeout: *idle, SessionLifetime: *lifetime, TrustedOrigins: origins}
-	for _, p := range proxies {
-		prefix, err := netip.ParsePrefix(p)
-		if err != nil {
-			return cli.Usagef("--trusted-proxy %q is not a CIDR such as 10.0.0.0/8: %v", p, err)
-		}
-		opts.TrustedProxies = append(opts.TrustedProxies, prefix)
-	}
-	if (*tlsCert == "") != (*tlsKey == "") {
-		return cli.Usagef("--tls-cert and --tls-key go together")
-	}
-	srv := &http.Server{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	if *tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
-		if err != nil {
-			return cli.Usagef("--tls-cert/--tls-key: %v", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	} else if !*insecureCookies {
-		log.Warn("serving plain HTTP with Secure cookies: browsers only keep them behind an HTTPS proxy; use --insecure-cookies for local use")
-	}
-	ln, err := net.Listen("tcp", *listen)
+	srv, err := f.server(log)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *listen, err)
+		return err
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.listen, err)
 	}
 	defer ln.Close()
-
-	natsFlags.Name = "switchyard-console"
-	nc, js, err := natsFlags.ConnectWithRetry(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	cp, err := controlplane.Open(ctx, js, controlplane.Config{
-		Wait:            true,
-		MustExist:       true,
-		MigrationBucket: *migrationBucket,
-		FlagsBucket:     *flagsBucket,
-		AuditStream:     *auditStream,
-		ShadowBucket:    *shadowBucket,
-		ClientsBucket:   *clientsBucket,
-		MinShadowReads:  gates.minShadowReads,
-		MinShadowKeys:   gates.minShadowKeys,
-		MinShadowSpan:   gates.minShadowSpan,
-		Log:             log,
-	})
+	deps, closeDeps, err := f.open(ctx, log)
 	if err != nil {
 		if ctx.Err() != nil {
 			log.Info("stopped before the console was ready", "reason", err)
@@ -156,30 +81,135 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return err
 	}
-	deps := console.Deps{
-		Flags:  flagsadapter.New(cp.Flags, cp.Shadow).WithSampleLog(cp.Samples),
-		Status: &migrationstatus.Source{State: cp.State, JS: js, Stream: *stream, Flags: cp.Flags},
-		Users:  users,
-		Log:    log,
-	}
-	if verifies {
-		v, closeVerifier, err := migrationstatus.OpenVerifier(ctx, migrationstatus.VerifierStores{
-			LegacyDSN: *legacyDSN, TargetDSN: *targetDSN, Entities: verifyEntities,
-			JS: js, Stream: *stream, TargetConsumer: *targetConsumer, LegacyConsumer: *legacyConsumer,
-		}, cp.State, cp.Audit, log)
-		if err != nil {
-			return err
-		}
-		defer closeVerifier()
-		deps.Verifier = v
-	}
-	handler, err := console.New(deps, opts)
+	defer closeDeps()
+	deps.Users = users
+	handler, err := console.New(deps, f.opts)
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
 	srv.Handler = handler
 	log.Info("console listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil, "users", len(users.Names()))
-	return console.Serve(ctx, srv, ln, *grace)
+	return console.Serve(ctx, srv, ln, f.grace)
+}
+
+// consoleFlags are the flags of the console.
+type consoleFlags struct {
+	nats                cli.NATSFlags
+	listen, usersFile   string
+	tlsCert, tlsKey     string
+	opts                console.Options
+	proxies             cli.StringList
+	controlPlane        controlplane.Config
+	gates               gateFlags
+	verify              migrationstatus.VerifierStores
+	grace               time.Duration
+	logFormat, logLevel string
+}
+
+func (f *consoleFlags) register(fs *cli.FlagSet) {
+	f.nats.Register(fs)
+	fs.StringVar(&f.listen, "listen", ":8080", "address to serve the console on")
+	fs.StringVar(&f.usersFile, "users-file", "", "users file (JSON or YAML); default: the document in "+consoleUsersEnv)
+	fs.BoolVar(&f.opts.InsecureCookies, "insecure-cookies", false, "send cookies without Secure, for plain HTTP on localhost only")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
+	fs.DurationVar(&f.opts.IdleTimeout, "idle-timeout", console.DefaultIdleTimeout, "end sessions unused for this long")
+	fs.DurationVar(&f.opts.SessionLifetime, "session-lifetime", console.DefaultSessionLifetime, "end sessions this long after login")
+	fs.Var(&f.proxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For is trusted for login rate limiting (repeatable)")
+	fs.Var((*cli.StringList)(&f.opts.TrustedOrigins), "trusted-origin", "extra origin (scheme://host[:port]) allowed to post changes (repeatable)")
+	cp := &f.controlPlane
+	fs.StringVar(&cp.FlagsBucket, "flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
+	fs.StringVar(&cp.AuditStream, "audit-stream", controlplane.DefaultAuditStream, "stream the changes are appended to")
+	fs.StringVar(&cp.ShadowBucket, "shadow-bucket", controlplane.DefaultShadowBucket, "key-value bucket of the shadow read counters")
+	fs.StringVar(&cp.ClientsBucket, "clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
+	fs.StringVar(&cp.MigrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state")
+	fs.StringVar(&f.verify.Stream, "stream", subscriptions.DefaultStream, "event stream whose subscriptions the migration page shows")
+	f.gates.register(fs)
+	fs.StringVar(&f.verify.LegacyDSN, "legacy", "", "DSN of the legacy store, for per-client verifies from the client page (with --target and --verify-entities)")
+	fs.StringVar(&f.verify.TargetDSN, "target", "", "DSN of the target store, for per-client verifies")
+	fs.Var((*cli.StringList)(&f.verify.Entities), "verify-entities", "entities a per-client verify compares, comma-separated")
+	fs.StringVar(&f.verify.TargetConsumer, "target-consumer", migrator.DefaultTargetConsumer, "the target subscription a per-client verify waits for before reporting a difference")
+	fs.StringVar(&f.verify.LegacyConsumer, "legacy-consumer", migrator.DefaultLegacyConsumer, "the legacy subscription it also waits for (empty: not waited for)")
+	fs.DurationVar(&f.grace, "shutdown-grace", 10*time.Second, "how long open requests may finish at shutdown")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// verifies says whether per-client verifies are configured.
+func (f *consoleFlags) verifies() bool {
+	return f.verify.LegacyDSN != "" || f.verify.TargetDSN != "" || len(f.verify.Entities) > 0
+}
+
+func (f *consoleFlags) check() error {
+	v := &f.verify
+	if f.verifies() && (v.LegacyDSN == "" || v.TargetDSN == "" || len(v.Entities) == 0) {
+		return cli.Usagef("--legacy, --target and --verify-entities go together (per-client verifies)")
+	}
+	if f.verifies() {
+		return cli.ValidEntities("console", v.Entities)
+	}
+	return nil
+}
+
+// server checks the proxies and TLS flags and returns the HTTP server,
+// without its handler.
+func (f *consoleFlags) server(log *slog.Logger) (*http.Server, error) {
+	for _, p := range f.proxies {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, cli.Usagef("--trusted-proxy %q is not a CIDR such as 10.0.0.0/8: %v", p, err)
+		}
+		f.opts.TrustedProxies = append(f.opts.TrustedProxies, prefix)
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return nil, cli.Usagef("--tls-cert and --tls-key go together")
+	}
+	srv := &http.Server{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if f.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return nil, cli.Usagef("--tls-cert/--tls-key: %v", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	} else if !f.opts.InsecureCookies {
+		log.Warn("serving plain HTTP with Secure cookies: browsers only keep them behind an HTTPS proxy; use --insecure-cookies for local use")
+	}
+	return srv, nil
+}
+
+// open connects, waiting for NATS and the control plane, and returns
+// what the console serves from (without users) and a function closing it.
+func (f *consoleFlags) open(ctx context.Context, log *slog.Logger) (console.Deps, func(), error) {
+	f.nats.Name = "switchyard-console"
+	nc, js, err := f.nats.ConnectWithRetry(ctx, log)
+	if err != nil {
+		return console.Deps{}, nil, err
+	}
+	cfg := f.controlPlane
+	cfg.MustExist, cfg.Wait, cfg.Log = true, true, log
+	cfg.MinShadowReads, cfg.MinShadowKeys, cfg.MinShadowSpan = f.gates.minShadowReads, f.gates.minShadowKeys, f.gates.minShadowSpan
+	cp, err := controlplane.Open(ctx, js, cfg)
+	if err != nil {
+		nc.Close()
+		return console.Deps{}, nil, err
+	}
+	deps := console.Deps{
+		Flags:  flagsadapter.New(cp.Flags, cp.Shadow).WithSampleLog(cp.Samples),
+		Status: &migrationstatus.Source{State: cp.State, JS: js, Stream: f.verify.Stream, Flags: cp.Flags},
+		Log:    log,
+	}
+	if !f.verifies() {
+		return deps, nc.Close, nil
+	}
+	vs := f.verify
+	vs.JS = js
+	v, closeVerifier, err := migrationstatus.OpenVerifier(ctx, vs, cp.State, cp.Audit, log)
+	if err != nil {
+		nc.Close()
+		return console.Deps{}, nil, err
+	}
+	deps.Verifier = v
+	return deps, func() { closeVerifier(); nc.Close() }, nil
 }
 
 // loadConsoleUsers reads the users file, or the inline document in
@@ -208,10 +238,7 @@ func loadConsoleUsers(path string) (*console.Users, error) {
 func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("console hash-password", "console hash-password [--cost N] < password\n\nReads a password from the first line of standard input and prints its bcrypt hash.", stderr)
 	cost := fs.Int("cost", console.DefaultBcryptCost, fmt.Sprintf("bcrypt cost (work factor), %d to 31", console.MinBcryptCost))
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fs.NoArgs(); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *cost < console.MinBcryptCost || *cost > 31 {

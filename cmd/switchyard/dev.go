@@ -12,10 +12,6 @@ import (
 	"github.com/switchyard/switchyard/quickstart"
 )
 
-func init() {
-	register(command{name: "dev", summary: "run the whole migration locally: embedded NATS, producer, both subscriptions, backfill, verify, console", run: runDev})
-}
-
 const devUsage = `dev [flags]
 
 Runs the whole migration on this machine with nothing installed but Go: an

@@ -16,10 +16,6 @@ import (
 	"github.com/switchyard/switchyard/workers"
 )
 
-func init() {
-	register(command{name: "dlq", summary: "list, show, replay or purge a subscription's dead letters", run: runDLQ})
-}
-
 const dlqUsage = `dlq list|show|replay|purge --consumer NAME [flags]
 
   list    the consumer's dead letters: reason, kind, original subject and

@@ -2,28 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
-	"github.com/switchyard/switchyard/internal/controlplane"
-	"github.com/switchyard/switchyard/migrator"
 )
-
-func init() {
-	register(command{name: "flags", summary: "show and change per-client read stages (legacy, shadow, target-shadow, target)", run: runFlags})
-}
 
 const flagsUsage = `flags init [--replicas N]
        flags get [--client C] | list [--search Q] [--stage S]
@@ -52,132 +40,22 @@ history and audit create nothing.
 
 See docs/flags.md.`
 
-// flagsFlags are the connection and bucket flags every flags subcommand
-// takes.
-type flagsFlags struct {
-	nats            cli.NATSFlags
-	bucket          string
-	auditStream     string
-	shadowBucket    string
-	clientsBucket   string
-	migrationBucket string
-	gates           gateFlags
-	json            bool
-	protectAudit    bool
-	logFormat       string
-	logLevel        string
-	// flushInterval is how often the read API writes shadow counters and
-	// seen clients; zero means the default.
-	flushInterval time.Duration
-	// create: the command creates the control plane's buckets and audit
-	// stream when missing, with replicas; others only open what exists.
-	create   bool
-	replicas int
-	// longRunning commands (read-api) keep retrying while NATS is down;
-	// one-shot ones fail within the connect timeout.
-	longRunning bool
-}
-
-// creates makes the command create what is missing, with --replicas.
-func (f *flagsFlags) creates(fs *cli.FlagSet) {
-	f.create = true
-	fs.IntVar(&f.replicas, "replicas", 1, "copies of the buckets and audit stream this command creates when missing (1, 3 or 5); existing ones are left as they are")
-}
-
-func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
-	f.nats.Register(fs)
-	fs.StringVar(&f.bucket, "flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
-	fs.StringVar(&f.auditStream, "audit-stream", "SWITCHYARD_AUDIT", "stream the changes are appended to")
-	fs.StringVar(&f.shadowBucket, "shadow-bucket", "switchyard_shadow", "key-value bucket of the shadow read counters")
-	fs.StringVar(&f.clientsBucket, "clients-bucket", "switchyard_clients", "key-value bucket of the clients read routers served")
-	fs.StringVar(&f.migrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state (gates)")
-	fs.BoolVar(&f.protectAudit, "protect-audit-stream", false, "turn on deny-delete and deny-purge on an existing audit stream that lacks them (irreversible; new streams always have them)")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.logLevel, "log-level", logLevel, "log level: debug, info, warn or error")
-}
-
-// flagsEnv is what the flags subcommands and the read API open.
-type flagsEnv struct {
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	log      *slog.Logger
-	store    *flags.Store
-	audit    *flags.AuditLog
-	shadow   *flags.ShadowStats
-	samples  *flags.ShadowSamples
-	registry *flags.Registry
-}
-
-func (e *flagsEnv) close() { e.nc.Close() }
-
-// open connects and opens the control plane: the buckets, the audit stream
-// and the gates' migration state.
-func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*flagsEnv, error) {
-	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
-	if err != nil {
-		return nil, err
-	}
-	if f.create && (f.replicas < 1 || f.replicas > 5) {
-		return nil, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
-	}
-	f.nats.Name = "switchyard " + name
-	connect := f.nats.Connect
-	if f.longRunning {
-		connect = f.nats.ConnectWithRetry
-	}
-	nc, js, err := connect(ctx, log)
-	if err != nil {
-		return nil, err
-	}
-	cp, err := controlplane.Open(ctx, js, controlplane.Config{
-		Wait:            f.longRunning,
-		Replicas:        f.replicas,
-		MustExist:       !f.create,
-		MigrationBucket: f.migrationBucket,
-		FlagsBucket:     f.bucket,
-		AuditStream:     f.auditStream,
-		ShadowBucket:    f.shadowBucket,
-		ClientsBucket:   f.clientsBucket,
-		MinShadowReads:  f.gates.minShadowReads,
-		MinShadowKeys:   f.gates.minShadowKeys,
-		MinShadowSpan:   f.gates.minShadowSpan,
-		FlushInterval:   f.flushInterval,
-		ProtectAudit:    f.protectAudit,
-		Log:             log,
-	})
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
-}
-
 func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sub, rest, err := splitAction("flags", flagsUsage, "init, get, list, set, clear, default, history, audit or reset-shadow", args, stdout)
 	if err != nil {
 		return err
 	}
-	switch sub {
-	case "init":
-		return flagsInit(ctx, rest, stdout, stderr)
-	case "get":
-		return flagsGet(ctx, rest, stdout, stderr)
-	case "list":
-		return flagsList(ctx, rest, stdout, stderr)
-	case "set":
-		return flagsSet(ctx, rest, stdout, stderr)
-	case "clear":
-		return flagsClear(ctx, rest, stdout, stderr)
-	case "default":
-		return flagsDefault(ctx, rest, stdout, stderr)
-	case "history":
-		return flagsHistory(ctx, rest, stdout, stderr)
-	case "audit":
-		return flagsAudit(ctx, rest, stdout, stderr)
-	case "reset-shadow":
-		return flagsResetShadow(ctx, rest, stdout, stderr)
+	action, ok := flagsActions[sub]
+	if !ok {
+		return cli.Usagef("flags: unknown subcommand %q (init, get, list, set, clear, default, history, audit, reset-shadow)", sub)
 	}
-	return cli.Usagef("flags: unknown subcommand %q (init, get, list, set, clear, default, history, audit, reset-shadow)", sub)
+	return action(ctx, rest, stdout, stderr)
+}
+
+// flagsActions are the actions of the flags command.
+var flagsActions = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"init": flagsInit, "get": flagsGet, "list": flagsList, "set": flagsSet, "clear": flagsClear,
+	"default": flagsDefault, "history": flagsHistory, "audit": flagsAudit, "reset-shadow": flagsResetShadow,
 }
 
 // changeFlags are the flags of every change.
@@ -229,12 +107,40 @@ func (c *changeFlags) resolveActor(ctx context.Context, env *flagsEnv, natsURL s
 	return nil
 }
 
+// openChange checks the change flags, opens the control plane and
+// resolves the actor; the caller closes the environment.
+func (c *changeFlags) openChange(ctx context.Context, cmd string, f *flagsFlags, stderr io.Writer) (*flagsEnv, error) {
+	if err := c.check(cmd); err != nil {
+		return nil, err
+	}
+	env, err := f.open(ctx, "flags", stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.resolveActor(ctx, env, f.nats.URL); err != nil {
+		env.close()
+		return nil, err
+	}
+	return env, nil
+}
+
 func parseStageFlag(cmd, s string) (flags.Stage, error) {
 	st, err := flags.ParseStage(s)
 	if err != nil {
 		return "", cli.Usagef("%s: --%v", cmd, err)
 	}
 	return st, nil
+}
+
+// validClients refuses a malformed client id; an empty one means no
+// client was given (an optional --client).
+func validClients(cmd string, clients ...string) error {
+	for _, c := range clients {
+		if err := flags.ValidateClient(c); c != "" && err != nil {
+			return cli.Usagef("%s: --%v", cmd, err)
+		}
+	}
+	return nil
 }
 
 func newFlagsFlagSet(cmd, usage string, stderr io.Writer) (*cli.FlagSet, *flagsFlags) {
@@ -260,21 +166,8 @@ func flagsInit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer env.close()
 	fmt.Fprintf(stdout, "control plane ready: buckets %s, %s, %s, %s; audit stream %s (created with %d replicas where missing)\n",
-		f.migrationBucket, f.bucket, f.shadowBucket, f.clientsBucket, f.auditStream, f.replicas)
+		f.cp.MigrationBucket, f.bucket, f.cp.ShadowBucket, f.cp.ClientsBucket, f.cp.AuditStream, f.cp.Replicas)
 	return nil
-}
-
-func parseFlags(fs *cli.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	return fs.NoArgs()
-}
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func flagsGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -284,10 +177,8 @@ func flagsGet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	for _, c := range clients {
-		if err := flags.ValidateClient(c); err != nil {
-			return cli.Usagef("flags get: --%v", err)
-		}
+	if err := validClients("flags get", clients...); err != nil {
+		return err
 	}
 	env, err := f.open(ctx, "flags", stderr)
 	if err != nil {
@@ -295,82 +186,33 @@ func flagsGet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer env.close()
 	if len(clients) == 0 {
-		cfg, rev, err := env.store.Config(ctx)
+		o, err := env.store.Overview(ctx)
 		if err != nil {
 			return err
 		}
-		counts, err := env.store.CountByStage(ctx)
-		if err != nil {
-			return err
-		}
-		if f.json {
-			return printJSON(stdout, map[string]any{"config": cfg, "revision": rev, "known_clients_by_stage": counts})
-		}
-		fmt.Fprintf(stdout, "default stage:  %s\nrollout:        %s\nrevision:       %d\n", cfg.Default, rolloutText(cfg.Rollout), rev)
-		if cfg.Actor != "" {
-			fmt.Fprintf(stdout, "last change:    %s by %s: %s\n", cfg.UpdatedAt.Format(time.RFC3339), cfg.Actor, cfg.Reason)
-		}
-		fmt.Fprintln(stdout, "known clients by stage:")
-		for _, st := range flags.Stages() {
-			fmt.Fprintf(stdout, "  %-14s %d\n", st, counts[string(st)])
-		}
-		return nil
+		return printResult(stdout, f.json, o, o.WriteText)
 	}
-	type clientOut struct {
-		flags.ClientView
-		Gates flags.GateStatus   `json:"gates"`
-		Stats flags.ShadowCounts `json:"shadow"`
-	}
-	var out []clientOut
+	var out flags.ClientReports
 	for _, c := range clients {
-		v, err := env.store.Client(ctx, c)
+		r, err := clientReport(ctx, env, c)
 		if err != nil {
 			return err
 		}
-		g, err := env.store.GateStatus(ctx, c)
-		if err != nil {
-			return err
-		}
-		s, err := env.shadow.ClientStats(ctx, c)
-		if err != nil {
-			return err
-		}
-		out = append(out, clientOut{ClientView: v, Gates: g, Stats: s})
+		out = append(out, r)
 	}
-	if f.json {
-		return printJSON(stdout, out)
-	}
-	for i, o := range out {
-		if i > 0 {
-			fmt.Fprintln(stdout)
-		}
-		fmt.Fprintf(stdout, "client:    %s\nstage:     %s (%s)\nrevision:  %d\n", o.Client, o.Stage, o.Source, o.Revision)
-		if ov := o.Override; ov != nil {
-			forced := ""
-			if ov.Forced {
-				forced = " (forced past: " + strings.Join(ov.FailedGates, ", ") + ")"
-			}
-			fmt.Fprintf(stdout, "override:  set %s by %s: %s%s\n", ov.UpdatedAt.Format(time.RFC3339), ov.Actor, ov.Reason, forced)
-		}
-		fmt.Fprintf(stdout, "shadow:    %d compared, %d mismatched, %d errors, %d dropped, %d settled in flight, %d unsettled; target reads %d (%d failed)\n",
-			o.Stats.Compared(), o.Stats.Mismatches, o.Stats.Errors, o.Stats.Dropped, o.Stats.Settled, o.Stats.Unsettled, o.Stats.TargetReads, o.Stats.TargetErrors)
-		fmt.Fprintln(stdout, "gates:")
-		for _, c := range o.Gates.Conditions {
-			mark := "FAIL"
-			if c.OK {
-				mark = "ok"
-			}
-			fmt.Fprintf(stdout, "  %-4s %-18s %s\n", mark, c.Name, c.Detail)
-		}
-	}
-	return nil
+	return printResult(stdout, f.json, out, out.WriteText)
 }
 
-func rolloutText(r *flags.Rollout) string {
-	if r == nil || r.BasisPoints == 0 {
-		return "none"
+// clientReport gathers a client's stage, gates and shadow counters.
+func clientReport(ctx context.Context, env *flagsEnv, client string) (r flags.ClientReport, err error) {
+	if r.ClientView, err = env.store.Client(ctx, client); err != nil {
+		return r, err
 	}
-	return fmt.Sprintf("%g%% of clients without override to %s", r.Percentage(), r.Stage)
+	if r.Gates, err = env.store.GateStatus(ctx, client); err != nil {
+		return r, err
+	}
+	r.Stats, err = env.shadow.ClientStats(ctx, client)
+	return r, err
 }
 
 func flagsList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -402,19 +244,17 @@ func flagsList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if f.json {
-		return printJSON(stdout, views)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT\tSTAGE\tSOURCE\tREVISION\tLAST SEEN")
-	for _, v := range views {
-		seen := "-"
-		if !v.LastSeen.IsZero() {
-			seen = v.LastSeen.Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", v.Client, v.Stage, v.Source, v.Revision, seen)
-	}
-	return tw.Flush()
+	return printResult(stdout, f.json, views, func(w io.Writer) error { return flags.WriteClientTable(w, views) })
+}
+
+// setRequest is what flags set was asked to do, checked.
+type setRequest struct {
+	clients  []string
+	stage    flags.Stage
+	expected uint64
+	// basisPoints is the rollout share when rollout is true.
+	rollout     bool
+	basisPoints int
 }
 
 func flagsSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -430,102 +270,76 @@ func flagsSet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	stage, err := parseStageFlag("flags set", *stageName)
+	req, err := checkSet(clients, *stageName, *percentage, *expect, &ch)
 	if err != nil {
 		return err
 	}
-	if err := ch.check("flags set"); err != nil {
-		return err
-	}
-	if (len(clients) == 0) == (*percentage == "") {
-		return cli.Usagef("flags set: give either --client or --percentage")
-	}
-	expected := flags.AnyRevision
-	if *expect != "" {
-		n, err := strconv.ParseUint(*expect, 10, 64)
-		if err != nil {
-			return cli.Usagef("flags set: --expect-revision %q is not a revision number", *expect)
-		}
-		if len(clients) > 1 {
-			return cli.Usagef("flags set: --expect-revision applies to one client, got %d", len(clients))
-		}
-		expected = n
-	}
-	for _, c := range clients {
-		if err := flags.ValidateClient(c); err != nil {
-			return cli.Usagef("flags set: --%v", err)
-		}
-	}
-	var bp int
-	if *percentage != "" {
-		if bp, err = flags.ParsePercentage(*percentage); err != nil {
-			return cli.Usagef("flags set: --%v", err)
-		}
-	}
-	env, err := f.open(ctx, "flags", stderr)
+	env, err := ch.openChange(ctx, "flags set", f, stderr)
 	if err != nil {
 		return err
 	}
 	defer env.close()
-	if err := ch.resolveActor(ctx, env, f.nats.URL); err != nil {
-		return err
-	}
-	if *percentage != "" {
-		res, err := env.store.SetRollout(ctx, flags.ConfigChange{Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: expected, Force: ch.force}, bp)
+	if req.rollout {
+		res, err := env.store.SetRollout(ctx, flags.ConfigChange{Stage: req.stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: req.expected, Force: ch.force}, req.basisPoints)
 		return reportChange(stdout, f.json, "rollout", res, err)
 	}
-	var failed, refused int
-	var results []flags.ChangeResult
-	for _, c := range clients {
-		res, err := env.store.SetStage(ctx, flags.Change{Client: c, Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: expected, Force: ch.force})
+	change := flags.Change{Stage: req.stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: req.expected, Force: ch.force}
+	results, err := env.store.SetStages(ctx, req.clients, change, func(c string, res flags.ChangeResult, err error) {
 		if err != nil {
-			failed++
-			if errors.Is(err, flags.ErrGateRefused) {
-				refused++
-			}
 			fmt.Fprintf(stderr, "switchyard flags set: %s: %v\n", c, err)
-			if errors.Is(err, flags.ErrAudit) {
-				results = append(results, res) // applied, audit missing: still report it
-			}
-			continue
+		} else if !f.json {
+			res.WriteText(stdout, "client "+c)
 		}
-		results = append(results, res)
-		if !f.json {
-			printChange(stdout, "client "+c, res)
-		}
-	}
+	})
 	if f.json {
-		if err := printJSON(stdout, results); err != nil {
-			return err
+		if jerr := writeIndentedJSON(stdout, results); jerr != nil {
+			return jerr
 		}
 	}
-	if failed > 0 && refused == failed {
-		return cli.CheckFailedf("%d of %d clients not changed: promotion gates refused", failed, len(clients))
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d clients not changed", failed, len(clients))
-	}
-	return nil
+	return err
 }
 
-func printChange(w io.Writer, what string, res flags.ChangeResult) {
-	forced := ""
-	if res.Forced {
-		forced = fmt.Sprintf(" (forced past %d failing gates)", len(res.FailedGates))
+// checkSet checks the flags of flags set in the order they are reported.
+func checkSet(clients []string, stageName, percentage, expect string, ch *changeFlags) (req setRequest, err error) {
+	if req.stage, err = parseStageFlag("flags set", stageName); err != nil {
+		return req, err
 	}
-	fmt.Fprintf(w, "%s: %s -> %s at revision %d, audit #%d%s\n", what, res.From, res.To, res.Revision, res.AuditSeq, forced)
+	if err := ch.check("flags set"); err != nil {
+		return req, err
+	}
+	if (len(clients) == 0) == (percentage == "") {
+		return req, cli.Usagef("flags set: give either --client or --percentage")
+	}
+	req.clients, req.expected, req.rollout = clients, flags.AnyRevision, percentage != ""
+	if expect != "" {
+		n, err := strconv.ParseUint(expect, 10, 64)
+		if err != nil {
+			return req, cli.Usagef("flags set: --expect-revision %q is not a revision number", expect)
+		}
+		if len(clients) > 1 {
+			return req, cli.Usagef("flags set: --expect-revision applies to one client, got %d", len(clients))
+		}
+		req.expected = n
+	}
+	if err := validClients("flags set", clients...); err != nil {
+		return req, err
+	}
+	if req.rollout {
+		if req.basisPoints, err = flags.ParsePercentage(percentage); err != nil {
+			return req, cli.Usagef("flags set: --%v", err)
+		}
+	}
+	return req, nil
 }
 
+// reportChange prints an applied change (also one the audit log missed)
+// and returns err.
 func reportChange(w io.Writer, asJSON bool, what string, res flags.ChangeResult, err error) error {
 	if err != nil && !errors.Is(err, flags.ErrAudit) {
 		return err
 	}
-	if asJSON {
-		if perr := printJSON(w, res); perr != nil {
-			return perr
-		}
-	} else {
-		printChange(w, what, res)
+	if perr := printResult(w, asJSON, res, func(w io.Writer) error { return res.WriteText(w, what) }); perr != nil && asJSON {
+		return perr
 	}
 	return err
 }
@@ -542,17 +356,11 @@ func flagsClear(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := flags.ValidateClient(*client); err != nil {
 		return cli.Usagef("flags clear: --%v", err)
 	}
-	if err := ch.check("flags clear"); err != nil {
-		return err
-	}
-	env, err := f.open(ctx, "flags", stderr)
+	env, err := ch.openChange(ctx, "flags clear", f, stderr)
 	if err != nil {
 		return err
 	}
 	defer env.close()
-	if err := ch.resolveActor(ctx, env, f.nats.URL); err != nil {
-		return err
-	}
 	res, err := env.store.ClearOverride(ctx, flags.Clear{Client: *client, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: flags.AnyRevision, Force: ch.force})
 	return reportChange(stdout, f.json, "client "+*client, res, err)
 }
@@ -570,17 +378,11 @@ func flagsDefault(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if err := ch.check("flags default"); err != nil {
-		return err
-	}
-	env, err := f.open(ctx, "flags", stderr)
+	env, err := ch.openChange(ctx, "flags default", f, stderr)
 	if err != nil {
 		return err
 	}
 	defer env.close()
-	if err := ch.resolveActor(ctx, env, f.nats.URL); err != nil {
-		return err
-	}
 	res, err := env.store.SetDefault(ctx, flags.ConfigChange{Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: flags.AnyRevision, Force: ch.force})
 	return reportChange(stdout, f.json, "default", res, err)
 }
@@ -591,48 +393,26 @@ func flagsHistory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *client != "" {
-		if err := flags.ValidateClient(*client); err != nil {
-			return cli.Usagef("flags history: --%v", err)
-		}
+	if err := validClients("flags history", *client); err != nil {
+		return err
 	}
 	env, err := f.open(ctx, "flags", stderr)
 	if err != nil {
 		return err
 	}
 	defer env.close()
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if *client == "" {
 		revs, err := env.store.ConfigHistory(ctx)
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(stdout, revs)
-		}
-		fmt.Fprintln(tw, "REVISION\tTIME\tDEFAULT\tROLLOUT\tACTOR\tREASON")
-		for _, r := range revs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Revision, r.Time.Format(time.RFC3339), r.Config.Default, rolloutText(r.Config.Rollout), r.Config.Actor, r.Config.Reason)
-		}
-		return tw.Flush()
+		return printResult(stdout, f.json, revs, func(w io.Writer) error { return flags.WriteConfigHistory(w, revs) })
 	}
 	hist, err := env.store.History(ctx, *client)
 	if err != nil {
 		return err
 	}
-	if f.json {
-		return printJSON(stdout, hist)
-	}
-	fmt.Fprintln(tw, "REVISION\tTIME\tSTAGE\tACTOR\tFORCED\tREASON")
-	for _, h := range hist {
-		if h.Cleared {
-			fmt.Fprintf(tw, "%d\t%s\t(cleared)\t\t\t\n", h.Revision, h.Time.Format(time.RFC3339))
-			continue
-		}
-		o := h.Override
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%t\t%s\n", h.Revision, h.Time.Format(time.RFC3339), o.Stage, o.Actor, o.Forced, o.Reason)
-	}
-	return tw.Flush()
+	return printResult(stdout, f.json, hist, func(w io.Writer) error { return flags.WriteHistory(w, hist) })
 }
 
 func flagsAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -643,10 +423,8 @@ func flagsAudit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *client != "" {
-		if err := flags.ValidateClient(*client); err != nil {
-			return cli.Usagef("flags audit: --%v", err)
-		}
+	if err := validClients("flags audit", *client); err != nil {
+		return err
 	}
 	if *limit < 1 || *limit > 1000 {
 		return cli.Usagef("flags audit: --limit %d is outside 1..1000", *limit)
@@ -660,19 +438,7 @@ func flagsAudit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if f.json {
-		return printJSON(stdout, entries)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tSCOPE\tCLIENT\tFROM\tTO\tFORCED\tREASON")
-	for _, e := range entries {
-		forced := ""
-		if e.Forced {
-			forced = "yes: " + strings.Join(e.FailedGates, "; ")
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.Format(time.RFC3339), e.Actor, e.Scope, e.Client, e.From, e.To, forced, e.Reason)
-	}
-	return tw.Flush()
+	return printResult(stdout, f.json, entries, func(w io.Writer) error { return flags.WriteAuditTable(w, entries) })
 }
 
 func flagsResetShadow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -687,17 +453,11 @@ func flagsResetShadow(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := flags.ValidateClient(*client); err != nil {
 		return cli.Usagef("flags reset-shadow: --%v", err)
 	}
-	if err := ch.check("flags reset-shadow"); err != nil {
-		return err
-	}
-	env, err := f.open(ctx, "flags", stderr)
+	env, err := ch.openChange(ctx, "flags reset-shadow", f, stderr)
 	if err != nil {
 		return err
 	}
 	defer env.close()
-	if err := ch.resolveActor(ctx, env, f.nats.URL); err != nil {
-		return err
-	}
 	seq, err := env.store.ResetShadowStats(ctx, *client, ch.reason, ch.actor)
 	if err != nil {
 		return err

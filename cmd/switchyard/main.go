@@ -2,7 +2,7 @@
 // zero downtime: subscription workers, backfill, verification, per-client
 // read flags, a support console and cleanup, in one binary. Each subcommand
 // lives in its own file and only wires flags and configuration to the
-// library packages that do the work.
+// library packages that do the work; commandTable lists them.
 package main
 
 import (
@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -33,14 +32,36 @@ type command struct {
 	run func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = map[string]command{}
-
-func register(c command) {
-	if _, dup := commands[c.name]; dup {
-		panic("duplicate command " + c.name)
-	}
-	commands[c.name] = c
+// commandTable is every subcommand, in the order --help lists them.
+var commandTable = []command{
+	{"backfill", "copy the records the target subscription never saw; pause, resume or re-rate a running copy", runBackfill},
+	{"bench-pipeline", "measure the worker against one-upsert-per-message and the raw SQL ceiling", runBenchPipeline},
+	{"bench-store", "measure a store's apply, backfill, scan and checksum rates", runBenchStore},
+	{"cleanup", "remove the legacy subscription once the readiness gate passes", runCleanup},
+	{"console", "serve the support console (web UI to switch clients' read stages)", runConsole},
+	{"dev", "run the whole migration locally: embedded NATS, producer, both subscriptions, backfill, verify, console", runDev},
+	{"dlq", "list, show, replay or purge a subscription's dead letters", runDLQ},
+	{"flags", "show and change per-client read stages (legacy, shadow, target-shadow, target)", runFlags},
+	{"preflight", "check NATS and every store before a migration: pass/fail table, exit 1 on a failure", runPreflight},
+	{"probe", "check an HTTP health endpoint (for container healthchecks)", runProbe},
+	{"publish", "publish events from a JSON-lines file or stdin", runPublish},
+	{"read-api", "serve reads over HTTP from the store each client's read stage names", runReadAPI},
+	{"repair", "re-copy the keys of a findings file from the source, then check them again", runRepair},
+	{"status", "show the migration on one screen: phase, subscriptions, backfill, verify, read stages", runStatus},
+	{"subs", "list, ensure, inspect or delete subscriptions (durable consumers)", runSubs},
+	{"verify", "compare the source and target stores; write findings as JSON lines", runVerify},
+	{"version", "print the version of this build", runVersion},
+	{"worker", "run one subscription's workers: apply events from a consumer to a store", runWorker},
 }
+
+// commands finds a subcommand by name.
+var commands = func() map[string]command {
+	byName := make(map[string]command, len(commandTable))
+	for _, c := range commandTable {
+		byName[c.name] = c
+	}
+	return byName
+}()
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -93,13 +114,8 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: switchyard <command> [flags]\n\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	for _, c := range commandTable {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun switchyard <command> --help for the flags of a command.")
 }

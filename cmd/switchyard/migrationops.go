@@ -17,8 +17,8 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-// migrationEnv is what a migration command opened.
-type migrationEnv struct {
+// controlEnv is what a migration command opened of the control plane.
+type controlEnv struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 	cp  *controlplane.ControlPlane
@@ -28,7 +28,7 @@ type migrationEnv struct {
 // open builds the logger, connects to NATS and opens parts of the control
 // plane: the state bucket (only if it exists when readOnly), and the flag
 // store in flagsBucket for StateAndReadStages.
-func (f *migrationFlags) open(ctx context.Context, name string, parts controlplane.Parts, flagsBucket string, stderr io.Writer) (*migrationEnv, error) {
+func (f *migrationFlags) open(ctx context.Context, name string, parts controlplane.Parts, flagsBucket string, stderr io.Writer) (*controlEnv, error) {
 	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func (f *migrationFlags) open(ctx context.Context, name string, parts controlpla
 		nc.Close()
 		return nil, err
 	}
-	return &migrationEnv{nc: nc, js: js, cp: cp, log: log}, nil
+	return &controlEnv{nc: nc, js: js, cp: cp, log: log}, nil
 }
 
 // startMigrationOps serves /metrics, /healthz and /readyz for a backfill or

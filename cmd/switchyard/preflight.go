@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/switchyard/switchyard/events"
@@ -11,11 +12,8 @@ import (
 	"github.com/switchyard/switchyard/preflight"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/stores/all"
+	"github.com/switchyard/switchyard/subscriptions"
 )
-
-func init() {
-	register(command{name: "preflight", summary: "check NATS and every store before a migration: pass/fail table, exit 1 on a failure", run: runPreflight})
-}
 
 const preflightUsage = `preflight [--nats URL] [--stream S] [--consumer NAME]... [--source DSN]... [--target DSN]... [flags]
 
@@ -38,68 +36,28 @@ Preflight writes nothing to NATS or a source. Exit status: 0 when no check
 failed (warnings allowed), 1 on any failure, 2 on bad flags. See
 docs/preflight.md.`
 
-// dsnList is a repeatable DSN flag. Unlike cli.StringList it does not split
-// on commas, which a DSN may contain.
-type dsnList []string
-
-func (l *dsnList) String() string { return strings.Join(*l, " ") }
-
-func (l *dsnList) Set(s string) error {
-	if strings.TrimSpace(s) == "" {
-		return errors.New("empty DSN")
-	}
-	*l = append(*l, s)
-	return nil
-}
-
 func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("preflight", preflightUsage, stdout)
 	var natsFlags cli.NATSFlags
 	natsFlags.Register(fs)
-	var sources, targets dsnList
-	var consumers, entities cli.StringList
-	stream := fs.String("stream", "EVENTS", "event stream the subscriptions consume")
-	prefix := fs.String("subject-prefix", events.DefaultSubjectPrefix, "subject prefix events are published under (<prefix>.>)")
-	fs.Var(&consumers, "consumer", "durable consumer the migration uses (repeatable or comma-separated), such as legacy,target")
+	var sources, targets cli.DSNList
+	var cfg preflight.Config
+	var nc preflight.NATSConfig
+	fs.StringVar(&nc.Stream, "stream", subscriptions.DefaultStream, "event stream the subscriptions consume")
+	fs.StringVar(&nc.SubjectPrefix, "subject-prefix", events.DefaultSubjectPrefix, "subject prefix events are published under (<prefix>.>)")
+	fs.Var((*cli.StringList)(&nc.Consumers), "consumer", "durable consumer the migration uses (repeatable or comma-separated), such as legacy,target")
 	fs.Var(&sources, "source", "DSN of a store read as the legacy source (repeatable; secrets as ${env:NAME} or ${file:PATH})")
 	fs.Var(&targets, "target", "DSN of a store written as the target (repeatable)")
-	fs.Var(&entities, "entities", "source entities to sample, comma-separated (default: every entity a source holds)")
-	sample := fs.Int("sample", preflight.DefaultSampleSize, "records sampled per source entity")
-	maxDoc := fs.Int("max-document-bytes", events.DefaultMaxEventBytes, "largest source document allowed (the workers' --max-event-bytes)")
-	timeout := fs.Duration("timeout", preflight.DefaultTimeout, "bound on each network step")
+	fs.Var((*cli.StringList)(&cfg.Entities), "entities", "source entities to sample, comma-separated (default: every entity a source holds)")
+	fs.IntVar(&cfg.SampleSize, "sample", preflight.DefaultSampleSize, "records sampled per source entity")
+	fs.IntVar(&cfg.MaxDocumentBytes, "max-document-bytes", events.DefaultMaxEventBytes, "largest source document allowed (the workers' --max-event-bytes)")
+	fs.DurationVar(&cfg.Timeout, "timeout", preflight.DefaultTimeout, "bound on each network step")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := fs.NoArgs(); err != nil {
+	if err := checkPreflight(&cfg, sources, targets); err != nil {
 		return err
-	}
-	switch {
-	case *sample < 1:
-		return cli.Usagef("preflight: --sample must be at least 1, got %d", *sample)
-	case *maxDoc < 1:
-		return cli.Usagef("preflight: --max-document-bytes must be positive, got %d", *maxDoc)
-	case *timeout <= 0:
-		return cli.Usagef("preflight: --timeout must be positive")
-	}
-	known := map[string]bool{}
-	for _, s := range all.Schemes() {
-		known[s] = true
-	}
-	cfg := preflight.Config{
-		SampleSize: *sample, MaxDocumentBytes: *maxDoc, Entities: entities, Timeout: *timeout,
-	}
-	for _, d := range []struct {
-		flag string
-		dsns dsnList
-		role stores.Role
-	}{{"--source", sources, stores.RoleSource}, {"--target", targets, stores.RoleTarget}} {
-		for _, dsn := range d.dsns {
-			if !known[stores.Scheme(dsn)] {
-				return cli.Usagef("preflight: %s %q: unknown or missing scheme (known: %s)", d.flag, stores.Redact(dsn), strings.Join(all.Schemes(), ", "))
-			}
-			cfg.Stores = append(cfg.Stores, preflight.StoreSpec{DSN: dsn, Role: d.role})
-		}
 	}
 	natsFlags.Name = "switchyard preflight"
 	natsURL, opts, named, err := natsFlags.Resolved()
@@ -107,8 +65,8 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if named {
-		cfg.NATS = preflight.NATSConfig{URL: natsURL, Options: opts, ConnectTimeout: natsFlags.ConnectTimeout,
-			Stream: *stream, SubjectPrefix: *prefix, Consumers: consumers}
+		nc.URL, nc.Options, nc.ConnectTimeout = natsURL, opts, natsFlags.ConnectTimeout
+		cfg.NATS = nc
 	}
 	rep, err := preflight.Run(ctx, cfg)
 	if errors.Is(err, preflight.ErrConfig) {
@@ -127,6 +85,31 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if !rep.Passed {
 		return cli.CheckFailedf("%d of %d checks failed", rep.Failures, len(rep.Results))
+	}
+	return nil
+}
+
+// checkPreflight checks the flags and adds the stores to cfg.
+func checkPreflight(cfg *preflight.Config, sources, targets cli.DSNList) error {
+	switch {
+	case cfg.SampleSize < 1:
+		return cli.Usagef("preflight: --sample must be at least 1, got %d", cfg.SampleSize)
+	case cfg.MaxDocumentBytes < 1:
+		return cli.Usagef("preflight: --max-document-bytes must be positive, got %d", cfg.MaxDocumentBytes)
+	case cfg.Timeout <= 0:
+		return cli.Usagef("preflight: --timeout must be positive")
+	}
+	for _, d := range []struct {
+		flag string
+		dsns cli.DSNList
+		role stores.Role
+	}{{"--source", sources, stores.RoleSource}, {"--target", targets, stores.RoleTarget}} {
+		for _, dsn := range d.dsns {
+			if !slices.Contains(all.Schemes(), stores.Scheme(dsn)) {
+				return cli.Usagef("preflight: %s %q: unknown or missing scheme (known: %s)", d.flag, stores.Redact(dsn), strings.Join(all.Schemes(), ", "))
+			}
+			cfg.Stores = append(cfg.Stores, preflight.StoreSpec{DSN: dsn, Role: d.role})
+		}
 	}
 	return nil
 }

@@ -12,10 +12,6 @@ import (
 	"github.com/switchyard/switchyard/internal/redact"
 )
 
-func init() {
-	register(command{name: "probe", summary: "check an HTTP health endpoint (for container healthchecks)", run: runProbe})
-}
-
 const probeUsage = `probe [--timeout 3s] URL
 
 Sends GET URL and exits 0 when the answer is 2xx, 1 otherwise. The runtime

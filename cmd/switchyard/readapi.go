@@ -12,10 +12,6 @@ import (
 	"github.com/switchyard/switchyard/stores/all"
 )
 
-func init() {
-	register(command{name: "read-api", summary: "serve reads over HTTP from the store each client's read stage names", run: runReadAPI})
-}
-
 const readAPIUsage = `read-api --legacy DSN --target DSN --access-file PATH [--listen 127.0.0.1:8081] [flags]
 
 Serves the read router over HTTP for applications that cannot link the Go

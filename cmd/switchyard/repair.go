@@ -11,10 +11,6 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-func init() {
-	register(command{name: "repair", summary: "re-copy the keys of a findings file from the source, then check them again", run: runRepair})
-}
-
 const repairUsage = `repair --source DSN --target DSN --findings findings.jsonl [flags]
 
 Re-copies every key of a verify findings file from the source (the legacy
@@ -27,21 +23,18 @@ docs/verify.md.`
 
 func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("repair", repairUsage, stderr)
-	var sf storeFlags
-	sf.register(fs)
+	var sf cli.StoreFlags
+	sf.Register(fs)
 	findings := fs.String("findings", "findings.jsonl", "findings file written by verify")
 	deleteExtra := fs.Bool("delete-extra", false, "tombstone target rows the source never had (one version above the target's)")
 	overwrite := fs.Bool("overwrite-conflicts", false, "write the source's row over a same-version conflicting target row (one version above)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := fs.NoArgs(); err != nil {
-		return err
-	}
-	if err := sf.validate("repair"); err != nil {
+	if err := sf.Validate("repair"); err != nil {
 		return err
 	}
 	log, err := cli.NewLogger(stderr, *logFormat, *logLevel)
@@ -64,7 +57,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%s holds no findings; nothing to repair\n", *findings)
 		return nil
 	}
-	src, dst, err := sf.open(ctx)
+	src, dst, err := sf.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -76,21 +69,8 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		if err := writeIndentedJSON(stdout, rep); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(stdout, "%d findings, %d keys:", n, len(rep.Keys))
-		for _, o := range []migrator.RepairOutcome{migrator.OutcomeRepaired, migrator.OutcomeInSync, migrator.OutcomeTargetAhead, migrator.OutcomeConflict, migrator.OutcomeExtraKept} {
-			if c := rep.Counts[o]; c > 0 {
-				fmt.Fprintf(stdout, " %s %d", o, c)
-			}
-		}
-		fmt.Fprintln(stdout)
-		for _, r := range rep.Remaining {
-			fmt.Fprintf(stdout, "still differs: %s/%s (%s)\n", r.Entity, r.Key, r.Kind)
-		}
+	if err := printResult(stdout, *asJSON, rep, func(w io.Writer) error { return rep.WriteText(w, n) }); err != nil && *asJSON {
+		return err
 	}
 	if len(rep.Remaining) > 0 {
 		return cli.CheckFailedf("%d keys still differ after repair (see docs/verify.md for each outcome)", len(rep.Remaining))

@@ -10,10 +10,6 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-func init() {
-	register(command{name: "status", summary: "show the migration on one screen: phase, subscriptions, backfill, verify, read stages", run: runStatus})
-}
-
 const statusUsage = `status [--json] [flags]
 
 Shows the migration phase; every subscription of --stream with its lag,

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
-	"time"
+	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -15,10 +12,6 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/subscriptions"
 )
-
-func init() {
-	register(command{name: "subs", summary: "list, ensure, inspect or delete subscriptions (durable consumers)", run: runSubs})
-}
 
 const subsUsage = `subs list|ensure|inspect|delete [flags]
 
@@ -43,7 +36,7 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := cli.NewFlagSet("subs "+action, subsUsage, stderr)
 	var natsFlags cli.NATSFlags
 	natsFlags.Register(fs)
-	stream := fs.String("stream", "EVENTS", "event stream name")
+	stream := fs.String("stream", subscriptions.DefaultStream, "event stream name")
 	consumer := fs.String("consumer", "", "durable consumer name (ensure, inspect, delete)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var ensure ensureFlags
@@ -57,10 +50,7 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	default:
 		return cli.Usagef("subs: unknown action %q (list, ensure, inspect, delete)", action)
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fs.NoArgs(); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *stream == "" {
@@ -69,10 +59,9 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if action != "list" && *consumer == "" {
 		return cli.Usagef("subs %s: --consumer is required", action)
 	}
-	var spec subscriptions.ConsumerSpec
 	var streamSpec subscriptions.StreamSpec
+	var spec subscriptions.ConsumerSpec
 	if action == "ensure" {
-		var err error
 		if streamSpec, spec, err = ensure.specs(*stream, *consumer); err != nil {
 			return err
 		}
@@ -80,230 +69,85 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if action == "delete" && *confirm != *consumer {
 		return cli.Usagef("subs delete: deleting consumer %s forgets its position; pass --confirm=%s", *consumer, *consumer)
 	}
-
-	log, err := cli.NewLogger(stderr, "text", "info")
+	_, js, closeNATS, err := connectNATS(ctx, &natsFlags, "switchyard subs", stderr)
 	if err != nil {
 		return err
 	}
-	natsFlags.Name = "switchyard subs"
-	nc, js, err := natsFlags.Connect(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
+	defer closeNATS()
+	return subsAction(ctx, action, js, streamSpec, spec, *stream, *consumer, *asJSON, stdout)
+}
 
+// subsAction does the action of subs once connected.
+func subsAction(ctx context.Context, action string, js jetstream.JetStream, streamSpec subscriptions.StreamSpec, spec subscriptions.ConsumerSpec, stream, consumer string, asJSON bool, stdout io.Writer) error {
 	switch action {
 	case "list":
-		all, err := subscriptions.List(ctx, js, *stream)
+		all, err := subscriptions.List(ctx, js, stream)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return writeIndentedJSON(stdout, all)
-		}
-		return printStatuses(stdout, all)
+		return printResult(stdout, asJSON, all, func(w io.Writer) error { return subscriptions.WriteStatusTable(w, all) })
 	case "inspect":
-		st, err := subscriptions.Inspect(ctx, js, *stream, *consumer)
+		st, err := subscriptions.Inspect(ctx, js, stream, consumer)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return writeIndentedJSON(stdout, st)
-		}
-		return printStatuses(stdout, []subscriptions.Status{st})
+		return printResult(stdout, asJSON, st, func(w io.Writer) error { return subscriptions.WriteStatusTable(w, []subscriptions.Status{st}) })
 	case "ensure":
 		declared, err := subscriptions.Ensure(ctx, js, streamSpec, spec)
 		if err != nil {
 			return err
 		}
-		st, err := subscriptions.Inspect(ctx, js, *stream, *consumer)
+		st, err := subscriptions.Inspect(ctx, js, stream, consumer)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return writeIndentedJSON(stdout, ensureOutput{Stream: declared.Stream, DeadLetters: declared.DeadLetters, Consumer: st})
-		}
-		printStreamReport(stdout, declared.Stream)
-		printStreamReport(stdout, declared.DeadLetters)
-		fmt.Fprintf(stdout, "consumer %s on %s ensured (start_seq %d)\n", *consumer, *stream, st.StartSeq)
-		return printStatuses(stdout, []subscriptions.Status{st})
+		rep := ensureOutput{Stream: declared.Stream, DeadLetters: declared.DeadLetters, Consumer: st}
+		return printResult(stdout, asJSON, rep, rep.WriteText)
 	default: // delete
-		if err := subscriptions.DeleteConsumer(ctx, js, *stream, *consumer); err != nil {
+		if err := subscriptions.DeleteConsumer(ctx, js, stream, consumer); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "consumer %s on %s deleted\n", *consumer, *stream)
-		return nil
+		_, err := fmt.Fprintf(stdout, "consumer %s on %s deleted\n", consumer, stream)
+		return err
 	}
 }
 
 // ensureOutput is what subs ensure --json prints.
-type ensureOutput struct {
-	Stream      subscriptions.StreamReport `json:"stream"`
-	DeadLetters subscriptions.StreamReport `json:"dead_letter_stream"`
-	Consumer    subscriptions.Status       `json:"consumer"`
-}
+type ensureOutput = subscriptions.EnsureReport
 
-// printStreamReport says whether a stream was created, and where an
-// existing one differs from the declaration (left alone) or was updated.
-func printStreamReport(w io.Writer, r subscriptions.StreamReport) {
-	switch {
-	case r.Created:
-		fmt.Fprintf(w, "stream %s created\n", r.Stream)
-	case len(r.Differences) == 0 && len(r.Updated) == 0:
-		fmt.Fprintf(w, "stream %s exists and matches the declaration\n", r.Stream)
-	default:
-		fmt.Fprintf(w, "stream %s exists and is usable\n", r.Stream)
-	}
-	for _, d := range r.Differences {
-		if d.Updatable {
-			fmt.Fprintf(w, "  %s: %s (declared %s; left as it is, --update-stream=%s changes it)\n", d.Field, d.Existing, d.Declared, d.Field)
-		} else {
-			fmt.Fprintf(w, "  %s: %s (declared %s; left as it is)\n", d.Field, d.Existing, d.Declared)
-		}
-	}
-	for _, d := range r.Updated {
-		fmt.Fprintf(w, "  %s: %s -> %s (updated)\n", d.Field, d.Existing, d.Declared)
-	}
-}
+// logStreamReport logs what subs ensure prints, for long-running commands.
+func logStreamReport(log *slog.Logger, r subscriptions.StreamReport) { r.Log(log) }
 
-// ensureFlags are the declarative settings of subs ensure.
-type ensureFlags struct {
-	prefix, start, role, versionSource string
-	filters                            cli.StringList
-	backoff                            cli.StringList
-	ackWait, duplicateWindow, maxAge   time.Duration
-	maxDeliver, maxAckPending          int
-	replicas                           int
-	maxMsgs, maxBytes                  int64
-	placementCluster                   string
-	placementTags, updateStream        cli.StringList
-}
+// ensureFlags are the declarative settings of subs ensure (and worker
+// --ensure).
+type ensureFlags struct{ subscriptions.Declaration }
 
 func (f *ensureFlags) register(fs *cli.FlagSet) {
-	fs.StringVar(&f.prefix, "prefix", events.DefaultSubjectPrefix, "subject prefix the stream captures (<prefix>.>)")
-	fs.StringVar(&f.start, "start", "all", "start of a new consumer: all, new, seq:N, time:RFC3339")
-	fs.StringVar(&f.role, "role", "", "legacy or target (recorded in the consumer's metadata)")
-	fs.StringVar(&f.versionSource, "version-source", string(events.VersionFromStream), "stream or producer (recorded in the consumer's metadata)")
-	fs.Var(&f.filters, "filter", "subject filter (repeatable or comma-separated); empty means every event")
-	fs.Var(&f.backoff, "backoff", "redelivery delays, comma-separated (1s,5s,30s); the first replaces --ack-wait")
-	fs.DurationVar(&f.ackWait, "ack-wait", 30*time.Second, "time a delivered event may stay unacknowledged")
-	fs.DurationVar(&f.duplicateWindow, "duplicate-window", subscriptions.DefaultDuplicateWindow, "how long the stream drops repeated Nats-Msg-Ids: the window of a created stream, and the least an existing one must keep")
-	fs.DurationVar(&f.maxAge, "max-age", 0, "how long a created stream keeps events; 0 means forever")
-	fs.Int64Var(&f.maxMsgs, "max-msgs", 0, "most events a created stream keeps; 0 means unlimited")
-	fs.Int64Var(&f.maxBytes, "max-bytes", 0, "most bytes a created stream keeps; 0 means unlimited")
-	fs.IntVar(&f.replicas, "replicas", 1, "copies of a created stream and dead-letter stream in a NATS cluster (1, 3 or 5)")
-	fs.StringVar(&f.placementCluster, "placement-cluster", "", "NATS cluster a created stream is placed in; empty lets the server choose")
-	fs.Var(&f.placementTags, "placement-tags", "server tags a created stream is placed on (comma-separated)")
-	fs.Var(&f.updateStream, "update-stream", "settings of an existing stream to change, comma-separated: subjects (added, never dropped), duplicate-window, max-age, max-msgs, max-bytes, replicas (raised, never lowered); empty changes nothing")
-	fs.IntVar(&f.maxDeliver, "max-deliver", -1, "deliveries per event before JetStream gives up; -1 means unlimited")
-	fs.IntVar(&f.maxAckPending, "max-ack-pending", 10_000, "unacknowledged events across the whole fleet")
+	fs.StringVar(&f.Prefix, "prefix", events.DefaultSubjectPrefix, "subject prefix the stream captures (<prefix>.>)")
+	fs.StringVar(&f.Start, "start", "all", "start of a new consumer: all, new, seq:N, time:RFC3339")
+	fs.StringVar(&f.Role, "role", "", "legacy or target (recorded in the consumer's metadata)")
+	fs.StringVar(&f.VersionSource, "version-source", string(events.VersionFromStream), "stream or producer (recorded in the consumer's metadata)")
+	fs.Var((*cli.StringList)(&f.Filters), "filter", "subject filter (repeatable or comma-separated); empty means every event")
+	fs.Var((*cli.StringList)(&f.Backoff), "backoff", "redelivery delays, comma-separated (1s,5s,30s); the first replaces --ack-wait")
+	fs.DurationVar(&f.AckWait, "ack-wait", subscriptions.DefaultAckWait, "time a delivered event may stay unacknowledged")
+	fs.DurationVar(&f.DuplicateWindow, "duplicate-window", subscriptions.DefaultDuplicateWindow, "how long the stream drops repeated Nats-Msg-Ids: the window of a created stream, and the least an existing one must keep")
+	fs.DurationVar(&f.MaxAge, "max-age", 0, "how long a created stream keeps events; 0 means forever")
+	fs.Int64Var(&f.MaxMsgs, "max-msgs", 0, "most events a created stream keeps; 0 means unlimited")
+	fs.Int64Var(&f.MaxBytes, "max-bytes", 0, "most bytes a created stream keeps; 0 means unlimited")
+	fs.IntVar(&f.Replicas, "replicas", 1, "copies of a created stream and dead-letter stream in a NATS cluster (1, 3 or 5)")
+	fs.StringVar(&f.PlacementCluster, "placement-cluster", "", "NATS cluster a created stream is placed in; empty lets the server choose")
+	fs.Var((*cli.StringList)(&f.PlacementTags), "placement-tags", "server tags a created stream is placed on (comma-separated)")
+	fs.Var((*cli.StringList)(&f.UpdateStream), "update-stream", "settings of an existing stream to change, comma-separated: subjects (added, never dropped), duplicate-window, max-age, max-msgs, max-bytes, replicas (raised, never lowered); empty changes nothing")
+	fs.IntVar(&f.MaxDeliver, "max-deliver", -1, "deliveries per event before JetStream gives up; -1 means unlimited")
+	fs.IntVar(&f.MaxAckPending, "max-ack-pending", subscriptions.DefaultMaxAckPending, "unacknowledged events across the whole fleet")
 }
 
-// specs validates the flags and returns the stream and consumer declarations.
+// specs checks the settings and returns the stream and consumer
+// declarations; a bad setting is a usage error.
 func (f *ensureFlags) specs(stream, consumer string) (subscriptions.StreamSpec, subscriptions.ConsumerSpec, error) {
-	var none subscriptions.StreamSpec
-	if !events.ValidPrefix(f.prefix) {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--prefix %q is not a subject prefix", f.prefix)
-	}
-	start, err := subscriptions.ParseStart(f.start)
+	s, c, err := f.Specs(stream, consumer)
 	if err != nil {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--start: %v", err)
+		return s, c, cli.Usagef("%v", err)
 	}
-	if _, err := events.ParseVersionSource(f.versionSource); err != nil {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--version-source: %v", err)
-	}
-	if f.role != "" && f.role != "legacy" && f.role != "target" {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--role %q is not one of legacy, target", f.role)
-	}
-	if f.ackWait <= 0 {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--ack-wait %v must be positive", f.ackWait)
-	}
-	if f.duplicateWindow < 0 || f.maxAge < 0 || f.maxMsgs < 0 || f.maxBytes < 0 {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--duplicate-window, --max-age, --max-msgs and --max-bytes must not be negative")
-	}
-	if f.replicas < 1 || f.replicas > 5 {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--replicas %d must be 1 to 5", f.replicas)
-	}
-	var update []subscriptions.StreamField
-	for _, name := range f.updateStream {
-		field, err := subscriptions.ParseStreamField(name)
-		if err != nil {
-			return none, subscriptions.ConsumerSpec{}, cli.Usagef("--update-stream: %v", err)
-		}
-		update = append(update, field)
-	}
-	var placement *jetstream.Placement
-	if f.placementCluster != "" || len(f.placementTags) > 0 {
-		placement = &jetstream.Placement{Cluster: f.placementCluster, Tags: f.placementTags}
-	}
-	if f.maxDeliver == 0 || f.maxDeliver < -1 {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--max-deliver %d must be positive or -1 (unlimited)", f.maxDeliver)
-	}
-	if f.maxAckPending < 1 {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--max-ack-pending %d must be positive", f.maxAckPending)
-	}
-	var backoff []time.Duration
-	for _, s := range f.backoff {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return none, subscriptions.ConsumerSpec{}, cli.Usagef("--backoff: %q is not a positive duration", s)
-		}
-		backoff = append(backoff, d)
-	}
-	if len(backoff) > 0 && f.maxDeliver > 0 && f.maxDeliver <= len(backoff) {
-		return none, subscriptions.ConsumerSpec{}, cli.Usagef("--max-deliver %d must exceed the %d --backoff steps", f.maxDeliver, len(backoff))
-	}
-	for _, filter := range f.filters {
-		if !strings.HasPrefix(filter, f.prefix+".") {
-			return none, subscriptions.ConsumerSpec{}, cli.Usagef("--filter %q is outside the stream's subjects %s.>", filter, f.prefix)
-		}
-	}
-	streamSpec := subscriptions.StreamSpec{
-		Name:            stream,
-		Subjects:        []string{events.SubjectFilter(f.prefix)},
-		DuplicateWindow: f.duplicateWindow,
-		MaxAge:          f.maxAge,
-		MaxMsgs:         f.maxMsgs,
-		MaxBytes:        f.maxBytes,
-		Replicas:        f.replicas,
-		Placement:       placement,
-		Update:          update,
-	}
-	spec := subscriptions.ConsumerSpec{
-		Stream:         stream,
-		Name:           consumer,
-		Role:           f.role,
-		FilterSubjects: f.filters,
-		Start:          start,
-		AckWait:        f.ackWait,
-		MaxDeliver:     f.maxDeliver,
-		Backoff:        backoff,
-		MaxAckPending:  f.maxAckPending,
-		VersionSource:  f.versionSource,
-	}
-	return streamSpec, spec, nil
-}
-
-func printStatuses(w io.Writer, all []subscriptions.Status) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONSUMER\tROLE\tSTART\tDELIVERED\tACK FLOOR\tPENDING\tACK PENDING\tREDELIVERED\tLAG\tWAITING\tDEAD LETTERS\tLAST ACTIVE")
-	for _, st := range all {
-		last := "-"
-		if st.LastActive != nil && !st.LastActive.IsZero() {
-			last = st.LastActive.UTC().Format(time.RFC3339)
-		}
-		role := st.Role
-		if role == "" {
-			role = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", st.Consumer, role, st.StartSeq, st.Delivered,
-			st.AckFloor, st.Pending, st.AckPending, st.Redelivered, st.Lag, st.Waiting, st.DeadLetters, last)
-	}
-	return tw.Flush()
-}
-
-func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return s, c, nil
 }

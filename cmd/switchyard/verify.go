@@ -2,18 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"time"
 
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/migrator"
 )
-
-func init() {
-	register(command{name: "verify", summary: "compare the source and target stores; write findings as JSON lines", run: runVerify})
-}
 
 const verifyUsage = `verify --source DSN --target DSN --entities a,b [--client C] [flags]
 
@@ -29,126 +24,78 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := cli.NewFlagSet("verify", verifyUsage, stderr)
 	var mf migrationFlags
 	mf.register(fs)
-	var sf storeFlags
-	sf.register(fs)
-	var entities cli.StringList
-	fs.Var(&entities, "entities", "entities to compare, comma-separated (required)")
-	client := fs.String("client", "", "compare only this client's rows")
-	chunk := fs.Int("chunk", 1000, "source rows per checksum")
-	out := fs.String("out", "findings.jsonl", "findings file (JSON lines); appended to when resuming")
-	maxRate := fs.Int("max-rate", 0, "max source rows compared per second (0: no cap)")
-	targetConsumer := fs.String("target-consumer", "target", "the target subscription, waited for before a difference is reported")
-	legacyConsumer := fs.String("legacy-consumer", "legacy", "the legacy subscription, also waited for (empty: not waited for)")
-	settle := fs.Duration("settle-timeout", 30*time.Second, "longest wait for the subscriptions per differing chunk")
-	restart := fs.Bool("restart", false, "ignore the checkpoint of an interrupted verify and start over")
+	var sf cli.StoreFlags
+	sf.Register(fs)
+	var cfg migrator.VerifyConfig
+	fs.Var((*cli.StringList)(&cfg.Entities), "entities", "entities to compare, comma-separated (required)")
+	fs.StringVar(&cfg.Client, "client", "", "compare only this client's rows")
+	fs.IntVar(&cfg.ChunkRows, "chunk", migrator.DefaultVerifyChunkRows, "source rows per checksum")
+	fs.StringVar(&cfg.FindingsFile, "out", "findings.jsonl", "findings file (JSON lines); appended to when resuming")
+	fs.IntVar(&cfg.MaxRate, "max-rate", 0, "max source rows compared per second (0: no cap)")
+	fs.StringVar(&cfg.TargetConsumer, "target-consumer", migrator.DefaultTargetConsumer, "the target subscription, waited for before a difference is reported")
+	fs.StringVar(&cfg.LegacyConsumer, "legacy-consumer", migrator.DefaultLegacyConsumer, "the legacy subscription, also waited for (empty: not waited for)")
+	fs.DurationVar(&cfg.SettleTimeout, "settle-timeout", migrator.DefaultSettleTimeout, "longest wait for the subscriptions per differing chunk")
+	fs.BoolVar(&cfg.Restart, "restart", false, "ignore the checkpoint of an interrupted verify and start over")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	httpAddr := fs.String("http", "", "serve /metrics (rows, rate, progress, findings), /healthz and /readyz on this address while comparing, such as :9090")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := fs.NoArgs(); err != nil {
+	if err := checkVerify(&sf, &cfg); err != nil {
 		return err
 	}
-	if err := sf.validate("verify"); err != nil {
-		return err
-	}
-	if err := validEntities("verify", entities); err != nil {
-		return err
-	}
-	switch {
-	case *chunk < 1:
-		return cli.Usagef("verify: --chunk must be at least 1, got %d", *chunk)
-	case *maxRate < 0:
-		return cli.Usagef("verify: --max-rate must not be negative, got %d", *maxRate)
-	case *settle <= 0:
-		return cli.Usagef("verify: --settle-timeout must be positive, got %s", *settle)
-	case *targetConsumer == "":
-		return cli.Usagef("verify: --target-consumer is required")
-	case *out == "":
-		return cli.Usagef("verify: --out is required (a file for the findings)")
-	case len(*client) > 255:
-		return cli.Usagef("verify: --client is longer than 255 bytes")
-	}
-
-	nc, js, state, log, err := mf.connect(ctx, "verify", stderr)
+	env, err := openMigration(ctx, "verify", &mf, &sf, *httpAddr, stderr)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	src, dst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	defer dst.Close()
-
-	resuming := false
-	if !*restart {
-		if resuming, err = state.HasVerifyCheckpoint(ctx, migrator.VerifyScope(entities, *client)); err != nil {
-			return err
-		}
-	}
-	mode := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-	if resuming {
-		mode = os.O_CREATE | os.O_WRONLY | os.O_APPEND
-	}
-	f, err := os.OpenFile(*out, mode, 0o644)
-	if err != nil {
+	defer env.close()
+	out := cfg.FindingsFile
+	f, err := migrator.OpenFindingsFile(ctx, env.state, out, cfg.Entities, cfg.Client, cfg.Restart)
+	if errors.Is(err, migrator.ErrFindingsFile) {
 		return cli.Usagef("verify: --out: %v", err)
+	} else if err != nil {
+		return err
 	}
 	defer f.Close()
-
-	metrics, stopOps, err := startMigrationOps(ctx, *httpAddr, nc, log)
-	if err != nil {
-		return err
-	}
-	defer stopOps()
-	res, err := migrator.Verify(ctx, migrator.VerifyConfig{
-		Source: src, Target: dst, SourceName: sf.source, TargetName: sf.target,
-		Entities: entities, Client: *client, ChunkRows: *chunk, MaxRate: *maxRate,
-		Findings: f, FindingsFile: *out, State: state,
-		JS: js, Stream: mf.stream, TargetConsumer: *targetConsumer, LegacyConsumer: *legacyConsumer,
-		SettleTimeout: *settle, Restart: *restart, Log: log,
-		Progress: migrator.NewProgress(stderrFile(stderr), log, 10*time.Second).WithMetrics(metrics),
-	})
+	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.Source, sf.Target, env.js, env.state
+	cfg.Stream, cfg.Findings, cfg.Log, cfg.Progress = mf.stream, f, env.log, env.progress(stderr)
+	res, err := migrator.Verify(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("findings file %s: %w", *out, err)
+		return fmt.Errorf("findings file %s: %w", out, err)
 	}
-	if *asJSON {
-		if err := writeIndentedJSON(stdout, res); err != nil {
-			return err
-		}
-	} else {
-		printVerifyResult(stdout, res)
+	if err := printResult(stdout, *asJSON, res, res.WriteText); err != nil && *asJSON {
+		return err
 	}
 	if !res.Clean {
-		return cli.CheckFailedf("%d differences; findings in %s; fix them with: switchyard repair --findings %s", res.Differences, *out, *out)
+		return cli.CheckFailedf("%d differences; findings in %s; fix them with: switchyard repair --findings %s", res.Differences, out, out)
 	}
 	return nil
 }
 
-func printVerifyResult(w io.Writer, r migrator.VerifyResult) {
-	scope := "every client"
-	if r.Client != "" {
-		scope = "client " + r.Client
+// checkVerify checks the flags of a verify.
+func checkVerify(sf *cli.StoreFlags, cfg *migrator.VerifyConfig) error {
+	if err := sf.Validate("verify"); err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "verify of %v (%s): %d source rows, %d target rows, %d chunks (%d differed), %s\n",
-		r.Entities, scope, r.RowsSource, r.RowsTarget, r.Chunks, r.ChunksDiffering, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
-	if r.Settled > 0 {
-		fmt.Fprintf(w, "%d keys differed while events were in flight and agreed once the subscriptions caught up\n", r.Settled)
+	if err := cli.ValidEntities("verify", cfg.Entities); err != nil {
+		return err
 	}
-	if r.Clean {
-		fmt.Fprintln(w, "CLEAN: no differences")
-		return
+	switch {
+	case cfg.ChunkRows < 1:
+		return cli.Usagef("verify: --chunk must be at least 1, got %d", cfg.ChunkRows)
+	case cfg.MaxRate < 0:
+		return cli.Usagef("verify: --max-rate must not be negative, got %d", cfg.MaxRate)
+	case cfg.SettleTimeout <= 0:
+		return cli.Usagef("verify: --settle-timeout must be positive, got %s", cfg.SettleTimeout)
+	case cfg.TargetConsumer == "":
+		return cli.Usagef("verify: --target-consumer is required")
+	case cfg.FindingsFile == "":
+		return cli.Usagef("verify: --out is required (a file for the findings)")
+	case len(cfg.Client) > 255:
+		return cli.Usagef("verify: --client is longer than 255 bytes")
 	}
-	fmt.Fprintf(w, "%d DIFFERENCES:", r.Differences)
-	for _, k := range migrator.FindingKinds {
-		if n := r.ByKind[string(k)]; n > 0 {
-			fmt.Fprintf(w, " %s %d", k, n)
-		}
-	}
-	fmt.Fprintln(w)
+	return nil
 }

@@ -10,10 +10,6 @@ import (
 	"github.com/switchyard/switchyard/internal/version"
 )
 
-func init() {
-	register(command{name: "version", summary: "print the version of this build", run: runVersion})
-}
-
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("version", "Prints the version, commit and build date of this binary.", stderr)
 	asJSON := fs.Bool("json", false, "print as JSON")

@@ -17,10 +17,6 @@ import (
 	"github.com/switchyard/switchyard/workers"
 )
 
-func init() {
-	register(command{name: "worker", summary: "run one subscription's workers: apply events from a consumer to a store", run: runWorker})
-}
-
 const workerUsage = `worker --consumer NAME --sink DSN [flags]
 
 Pulls events from the durable consumer --consumer of --stream in batches,
@@ -110,12 +106,12 @@ func (f *workerFlags) config() (workers.Config, error) {
 	if err := f.check(); err != nil {
 		return workers.Config{}, err
 	}
-	source, err := events.ParseVersionSource(f.ensure.versionSource)
+	source, err := events.ParseVersionSource(f.ensure.VersionSource)
 	if err != nil {
 		return workers.Config{}, cli.Usagef("--version-source: %v", err)
 	}
 	cfg := f.worker
-	cfg.SubjectPrefix, cfg.VersionSource = f.ensure.prefix, source
+	cfg.SubjectPrefix, cfg.VersionSource = f.ensure.Prefix, source
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return workers.Config{}, cli.Usagef("%v", err)

@@ -3,6 +3,8 @@ package benchpipeline
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -162,4 +164,18 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ParseScale parses a comma-separated list of worker process counts, such
+// as "1,2,4" (0 skips the scale measurement).
+func ParseScale(s string) ([]int, error) {
+	var scale []int
+	for _, field := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil {
+			return nil, fmt.Errorf("%q: want comma-separated numbers of processes", s)
+		}
+		scale = append(scale, n)
+	}
+	return scale, nil
 }
