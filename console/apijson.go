@@ -122,7 +122,7 @@ type rollbackRequest struct {
 func gateConditionsJSON(cs []GateCondition) []gateConditionJSON {
 	out := make([]gateConditionJSON, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, gateConditionJSON{Name: c.Name, Passed: c.Passed, Detail: c.Detail})
+		out = append(out, gateConditionJSON{Name: c.Name, Passed: c.OK, Detail: c.Detail})
 	}
 	return out
 }

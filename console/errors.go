@@ -59,15 +59,15 @@ func (e *InputError) Error() string        { return e.Field + " " + e.Msg }
 func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
 
 // GateRefusal is the error a Flags implementation returns when promotion
-// gates block a change; it matches ErrGateRefused.
-type GateRefusal struct {
-	// Failed lists the conditions that do not pass.
-	Failed []GateCondition
-}
+// gates block a change: the one gate error, gate.Error, whose Conditions
+// are the failing ones. It matches ErrGateRefused.
+type GateRefusal = gate.Error
 
-func (e *GateRefusal) Error() string {
+// refusalMessage is what the console says about a refused change: the
+// failing conditions with their details.
+func refusalMessage(failed []GateCondition) string {
 	msg := "promotion gate refused the change:"
-	for i, c := range e.Failed {
+	for i, c := range failed {
 		if i > 0 {
 			msg += ";"
 		}
@@ -78,5 +78,3 @@ func (e *GateRefusal) Error() string {
 	}
 	return msg
 }
-
-func (e *GateRefusal) Is(target error) bool { return target == ErrGateRefused }

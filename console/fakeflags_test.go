@@ -75,8 +75,8 @@ func (f *memFlags) Search(_ context.Context, q string, p console.PageRequest) (c
 
 func (f *memFlags) gates() console.GateStatus {
 	return console.GateStatus{Passed: f.gatesOK, Conditions: []console.GateCondition{
-		{Name: "backfill-complete", Passed: true, Detail: "all entities copied"},
-		{Name: "verify-clean", Passed: f.gatesOK, Detail: "2 mismatching keys in orders"},
+		{Name: "backfill-complete", OK: true, Detail: "all entities copied"},
+		{Name: "verify-clean", OK: f.gatesOK, Detail: "2 mismatching keys in orders"},
 	}}
 }
 
@@ -123,7 +123,7 @@ func (f *memFlags) SetStage(ctx context.Context, ch console.StageChange) (consol
 	case ch.To.ServesTarget() && !from.ServesTarget() && !f.gatesOK && !ch.Force:
 		failed := []console.GateCondition{f.gates().Conditions[1]}
 		f.mu.Unlock()
-		return console.ClientDetail{}, &console.GateRefusal{Failed: failed}
+		return console.ClientDetail{}, &console.GateRefusal{Conditions: failed}
 	}
 	f.rev++
 	f.stages[ch.ClientID], f.revs[ch.ClientID] = ch.To, f.rev

@@ -176,12 +176,9 @@ type GateStatus struct {
 	Unavailable string
 }
 
-// GateCondition is one promotion gate condition.
-type GateCondition struct {
-	Name   string
-	Passed bool
-	Detail string
-}
+// GateCondition is one promotion gate condition: the one condition type,
+// gate.Condition (OK says whether it passes).
+type GateCondition = gate.Condition
 
 // StageChange is a request to set a client's stage.
 type StageChange struct {

@@ -67,8 +67,8 @@ func (c *Console) failErr(w http.ResponseWriter, r *http.Request, err error) {
 			status, body.Code = http.StatusRequestEntityTooLarge, "too_large"
 		}
 	case errors.As(err, &gate):
-		status, body.Code, body.Message = http.StatusConflict, "gate_refused", gate.Error()+"; fix the failing conditions or force the change with a reason"
-		body.Conditions = gateConditionsJSON(gate.Failed)
+		status, body.Code, body.Message = http.StatusConflict, "gate_refused", refusalMessage(gate.Failed())+"; fix the failing conditions or force the change with a reason"
+		body.Conditions = gateConditionsJSON(gate.Failed())
 	case errors.Is(err, ErrGateRefused):
 		status, body.Code, body.Message = http.StatusConflict, "gate_refused", err.Error()
 	case errors.Is(err, ErrClientNotFound):

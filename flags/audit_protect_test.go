@@ -15,7 +15,7 @@ import (
 func TestAuditStreamRefusesDeletesAndPurges(t *testing.T) {
 	srv := testenv.NATS(t)
 	_, js := srv.Connect()
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestAuditStreamRefusesDeletesAndPurges(t *testing.T) {
 func TestExistingUnprotectedAuditStreamIsReportedThenProtectedOnRequest(t *testing.T) {
 	srv := testenv.NATS(t)
 	_, js := srv.Connect()
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SWITCHYARD_AUDIT", Subjects: []string{"switchyard.audit.>"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/flagstest"
 	"github.com/switchyard/switchyard/reads"
 )
 
@@ -18,19 +19,19 @@ import (
 // of 500 overrides and a 25 % rollout: straight on the provider, and
 // through the OpenFeature client as applications call it.
 func BenchmarkEvaluate(b *testing.B) {
-	env := newStoreEnv(b)
+	env := flagstest.NewStoreEnv(b)
 	ctx := context.Background()
 	for i := range 500 {
 		c := fmt.Sprintf("client-%05d", i)
-		if _, err := env.store.SetStage(ctx, flags.Change{Client: c, Stage: flags.StageShadow, Reason: "bench", Actor: "bench"}); err != nil {
+		if _, err := env.Store.SetStage(ctx, flags.Change{Client: c, Stage: flags.StageShadow, Reason: "bench", Actor: "bench"}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if _, err := env.store.SetRollout(ctx, flags.ConfigChange{Stage: flags.StageShadow, Reason: "bench", Actor: "bench"}, 2500); err != nil {
+	if _, err := env.Store.SetRollout(ctx, flags.ConfigChange{Stage: flags.StageShadow, Reason: "bench", Actor: "bench"}, 2500); err != nil {
 		b.Fatal(err)
 	}
 	api := isolated.NewAPI()
-	p := flags.NewProvider(env.js, flags.ProviderConfig{})
+	p := flags.NewProvider(env.JS, flags.ProviderConfig{})
 	if err := api.SetProviderAndWait(ctx, p); err != nil {
 		b.Fatal(err)
 	}
@@ -91,11 +92,11 @@ func BenchmarkEvaluate(b *testing.B) {
 // changes; it reports p50 and p99 in milliseconds.
 func BenchmarkPropagation(b *testing.B) {
 	const providers = 5
-	env := newStoreEnv(b)
+	env := flagstest.NewStoreEnv(b)
 	ctx := context.Background()
 	arrivals := make([]chan arrival, providers)
 	for i := range providers {
-		_, js := env.nats.Connect()
+		_, js := env.NATS.Connect()
 		api := isolated.NewAPI()
 		p := flags.NewProvider(js, flags.ProviderConfig{})
 		if err := api.SetProviderAndWait(ctx, p); err != nil {
@@ -115,7 +116,7 @@ func BenchmarkPropagation(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		res, err := env.store.SetStage(ctx, flags.Change{Client: "bench-client", Stage: stages[i%2], Reason: "propagation benchmark", Actor: "bench", ExpectedRevision: flags.AnyRevision})
+		res, err := env.Store.SetStage(ctx, flags.Change{Client: "bench-client", Stage: stages[i%2], Reason: "propagation benchmark", Actor: "bench", ExpectedRevision: flags.AnyRevision})
 		if err != nil {
 			b.Fatal(err)
 		}

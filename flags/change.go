@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/lifecycle"
 )
 
 // Change sets one client's override.
@@ -124,22 +126,21 @@ func (s *Store) write(ctx context.Context, key string, value []byte, rev uint64)
 	return 0, s.unavailable(err)
 }
 
+// auditRetry is how record retries the audit entry of an applied change:
+// three attempts, 200 ms and then 400 ms apart.
+var auditRetry = lifecycle.Policy{Backoff: lifecycle.Backoff{Min: 200 * time.Millisecond, Max: 400 * time.Millisecond}, MaxAttempts: 3}
+
 // record appends the audit entry for an applied change and advances the
 // migration phase when the change leaves legacy.
 func (s *Store) record(ctx context.Context, res ChangeResult, e AuditEntry, from, to Stage) (ChangeResult, error) {
 	e.From, e.To, e.Revision = res.From, res.To, res.Revision
 	e.Forced, e.FailedGates = res.Forced, conditionStrings(res.FailedGates)
-	var err error
 	// The change is committed; a short retry keeps a brief outage from
 	// leaving it unrecorded, and the caller learns if it still failed.
-	for attempt := 0; attempt < 3; attempt++ {
-		if res.AuditSeq, err = s.audit.Append(ctx, e); err == nil || ctx.Err() != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
-		}
+	var err error
+	res.AuditSeq, err = lifecycle.RetryValue(ctx, auditRetry, func() (uint64, error) { return s.audit.Append(ctx, e) })
+	if stopped, ok := errors.AsType[*lifecycle.InterruptedError](err); ok {
+		err = stopped.Last
 	}
 	if err != nil {
 		s.log.Error("flag change applied but not audited", "scope", e.Scope, "client", e.Client, "from", e.From, "to", e.To, "actor", e.Actor, "err", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/controlplane"
+	"github.com/switchyard/switchyard/internal/flagstest"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/migrator"
 )
@@ -70,7 +71,7 @@ func TestProviderClusterLeaderChange(t *testing.T) {
 	for _, at := range []*testenv.NATSServer{leader, follower} {
 		// Each provider has its own connection, as in an application.
 		_, pjs := c.ConnectTo(at)
-		_, of, _, err := startProvider(t, pjs, flags.ProviderConfig{RetryInterval: 200 * time.Millisecond})
+		_, of, _, err := flagstest.StartProvider(t, pjs, flags.ProviderConfig{RetryInterval: 200 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/flagstest"
+	"github.com/switchyard/switchyard/internal/testenv"
 )
 
 func shadowCondition(st flags.GateStatus) flags.Condition {
@@ -21,14 +23,14 @@ func shadowCondition(st flags.GateStatus) flags.Condition {
 // Distinct keys are counted exactly across routers: the same key seen by
 // two routers is one key, different keys add up.
 func TestShadowKeysUnionAcrossRouters(t *testing.T) {
-	env := newStoreEnv(t)
-	ctx := testCtx(t)
+	env := flagstest.NewStoreEnv(t)
+	ctx := testenv.Context(t)
 	const c = "spread"
-	a, err := flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{RouterID: "a"})
+	a, err := flags.OpenShadowStats(ctx, env.JS, flags.ShadowStatsConfig{RouterID: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{RouterID: "b"})
+	b, err := flags.OpenShadowStats(ctx, env.JS, flags.ShadowStatsConfig{RouterID: "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,11 +51,11 @@ func TestShadowKeysUnionAcrossRouters(t *testing.T) {
 // Lowering or disabling a gate threshold makes every move onto the target
 // a forced one: refused without force, recorded as forced with it.
 func TestLoweredGateThresholdNeedsForce(t *testing.T) {
-	env := newStoreEnv(t)
-	ctx := testCtx(t)
-	src := &fakeGateSource{backfillDone: true, dirty: map[string]string{}}
-	lowered := flags.NewGates(flags.GatesConfig{Source: src, Shadow: fakeShadow{}, MinShadowReads: -1})
-	store, err := flags.OpenStore(ctx, env.js, flags.StoreConfig{Audit: env.audit, Gates: lowered})
+	env := flagstest.NewStoreEnv(t)
+	ctx := testenv.Context(t)
+	src := &flagstest.GateSource{BackfillDone: true, Dirty: map[string]string{}}
+	lowered := flags.NewGates(flags.GatesConfig{Source: src, Shadow: flagstest.Shadow{}, MinShadowReads: -1})
+	store, err := flags.OpenStore(ctx, env.JS, flags.StoreConfig{Audit: env.Audit, Gates: lowered})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestLoweredGateThresholdNeedsForce(t *testing.T) {
 	if err != nil || !res.Forced {
 		t.Fatalf("forced: %+v %v", res, err)
 	}
-	entries, err := env.audit.List(ctx, flags.AuditQuery{Client: "acme", Limit: 1})
+	entries, err := env.Audit.List(ctx, flags.AuditQuery{Client: "acme", Limit: 1})
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("audit: %+v %v", entries, err)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/open-feature/go-sdk/openfeature"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchyard/switchyard/internal/lifecycle"
 )
 
 // ReasonStale is the OpenFeature reason of evaluations served from the last
@@ -21,6 +23,10 @@ const ReasonStale openfeature.Reason = "STALE"
 
 // ProviderName is the provider's OpenFeature metadata name.
 const ProviderName = "switchyard-nats-kv"
+
+// firstRetryDelay is the provider's first wait before it loads the bucket
+// again; the wait doubles with every failure up to RetryInterval.
+const firstRetryDelay = 100 * time.Millisecond
 
 // ProviderConfig configures a Provider.
 type ProviderConfig struct {
@@ -51,6 +57,8 @@ type Provider struct {
 	js  jetstream.JetStream
 	cfg ProviderConfig
 	log *slog.Logger
+	// retry spaces the attempts to (re)load the bucket.
+	retry lifecycle.Backoff
 
 	snap    atomic.Pointer[Snapshot]
 	stale   atomic.Bool
@@ -77,7 +85,8 @@ func NewProvider(js jetstream.JetStream, cfg ProviderConfig) *Provider {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Provider{js: js, cfg: cfg, log: cfg.Logger, events: make(chan openfeature.Event, 64)}
+	retry := lifecycle.Backoff{Min: min(firstRetryDelay, cfg.RetryInterval), Max: cfg.RetryInterval}
+	return &Provider{js: js, cfg: cfg, log: cfg.Logger, retry: retry, events: make(chan openfeature.Event, 64)}
 }
 
 // Metadata implements openfeature.FeatureProvider.
@@ -171,8 +180,10 @@ func (p *Provider) run(stop <-chan struct{}, w jetstream.KeyWatcher, statuses ch
 			_ = w.Stop()
 		}
 	}()
-	backoff := 100 * time.Millisecond
-	retry := time.NewTimer(backoff)
+	// failures counts the loads that failed in a row since the last
+	// reconnection; the next load waits p.retry.Delay(failures+1).
+	var failures int64
+	retry := time.NewTimer(p.retry.Delay(1))
 	if w != nil {
 		retry.Stop()
 	}
@@ -197,7 +208,7 @@ func (p *Provider) run(stop <-chan struct{}, w jetstream.KeyWatcher, statuses ch
 					_ = w.Stop()
 					w, updates = nil, nil
 				}
-				backoff = 100 * time.Millisecond
+				failures = 0
 				retry.Reset(0)
 			default:
 				p.markStale(fmt.Sprintf("NATS connection %s; serving last known flags", st))
@@ -206,7 +217,7 @@ func (p *Provider) run(stop <-chan struct{}, w jetstream.KeyWatcher, statuses ch
 			if !ok {
 				w, updates = nil, nil
 				p.markStale("flag watch closed; serving last known flags")
-				retry.Reset(backoff)
+				retry.Reset(p.retry.Delay(failures + 1))
 				continue
 			}
 			p.follow(e, updates)
@@ -215,9 +226,10 @@ func (p *Provider) run(stop <-chan struct{}, w jetstream.KeyWatcher, statuses ch
 			nw, err := p.load(ctx)
 			cancel()
 			if err != nil {
-				p.log.Warn("flag bucket not loaded; retrying", "bucket", p.cfg.Bucket, "err", err, "retry_in", backoff)
-				retry.Reset(backoff)
-				backoff = min(backoff*2, p.cfg.RetryInterval)
+				delay := p.retry.Delay(failures + 1)
+				p.log.Warn("flag bucket not loaded; retrying", "bucket", p.cfg.Bucket, "err", err, "retry_in", delay)
+				retry.Reset(delay)
+				failures++
 				continue
 			}
 			w, updates = nw, nw.Updates()

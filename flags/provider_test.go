@@ -4,94 +4,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/open-feature/go-sdk/openfeature"
-	"github.com/open-feature/go-sdk/openfeature/isolated"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/flagstest"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/reads"
 )
 
-// eventLog collects provider events delivered through the SDK.
-type eventLog struct {
-	mu     sync.Mutex
-	counts map[openfeature.EventType]int
-}
-
-func (l *eventLog) handler(t openfeature.EventType) openfeature.EventCallback {
-	cb := func(openfeature.EventDetails) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.counts[t]++
-	}
-	return &cb
-}
-
-func (l *eventLog) count(t openfeature.EventType) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.counts[t]
-}
-
-// startProvider registers a provider on an isolated OpenFeature API and
-// returns its client; setErr is what SetProviderAndWait returned.
-func startProvider(t testing.TB, js jetstream.JetStream, cfg flags.ProviderConfig) (*flags.Provider, *openfeature.Client, *eventLog, error) {
-	t.Helper()
-	api := isolated.NewAPI()
-	p := flags.NewProvider(js, cfg)
-	client := api.NewClient()
-	log := &eventLog{counts: map[openfeature.EventType]int{}}
-	for _, et := range []openfeature.EventType{openfeature.ProviderReady, openfeature.ProviderConfigChange, openfeature.ProviderStale, openfeature.ProviderError} {
-		client.AddHandler(et, log.handler(et))
-	}
-	err := api.SetProviderAndWait(testCtx(t), p)
-	t.Cleanup(func() { _ = api.Shutdown(context.Background()) })
-	return p, client, log, err
-}
-
-func stageOf(t testing.TB, c *openfeature.Client, client string) openfeature.StringEvaluationDetails {
-	t.Helper()
-	d, err := c.StringValueDetails(context.Background(), flags.FlagKey, "legacy", openfeature.NewEvaluationContext(client, nil))
-	if err != nil {
-		t.Fatalf("evaluate %q: %v", client, err)
-	}
-	return d
-}
-
 func TestProviderFollowsChanges(t *testing.T) {
-	env := newStoreEnv(t)
-	ctx := testCtx(t)
-	if _, err := env.store.SetStage(ctx, flags.Change{Client: "early", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
+	env := flagstest.NewStoreEnv(t)
+	ctx := testenv.Context(t)
+	if _, err := env.Store.SetStage(ctx, flags.Change{Client: "early", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	p, of, events, err := startProvider(t, env.js, flags.ProviderConfig{})
+	p, of, events, err := flagstest.StartProvider(t, env.JS, flags.ProviderConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := stageOf(t, of, "early"); d.Value != "shadow" || d.Reason != openfeature.TargetingMatchReason || d.Variant != "shadow" {
+	if d := flagstest.StageOf(t, of, "early"); d.Value != "shadow" || d.Reason != openfeature.TargetingMatchReason || d.Variant != "shadow" {
 		t.Fatalf("loaded override: %+v", d.ResolutionDetail)
 	}
-	if d := stageOf(t, of, "other"); d.Value != "legacy" || d.Reason != openfeature.DefaultReason || d.Variant != "legacy" {
+	if d := flagstest.StageOf(t, of, "other"); d.Value != "legacy" || d.Reason != openfeature.DefaultReason || d.Variant != "legacy" {
 		t.Fatalf("default: %+v", d.ResolutionDetail)
 	}
-	if _, err := env.store.SetStage(ctx, flags.Change{Client: "late", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
+	if _, err := env.Store.SetStage(ctx, flags.Change{Client: "late", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
-		d := stageOf(t, of, "late")
-		return d.Value == "shadow" && events.count(openfeature.ProviderConfigChange) > 0,
-			fmt.Sprintf("stage %s, %d change events", d.Value, events.count(openfeature.ProviderConfigChange))
+		d := flagstest.StageOf(t, of, "late")
+		return d.Value == "shadow" && events.Count(openfeature.ProviderConfigChange) > 0,
+			fmt.Sprintf("stage %s, %d change events", d.Value, events.Count(openfeature.ProviderConfigChange))
 	}, "override reaches the provider through the watch")
-	if _, err := env.store.SetRollout(ctx, flags.ConfigChange{Stage: flags.StageShadow, Reason: "r", Actor: "a"}, 10000); err != nil {
+	if _, err := env.Store.SetRollout(ctx, flags.ConfigChange{Stage: flags.StageShadow, Reason: "r", Actor: "a"}, 10000); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
-		d := stageOf(t, of, "other")
+		d := flagstest.StageOf(t, of, "other")
 		return d.Value == "shadow" && d.Reason == openfeature.SplitReason, fmt.Sprintf("%s %s", d.Value, d.Reason)
 	}, "rollout reaches the provider")
 	// Bad input never panics and answers the default with an error code.
@@ -118,7 +70,7 @@ func TestProviderFollowsChanges(t *testing.T) {
 func TestProviderErrorWhenBucketUnreachableAtStart(t *testing.T) {
 	srv := testenv.NATS(t)
 	_, js := srv.Connect()
-	_, of, events, err := startProvider(t, js, flags.ProviderConfig{Bucket: "missing", InitTimeout: time.Second})
+	_, of, events, err := flagstest.StartProvider(t, js, flags.ProviderConfig{Bucket: "missing", InitTimeout: time.Second})
 	if err == nil || !errors.Is(err, flags.ErrUnavailable) {
 		t.Fatalf("init err = %v, want ErrUnavailable", err)
 	}
@@ -126,10 +78,10 @@ func TestProviderErrorWhenBucketUnreachableAtStart(t *testing.T) {
 		t.Fatalf("state = %s, want ERROR", of.State())
 	}
 	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
-		return events.count(openfeature.ProviderError) > 0, "no PROVIDER_ERROR"
+		return events.Count(openfeature.ProviderError) > 0, "no PROVIDER_ERROR"
 	}, "PROVIDER_ERROR delivered")
 	// Once the bucket exists the provider recovers on its own.
-	if _, err := flags.OpenStore(testCtx(t), js, flags.StoreConfig{Bucket: "missing"}); err != nil {
+	if _, err := flags.OpenStore(testenv.Context(t), js, flags.StoreConfig{Bucket: "missing"}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
@@ -138,13 +90,13 @@ func TestProviderErrorWhenBucketUnreachableAtStart(t *testing.T) {
 }
 
 func TestProviderErrorWhenNATSDownAtStart(t *testing.T) {
-	env := newStoreEnv(t)
-	if _, err := env.store.SetStage(testCtx(t), flags.Change{Client: "c", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
+	env := flagstest.NewStoreEnv(t)
+	if _, err := env.Store.SetStage(testenv.Context(t), flags.Change{Client: "c", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	_, pjs := env.nats.Connect()
-	env.nats.Shutdown()
-	p, of, _, err := startProvider(t, pjs, flags.ProviderConfig{InitTimeout: 500 * time.Millisecond, RetryInterval: 200 * time.Millisecond})
+	_, pjs := env.NATS.Connect()
+	env.NATS.Shutdown()
+	p, of, _, err := flagstest.StartProvider(t, pjs, flags.ProviderConfig{InitTimeout: 500 * time.Millisecond, RetryInterval: 200 * time.Millisecond})
 	if !errors.Is(err, flags.ErrUnavailable) || of.State() != openfeature.ErrorState || p.Snapshot() != nil {
 		t.Fatalf("init with NATS down: err %v, state %s", err, of.State())
 	}
@@ -153,7 +105,7 @@ func TestProviderErrorWhenNATSDownAtStart(t *testing.T) {
 	if err == nil || d.Value != "legacy" {
 		t.Fatalf("evaluation before load: %+v, %v", d, err)
 	}
-	env.nats.Start()
+	env.NATS.Start()
 	testenv.Eventually(t, 15*time.Second, func() (bool, string) {
 		d, err := of.StringValueDetails(context.Background(), flags.FlagKey, "legacy", openfeature.NewEvaluationContext("c", nil))
 		return err == nil && d.Value == "shadow" && of.State() == openfeature.ReadyState, fmt.Sprintf("%s %v %s", d.Value, err, of.State())
@@ -161,35 +113,35 @@ func TestProviderErrorWhenNATSDownAtStart(t *testing.T) {
 }
 
 func TestProviderServesLastKnownValuesAndRecovers(t *testing.T) {
-	env := newStoreEnv(t)
-	ctx := testCtx(t)
-	if _, err := env.store.SetStage(ctx, flags.Change{Client: "c", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
+	env := flagstest.NewStoreEnv(t)
+	ctx := testenv.Context(t)
+	if _, err := env.Store.SetStage(ctx, flags.Change{Client: "c", Stage: flags.StageShadow, Reason: "r", Actor: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	// The provider gets its own connection, as in an application.
-	_, pjs := env.nats.Connect()
-	p, of, events, err := startProvider(t, pjs, flags.ProviderConfig{RetryInterval: 200 * time.Millisecond})
+	_, pjs := env.NATS.Connect()
+	p, of, events, err := flagstest.StartProvider(t, pjs, flags.ProviderConfig{RetryInterval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.nats.Shutdown()
+	env.NATS.Shutdown()
 	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
 		return of.State() == openfeature.StaleState && p.Stale(), string(of.State())
 	}, "provider goes stale when NATS drops")
-	d := stageOf(t, of, "c")
+	d := flagstest.StageOf(t, of, "c")
 	if d.Value != "shadow" || d.Reason != flags.ReasonStale || d.FlagMetadata["source"] != "override" {
 		t.Fatalf("stale evaluation: %+v", d.ResolutionDetail)
 	}
-	if events.count(openfeature.ProviderStale) == 0 {
+	if events.Count(openfeature.ProviderStale) == 0 {
 		t.Fatal("no PROVIDER_STALE event")
 	}
 
-	env.nats.Start()
+	env.NATS.Start()
 	testenv.Eventually(t, 15*time.Second, func() (bool, string) {
 		return of.State() == openfeature.ReadyState && !p.Stale(), string(of.State())
 	}, "provider recovers after NATS returns")
 	// Changes made after the restart reach it.
-	_, js := env.nats.Connect()
+	_, js := env.NATS.Connect()
 	audit, err := flags.OpenAuditLog(ctx, js, flags.AuditConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +154,7 @@ func TestProviderServesLastKnownValuesAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
-		d := stageOf(t, of, "c")
+		d := flagstest.StageOf(t, of, "c")
 		return d.Value == "legacy" && d.Reason == openfeature.TargetingMatchReason, fmt.Sprintf("%s %s", d.Value, d.Reason)
 	}, "change after recovery reaches the provider")
 }

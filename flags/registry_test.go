@@ -7,30 +7,18 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/flagstest"
+	"github.com/switchyard/switchyard/internal/testenv"
 )
-
-func clientIDs(t *testing.T, r *flags.Registry) []string {
-	t.Helper()
-	seen, err := r.Clients(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]string, 0, len(seen))
-	for _, s := range seen {
-		out = append(out, s.Client)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // The registry holds at most MaxClients; registered clients are still
 // refreshed when it is full, and registration is rate-limited.
 func TestRegistryIsBoundedAndRateLimited(t *testing.T) {
-	env := newStoreEnv(t)
-	ctx := testCtx(t)
+	env := flagstest.NewStoreEnv(t)
+	ctx := testenv.Context(t)
 	found := flags.ReadObservation{Served: flags.StoreLegacy, Found: true}
 
-	bounded, err := flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{Bucket: "bounded", MaxClients: 3, MarkInterval: time.Nanosecond})
+	bounded, err := flags.OpenRegistry(ctx, env.JS, flags.RegistryConfig{Bucket: "bounded", MaxClients: 3, MarkInterval: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,14 +34,14 @@ func TestRegistryIsBoundedAndRateLimited(t *testing.T) {
 	if err := bounded.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := clientIDs(t, bounded); !slices.Equal(got, []string{"a", "b", "c"}) {
+	if got := flagstest.ClientIDs(t, bounded); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Fatalf("full registry holds %v, want a, b, c", got)
 	}
 	if d := bounded.Dropped(); d != 2 {
 		t.Fatalf("dropped = %d, want the 2 new clients", d)
 	}
 
-	limited, err := flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{Bucket: "limited", RegisterRate: 0.001, RegisterBurst: 5})
+	limited, err := flags.OpenRegistry(ctx, env.JS, flags.RegistryConfig{Bucket: "limited", RegisterRate: 0.001, RegisterBurst: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +51,14 @@ func TestRegistryIsBoundedAndRateLimited(t *testing.T) {
 	if err := limited.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := clientIDs(t, limited); len(got) != 5 || limited.Dropped() != 45 {
+	if got := flagstest.ClientIDs(t, limited); len(got) != 5 || limited.Dropped() != 45 {
 		t.Fatalf("rate-limited registry: %v, dropped %d; want 5 registered, 45 dropped", got, limited.Dropped())
 	}
 
-	if _, err := flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{Bucket: "short", TTL: time.Minute, MarkInterval: time.Hour}); err == nil {
+	if _, err := flags.OpenRegistry(ctx, env.JS, flags.RegistryConfig{Bucket: "short", TTL: time.Minute, MarkInterval: time.Hour}); err == nil {
 		t.Fatal("a TTL shorter than the mark interval was accepted")
 	}
-	kv, err := env.js.KeyValue(ctx, "limited")
+	kv, err := env.JS.KeyValue(ctx, "limited")
 	if err != nil {
 		t.Fatal(err)
 	}

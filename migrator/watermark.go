@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -72,10 +73,8 @@ func WaitForLegacy(ctx context.Context, js jetstream.JetStream, w Watermark, pol
 				"legacy_consumer", w.LegacyConsumer, "ack_floor", st.AckFloor, "watermark", w.StartSeq,
 				"events_behind", behind, "ack_pending", st.AckPending, "pending", st.Pending)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for legacy subscription %s to reach sequence %d: %w", w.LegacyConsumer, w.StartSeq, ctx.Err())
-		case <-time.After(poll):
+		if err := lifecycle.Sleep(ctx, poll); err != nil {
+			return fmt.Errorf("waiting for legacy subscription %s to reach sequence %d: %w", w.LegacyConsumer, w.StartSeq, err)
 		}
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/controlplane"
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
@@ -24,10 +24,8 @@ func migrate(ctx context.Context, js jetstream.JetStream, cp *controlplane.Contr
 	legacyDSN, targetDSN string, metrics *workers.Metrics, cfg Config, d *display, spawn func(string, func(context.Context) error)) error {
 	if _, err := js.Consumer(ctx, Stream, TargetConsumer); errors.Is(err, jetstream.ErrConsumerNotFound) {
 		d.setPhase(fmt.Sprintf("only the legacy subscription runs; the target subscription is added %v after the start", cfg.TargetDelay))
-		select {
-		case <-ctx.Done():
+		if lifecycle.Sleep(ctx, cfg.TargetDelay) != nil {
 			return nil
-		case <-time.After(cfg.TargetDelay):
 		}
 		if _, err := subscriptions.EnsureConsumer(ctx, js, subscriptions.ConsumerSpec{
 			Stream: Stream, Name: TargetConsumer, Role: "target",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/lifecycle"
 )
 
 // DemoClients are the tenants the to-do producer writes for.
@@ -66,23 +67,18 @@ func (p *producer) loop(ctx context.Context, rate int) error {
 		case <-tick.C:
 		}
 		ev := p.next()
-		for {
+		if err := lifecycle.Retry(ctx, publishRetry, func() error {
 			_, err := p.pub.Publish(ctx, ev)
-			if err == nil {
-				p.count.Add(1)
-				break
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(200 * time.Millisecond):
-			}
+			return err
+		}); err != nil {
+			return nil // only the end of ctx stops the retries
 		}
+		p.count.Add(1)
 	}
 }
+
+// publishRetry retries a failed publish every 200 ms until ctx ends.
+var publishRetry = lifecycle.Policy{Backoff: lifecycle.Backoff{Min: 200 * time.Millisecond, Max: 200 * time.Millisecond}}
 
 // next picks the next change: mostly creates while there are few tasks,
 // then a mix of renames, completions and deletes.

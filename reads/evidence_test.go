@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/flagstest"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
@@ -39,13 +40,13 @@ func (e *enteringReader) Scan(ctx context.Context, _ string, _ stores.Range) ([]
 // store, leave the client on target with no automatic rollback.
 func TestCallersHangingUpDoNotRollBack(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "initech"
 	env.setStage(t, c, flags.StageTarget)
 	target := &enteringReader{Reader: env.target, entered: make(chan struct{}, 1)}
 	r := env.router(t, reads.RouterConfig{
 		Target:       target,
-		AutoRollback: &reads.AutoRollbackConfig{Rollback: env.store.AutoRollback, MinReads: 5, ErrorRate: 0.5},
+		AutoRollback: &reads.AutoRollbackConfig{Rollback: env.Store.AutoRollback, MinReads: 5, ErrorRate: 0.5},
 	})
 	srv := readAPIServer(t, r)
 	client := &http.Client{Transport: &http.Transport{}}
@@ -65,7 +66,7 @@ func TestCallersHangingUpDoNotRollBack(t *testing.T) {
 		select {
 		case <-target.entered:
 		case <-time.After(5 * time.Second):
-			v, _ := env.store.Client(ctx, c)
+			v, _ := env.Store.Client(ctx, c)
 			t.Fatalf("request %d never reached the target store; the client is on %s (rolled back by abandoned reads?)", i, v.Stage)
 		}
 		time.AfterFunc(time.Millisecond, cancel)
@@ -82,10 +83,10 @@ func TestCallersHangingUpDoNotRollBack(t *testing.T) {
 	if err := r.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := env.store.Client(ctx, c); err != nil || v.Stage != flags.StageTarget {
+	if v, err := env.Store.Client(ctx, c); err != nil || v.Stage != flags.StageTarget {
 		t.Fatalf("client after %d abandoned reads: %+v %v, want still on target", requests, v, err)
 	}
-	entries, err := env.audit.List(ctx, flags.AuditQuery{Client: c, Limit: 10})
+	entries, err := env.Audit.List(ctx, flags.AuditQuery{Client: c, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,13 +107,13 @@ func TestCallersHangingUpDoNotRollBack(t *testing.T) {
 // evidence: it fails with ErrStoreTimeout and rolls the client back.
 func TestStoreOverrunningItsBudgetRollsBack(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "slowpoke"
 	env.setStage(t, c, flags.StageTarget)
 	target := &enteringReader{Reader: env.target, entered: make(chan struct{}, 100)}
 	r := env.router(t, reads.RouterConfig{
 		Target: target, ReadTimeout: 20 * time.Millisecond,
-		AutoRollback: &reads.AutoRollbackConfig{Rollback: env.store.AutoRollback, MinReads: 5, ErrorRate: 0.5},
+		AutoRollback: &reads.AutoRollbackConfig{Rollback: env.Store.AutoRollback, MinReads: 5, ErrorRate: 0.5},
 	})
 	for range 5 {
 		_, err := r.Get(ctx, c, "orders", "k")
@@ -121,7 +122,7 @@ func TestStoreOverrunningItsBudgetRollsBack(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
-		v, err := env.store.Client(ctx, c)
+		v, err := env.Store.Client(ctx, c)
 		return err == nil && v.Stage == flags.StageLegacy, fmt.Sprint(v.Stage, err)
 	}, "client rolled back after the target overran its budget")
 }
@@ -130,12 +131,12 @@ func TestStoreOverrunningItsBudgetRollsBack(t *testing.T) {
 // stays shut however often it is read.
 func TestOneKeyReadManyTimesDoesNotPassTheShadowGate(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "pumped"
 	put(t, env.legacy, c, "k", `{"n":1}`, 1)
 	put(t, env.target, c, "k", `{"n":1}`, 1)
 	env.setStage(t, c, flags.StageShadow)
-	stats, err := flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{RouterID: "r1"})
+	stats, err := flags.OpenShadowStats(ctx, env.JS, flags.ShadowStatsConfig{RouterID: "r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestOneKeyReadManyTimesDoesNotPassTheShadowGate(t *testing.T) {
 	if err != nil || sum.Matches != 100 || sum.Keys != 1 {
 		t.Fatalf("stats = %+v %v, want 100 matches over 1 key", sum, err)
 	}
-	gates := flags.NewGates(flags.GatesConfig{Source: &fakeGateSource{backfillDone: true}, Shadow: stats})
+	gates := flags.NewGates(flags.GatesConfig{Source: &flagstest.GateSource{BackfillDone: true}, Shadow: stats})
 	st, err := gates.Check(ctx, c)
 	if err != nil {
 		t.Fatal(err)
@@ -191,8 +192,8 @@ func TestOneKeyReadManyTimesDoesNotPassTheShadowGate(t *testing.T) {
 		t.Fatalf("reads over 26 keys within seconds: %+v", cond)
 	}
 	// Counters of several routers union their keys and widen the span.
-	other := fakeShadow{c: {Matches: 100, Keys: 26, FirstCompared: time.Now().Add(-time.Hour), LastCompared: time.Now()}}
-	st, err = flags.NewGates(flags.GatesConfig{Source: &fakeGateSource{backfillDone: true}, Shadow: other}).Check(ctx, c)
+	other := flagstest.Shadow{c: {Matches: 100, Keys: 26, FirstCompared: time.Now().Add(-time.Hour), LastCompared: time.Now()}}
+	st, err = flags.NewGates(flags.GatesConfig{Source: &flagstest.GateSource{BackfillDone: true}, Shadow: other}).Check(ctx, c)
 	if err != nil || !st.Passed {
 		t.Fatalf("100 reads over 26 keys and an hour: %+v %v", st, err)
 	}
@@ -228,7 +229,7 @@ func TestAbandonedReadReturnsTheCallersError(t *testing.T) {
 	env.setStage(t, c, flags.StageTarget)
 	target := &driverReader{Reader: env.target, entered: make(chan struct{}, 1)}
 	r := env.router(t, reads.RouterConfig{Target: target})
-	ctx, cancel := context.WithCancel(testCtx(t))
+	ctx, cancel := context.WithCancel(testenv.Context(t))
 	go func() {
 		<-target.entered
 		cancel()

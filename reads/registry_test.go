@@ -6,30 +6,18 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/flagstest"
+	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/reads"
 )
-
-func clientIDs(t *testing.T, r *flags.Registry) []string {
-	t.Helper()
-	seen, err := r.Clients(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]string, 0, len(seen))
-	for _, s := range seen {
-		out = append(out, s.Client)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // Reads of invented clients find nothing and register nobody; a client
 // whose read found its records is registered.
 func TestInventedClientsAreNotRegistered(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	put(t, env.legacy, "acme", "a1", `{"n":1}`, 1)
-	reg, err := flags.OpenRegistry(ctx, env.js, flags.RegistryConfig{})
+	reg, err := flags.OpenRegistry(ctx, env.JS, flags.RegistryConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,10 +45,10 @@ func TestInventedClientsAreNotRegistered(t *testing.T) {
 	if err := reg.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := clientIDs(t, reg); !slices.Equal(got, []string{"acme"}) {
+	if got := flagstest.ClientIDs(t, reg); !slices.Equal(got, []string{"acme"}) {
 		t.Fatalf("known clients after 300 reads of invented clients: %d, first %v; want only acme", len(got), got[:min(len(got), 5)])
 	}
-	store, err := flags.OpenStore(ctx, env.js, flags.StoreConfig{Audit: env.audit, Registry: reg})
+	store, err := flags.OpenStore(ctx, env.JS, flags.StoreConfig{Audit: env.Audit, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/flagstest"
 	"github.com/switchyard/switchyard/internal/testenv"
 	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores"
@@ -23,7 +24,7 @@ import (
 )
 
 type routerEnv struct {
-	*storeEnv
+	*flagstest.StoreEnv
 	of             *openfeature.Client
 	legacy, target *sqlite.Store
 	reg            *prometheus.Registry
@@ -31,15 +32,15 @@ type routerEnv struct {
 
 func newRouterEnv(t testing.TB) *routerEnv {
 	t.Helper()
-	env := &routerEnv{storeEnv: newStoreEnv(t), reg: prometheus.NewRegistry()}
-	_, of, _, err := startProvider(t, env.js, flags.ProviderConfig{})
+	env := &routerEnv{StoreEnv: flagstest.NewStoreEnv(t), reg: prometheus.NewRegistry()}
+	_, of, _, err := flagstest.StartProvider(t, env.JS, flags.ProviderConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	env.of = of
 	dir := t.TempDir()
 	for _, s := range []**sqlite.Store{&env.legacy, &env.target} {
-		st, err := sqlite.Open(testCtx(t), "sqlite:"+filepath.Join(dir, fmt.Sprintf("%p.db", s)))
+		st, err := sqlite.Open(testenv.Context(t), "sqlite:"+filepath.Join(dir, fmt.Sprintf("%p.db", s)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,11 +53,11 @@ func newRouterEnv(t testing.TB) *routerEnv {
 // setStage forces client into st and waits until the provider serves it.
 func (env *routerEnv) setStage(t testing.TB, client string, st flags.Stage) {
 	t.Helper()
-	if _, err := env.store.SetStage(testCtx(t), flags.Change{Client: client, Stage: st, Reason: "test", Actor: "t", ExpectedRevision: flags.AnyRevision, Force: true}); err != nil {
+	if _, err := env.Store.SetStage(testenv.Context(t), flags.Change{Client: client, Stage: st, Reason: "test", Actor: "t", ExpectedRevision: flags.AnyRevision, Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
-		d := stageOf(t, env.of, client)
+		d := flagstest.StageOf(t, env.of, client)
 		return d.Value == string(st), d.Value
 	}, "provider serves the new stage")
 }
@@ -67,7 +68,7 @@ func put(t testing.TB, s stores.Writer, client, key, doc string, version int64) 
 	if doc == "" {
 		w.Deleted, w.Data = true, nil
 	}
-	if _, err := s.Apply(testCtx(t), []stores.Write{w}); err != nil {
+	if _, err := s.Apply(testenv.Context(t), []stores.Write{w}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -123,7 +124,7 @@ func hasLabel(m *dto.Metric, name, value string) bool {
 
 func TestRouterRoutesByStage(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	for _, c := range []string{"a", "b"} {
 		put(t, env.legacy, c, c+"1", `{"from":"legacy"}`, 1)
 		put(t, env.target, c, c+"1", `{"from":"target"}`, 1)
@@ -186,7 +187,7 @@ func (r *repairRecorder) keys(entity string) []string {
 
 func TestShadowCountsAndSamplesPlantedMismatches(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "shadowed"
 	put(t, env.legacy, c, "k1", `{"a":1,"b":[1,2]}`, 1)
 	put(t, env.target, c, "k1", `{ "b":[1, 2.0], "a":1e0 }`, 1) // same document, other spelling
@@ -196,7 +197,7 @@ func TestShadowCountsAndSamplesPlantedMismatches(t *testing.T) {
 	put(t, env.target, c, "k4", "", 2)        // tombstone vs absent: equal
 	env.setStage(t, c, flags.StageShadow)
 
-	stats, err := flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{RouterID: "r1"})
+	stats, err := flags.OpenShadowStats(ctx, env.JS, flags.ShadowStatsConfig{RouterID: "r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +253,7 @@ func TestShadowCountsAndSamplesPlantedMismatches(t *testing.T) {
 	}, "list mismatch counted")
 
 	// Counters from two routers add up in the shared bucket.
-	other, err := flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{RouterID: "r2"})
+	other, err := flags.OpenShadowStats(ctx, env.JS, flags.ShadowStatsConfig{RouterID: "r2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +311,7 @@ func (f *faultyReader) Scan(ctx context.Context, entity string, r stores.Range) 
 
 func TestSlowOrFailingSecondaryDoesNotAffectPrimary(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "careful"
 	put(t, env.legacy, c, "k", `{"v":"legacy"}`, 1)
 	put(t, env.target, c, "k", `{"v":"target"}`, 1)
@@ -364,12 +365,12 @@ func TestSlowOrFailingSecondaryDoesNotAffectPrimary(t *testing.T) {
 
 func TestAutoRollbackOnTargetErrors(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "fragile"
 	env.setStage(t, c, flags.StageTarget)
 	r := env.router(t, reads.RouterConfig{
 		Target:       &faultyReader{Reader: env.target, fail: errors.New("target down")},
-		AutoRollback: &reads.AutoRollbackConfig{Rollback: env.store.AutoRollback, MinReads: 5, ErrorRate: 0.5},
+		AutoRollback: &reads.AutoRollbackConfig{Rollback: env.Store.AutoRollback, MinReads: 5, ErrorRate: 0.5},
 	})
 	for range 5 {
 		if _, err := r.Get(ctx, c, "orders", "k"); err == nil {
@@ -377,10 +378,10 @@ func TestAutoRollbackOnTargetErrors(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
-		v, err := env.store.Client(ctx, c)
+		v, err := env.Store.Client(ctx, c)
 		return err == nil && v.Stage == flags.StageLegacy, fmt.Sprint(v.Stage, err)
 	}, "client rolled back to legacy")
-	entries, err := env.audit.List(ctx, flags.AuditQuery{Client: c, Limit: 1})
+	entries, err := env.Audit.List(ctx, flags.AuditQuery{Client: c, Limit: 1})
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("audit: %v %v", entries, err)
 	}

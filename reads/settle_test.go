@@ -94,7 +94,7 @@ func waitResults(t *testing.T, env *routerEnv, want string) {
 
 func TestShadowSecondaryBrieflyBehindIsAMatch(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "lagging"
 	for _, k := range []string{"k1", "k2", "k3", "k4"} {
 		put(t, env.legacy, c, k, `{"n":1}`, 1)
@@ -104,7 +104,7 @@ func TestShadowSecondaryBrieflyBehindIsAMatch(t *testing.T) {
 	// it a few milliseconds after the shadow read looked.
 	put(t, env.legacy, c, "k2", `{"n":2}`, 2)
 	env.setStage(t, c, flags.StageShadow)
-	stats, err := flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{RouterID: "r1"})
+	stats, err := flags.OpenShadowStats(ctx, env.JS, flags.ShadowStatsConfig{RouterID: "r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestShadowSecondaryBrieflyBehindIsAMatch(t *testing.T) {
 
 func TestShadowSameVersionDivergenceIsAMismatchAtOnce(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "diverged"
 	put(t, env.legacy, c, "k", `{"n":1}`, 7)
 	put(t, env.target, c, "k", `{"n":2}`, 7)
@@ -174,7 +174,7 @@ func TestShadowSameVersionDivergenceIsAMismatchAtOnce(t *testing.T) {
 
 func TestShadowMissingKeyIsAMismatch(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "missing"
 	put(t, env.legacy, c, "k1", `{"n":1}`, 1)
 	put(t, env.target, c, "k1", `{"n":1}`, 1)
@@ -202,7 +202,7 @@ func TestShadowMissingKeyIsAMismatch(t *testing.T) {
 
 func TestShadowUnversionedLegacy(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "unversioned"
 	put(t, env.legacy, c, "same", `{"n":1}`, 1)
 	put(t, env.target, c, "same", `{"n":1}`, 1)
@@ -228,12 +228,12 @@ func TestShadowUnversionedLegacy(t *testing.T) {
 
 func TestShadowHotKeyIsUnsettledAndPrimaryDoesNotWait(t *testing.T) {
 	env := newRouterEnv(t)
-	ctx := testCtx(t)
+	ctx := testenv.Context(t)
 	const c = "hot"
 	put(t, env.legacy, c, "k", `{"n":1}`, 1)
 	put(t, env.target, c, "k", `{"n":1}`, 1)
 	env.setStage(t, c, flags.StageShadow)
-	stats, err := flags.OpenShadowStats(ctx, env.js, flags.ShadowStatsConfig{RouterID: "r1"})
+	stats, err := flags.OpenShadowStats(ctx, env.JS, flags.ShadowStatsConfig{RouterID: "r1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,9 +111,7 @@ func (a *Adapter) Client(ctx context.Context, id string) (console.ClientDetail, 
 		d.Gates.Unavailable = err.Error()
 	} else {
 		d.Gates.Passed = gs.Passed
-		for _, c := range gs.Conditions {
-			d.Gates.Conditions = append(d.Gates.Conditions, console.GateCondition{Name: c.Name, Passed: c.OK, Detail: c.Detail})
-		}
+		d.Gates.Conditions = gs.Conditions
 	}
 	d.Shadow = a.shadowStats(ctx, id)
 	d.Shadow.SampleKeys = a.sampleKeys(ctx, id)
@@ -300,11 +298,8 @@ func translate(err error) error {
 	var gate *flags.GateRefusedError
 	switch {
 	case errors.As(err, &gate):
-		r := &console.GateRefusal{}
-		for _, c := range gate.Failed() {
-			r.Failed = append(r.Failed, console.GateCondition{Name: c.Name, Passed: c.OK, Detail: c.Detail})
-		}
-		return r
+		// The flag store's refusal is the console's (one gate error).
+		return gate
 	case errors.Is(err, flags.ErrInvalid):
 		return fmt.Errorf("%w: %w", console.ErrInvalidChange, err)
 	case errors.Is(err, flags.ErrConflict):

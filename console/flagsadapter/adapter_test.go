@@ -143,7 +143,7 @@ func TestClientDetailAndChanges(t *testing.T) {
 	// Gates: refused with the failing condition, then forced.
 	_, err = a.SetStage(ctx, console.StageChange{ClientID: "dirty", To: console.StageTarget, Reason: "try", Actor: "ann"})
 	var refusal *console.GateRefusal
-	if !errors.As(err, &refusal) || !errors.Is(err, console.ErrGateRefused) || len(refusal.Failed) != 1 || refusal.Failed[0].Name != flags.GateVerify {
+	if !errors.As(err, &refusal) || !errors.Is(err, console.ErrGateRefused) || len(refusal.Failed()) != 1 || refusal.Failed()[0].Name != flags.GateVerify {
 		t.Fatalf("dirty client: %v", err)
 	}
 	if _, err := a.SetStage(ctx, console.StageChange{ClientID: "dirty", To: console.StageTarget, Reason: "checked by hand", Actor: "ann", Force: true}); err != nil {

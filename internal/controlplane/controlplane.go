@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/jsdeclare"
+	"github.com/switchyard/switchyard/internal/lifecycle"
 	"github.com/switchyard/switchyard/migrator"
 )
 
@@ -90,6 +91,9 @@ const (
 	MaxWaitDelay   = 5 * time.Second
 )
 
+// WaitBackoff spaces the attempts of Open while it waits for a missing part.
+var WaitBackoff = lifecycle.Backoff{Min: FirstWaitDelay, Max: MaxWaitDelay}
+
 // ControlPlane is the opened control plane. Only the parts asked for are
 // set: State always, the others with AllParts, Flags also with
 // StateAndReadStages when flags are in use.
@@ -127,23 +131,26 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*ControlPlan
 	if err := thresholds.Validate(); err != nil {
 		return nil, err
 	}
-	delay := FirstWaitDelay
-	for {
-		cp, err := openParts(ctx, js, cfg)
-		if err == nil {
-			return cp, nil
-		}
-		if !cfg.Wait || !errors.Is(err, jsdeclare.ErrMissing) {
-			return nil, err
-		}
-		cfg.Log.Warn("waiting for the control plane", "err", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (stopped waiting: %w)", err, ctx.Err())
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, MaxWaitDelay)
+	if !cfg.Wait {
+		return openParts(ctx, js, cfg)
 	}
+	policy := lifecycle.Policy{
+		Backoff:   WaitBackoff,
+		Retryable: func(err error) bool { return errors.Is(err, jsdeclare.ErrMissing) },
+		Log:       cfg.Log,
+		Waiting:   "waiting for the control plane",
+	}
+	cp, err := lifecycle.RetryValue(ctx, policy, func() (*ControlPlane, error) { return openParts(ctx, js, cfg) })
+	if stopped, ok := errors.AsType[*lifecycle.InterruptedError](err); ok {
+		if !errors.Is(stopped.Last, jsdeclare.ErrMissing) {
+			return nil, stopped.Last
+		}
+		return nil, fmt.Errorf("%w (stopped waiting: %w)", stopped.Last, stopped.Cause)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cp, nil
 }
 
 // openParts opens cfg.Parts once. A missing part names the command that

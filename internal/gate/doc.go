@@ -9,5 +9,6 @@
 // migrator's cleanup, checked before the legacy subscription is removed.
 // The flags, migrator and console packages re-export these names (flags.Stage,
 // flags.Condition, flags.GateRefusedError, migrator.Condition,
-// migrator.GateError, console.Stage), so callers need not import this package.
+// migrator.GateError, console.Stage, console.GateCondition,
+// console.GateRefusal), so callers need not import this package.
 package gate
