@@ -12,16 +12,7 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-const backfillUsage = `backfill --source DSN --target DSN --entities a,b [flags]
-       backfill pause [--reason R] | resume | rate ROWS_PER_SECOND
-
-Copies every record of the entities from the source (legacy) store to the
-target store with insert-if-absent writes at the source versions, after the
-legacy subscription processed every event published before the target
-subscription was created (the watermark). Checkpoints live in the state
-bucket: run it again after a crash or Ctrl-C to resume; run it in several
-processes to share the copy. pause, resume and rate steer every running
-copier through the state bucket. See docs/backfill.md.`
+var backfillUsage = usageText("backfill")
 
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {

@@ -11,23 +11,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 )
 
-const benchPipelineUsage = `bench-pipeline --pg DSN [--events 200000 --keys 50000 --size 300]
-               [--scale 1,2,4 --backlog 1000000 --backfill-rows 200000]
-
-Starts an embedded JetStream server, publishes a backlog of full-state
-events and measures, one after the other on the same machine:
-  - one worker process (this binary's worker command) applying them into
-    PostgreSQL, in events/s, and its own CPU time per event;
-  - a consumer that applies one upsert per message on the same stream;
-  - the raw ceiling: the same batched SQL with no NATS;
-  - --scale worker processes sharing one consumer;
-  - the backfill's writes against a raw COPY of the same rows;
-  - the worker's peak RSS (VmHWM) and CPU per event with a --backlog deep
-    stream (--backlog 5000000 for the growth check);
-  - the worker and the raw ceiling into SQLite.
-Each measurement uses a fresh schema of --pg, dropped at the end. The figures
-and their ratios are printed against the targets (docs/benchmarks.md); the
-exit status is 1 when a target is missed.`
+var benchPipelineUsage = usageText("bench-pipeline")
 
 func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("bench-pipeline", benchPipelineUsage, stderr)

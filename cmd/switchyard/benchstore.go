@@ -11,15 +11,7 @@ import (
 	"github.com/switchyard/switchyard/stores/storebench"
 )
 
-const benchStoreUsage = `bench-store --dsn DSN [--rows 100000 --batch 500 --concurrency 1 --entity NAME]
-
-Measures any store given by DSN (sqlite:, postgres://, sqlserver://,
-rethinkdb://) through the store contract, in one process (--concurrency
-Apply calls in flight, one call at a time otherwise): batched live writes (inserts, version-fenced updates, redeliveries the
-ledger drops), backfill (insert-if-absent) writes, keyset scans and chunk
-checksums, in rows/s. It writes into two new tables, ENTITY and ENTITY_fill,
-and leaves them in place; it refuses tables that already hold rows. See
-docs/benchmarks.md.`
+var benchStoreUsage = usageText("bench-store")
 
 func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("bench-store", benchStoreUsage, stderr)

@@ -13,16 +13,7 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-const cleanupUsage = `cleanup --legacy-consumer legacy [--max-lag N] [--max-verify-age 24h] [--force --reason R] [flags]
-
-Checks the readiness gate and prints every condition with its state: the
-backfill is complete; the last verify is clean, covers the backfill and is
-recent; the target subscription is caught up and has no dead letters; no
-client reads the legacy store (when flags are in use). When all hold, it
-removes the legacy durable consumer and the migration enters cleaned-up.
-When one fails it removes nothing and exits 1, unless --force: then it asks
-for the consumer's name at a prompt (or --confirm=<name> without a terminal)
-and records --reason. --check only prints the gate. See docs/cleanup.md.`
+var cleanupUsage = usageText("cleanup")
 
 func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runCleanupWith(ctx, args, os.Stdin, stdout, stderr)

@@ -25,20 +25,7 @@ import (
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
-const consoleUsage = `console [flags]
-       console hash-password [--cost N] < password
-
-Serves the support console: search clients, see their read stage, shadow
-statistics and promotion gates, switch or roll them back with a reason,
-clear their shadow counters, read the audit log and the migration status.
-With --legacy, --target and --verify-entities operators can also verify
-one client's rows from its page.
-
-Users come from --users-file, or from SWITCHYARD_CONSOLE_USERS holding the
-same JSON or YAML document. hash-password reads one password from standard
-input and prints its bcrypt hash for that file.
-
-See docs/console.md.`
+var consoleUsage = usageText("console")
 
 // consoleUsersEnv holds an inline users document when no file is given.
 const consoleUsersEnv = "SWITCHYARD_CONSOLE_USERS"

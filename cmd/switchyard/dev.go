@@ -12,16 +12,7 @@ import (
 	"github.com/switchyard/switchyard/quickstart"
 )
 
-const devUsage = `dev [flags]
-
-Runs the whole migration on this machine with nothing installed but Go: an
-embedded NATS JetStream server, a to-do producer publishing events for five
-clients, the legacy subscription into legacy.db, the target subscription
-(added a few seconds later) into target.db, the backfill that fills the gap,
-verify, a read demo through the read router, and the support console.
-
-Everything is kept under --dir; Ctrl-C stops cleanly and a second run
-resumes. Logs go to <dir>/dev.log; the screen shows what each part did.`
+var devUsage = usageText("dev")
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("dev", devUsage, stderr)

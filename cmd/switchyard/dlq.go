@@ -16,18 +16,7 @@ import (
 	"github.com/switchyard/switchyard/workers"
 )
 
-const dlqUsage = `dlq list|show|replay|purge --consumer NAME [flags]
-
-  list    the consumer's dead letters: reason, kind, original subject and
-          sequence, deliveries, time
-  show    one dead letter (--seq): every header and the payload
-  replay  after a fix, apply dead letters (--all, or one: --seq N) directly to the
-          consumer's store (--sink) with their original versions, and delete
-          each one that was applied; still-invalid ones stay and are listed
-  purge   delete every dead letter of the consumer without applying them;
-          requires --confirm=<consumer>
-
-See docs/subscriptions.md#dead-letters.`
+var dlqUsage = usageText("dlq")
 
 func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	action, args, err := splitAction("dlq", dlqUsage, "list, show, replay or purge", args, stdout)

@@ -12,32 +12,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 )
 
-const flagsUsage = `flags init [--replicas N]
-       flags get [--client C] | list [--search Q] [--stage S]
-       flags set --client C[,D...] --stage S --reason R [--force] [--expect-revision N]
-       flags set --percentage P --stage S --reason R [--force]
-       flags clear --client C --reason R [--force]
-       flags default --stage S --reason R [--force]
-       flags history [--client C] | audit [--client C] [--limit N] [--before SEQ]
-       flags reset-shadow --client C --reason R
-
-Reads and changes the read stages in the flag bucket. Stages: legacy,
-shadow, target-shadow, target. A client's stage comes from its override,
-else from the percentage rollout, else from the default.
-
-Every change needs --reason and records who made it in the override, its
-history and the audit stream: the user the NATS server authenticated the
-connection as (nats:NAME; from --nats-creds, --nats-nkey or the URL's user),
-else the operating system user (os:NAME). --actor only adds a note to it. Moves onto the target
-store pass the promotion gates (backfill complete, the client's verify
-clean, its shadow reads all matching) or need --force, which the audit log
-records with the failing conditions. Rollbacks are never gated.
-
-flags init, and every change, create the buckets and the audit stream
-when missing, with --replicas; existing ones are never changed. get, list,
-history and audit create nothing.
-
-See docs/flags.md.`
+var flagsUsage = usageText("flags")
 
 func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sub, rest, err := splitAction("flags", flagsUsage, "init, get, list, set, clear, default, history, audit or reset-shadow", args, stdout)

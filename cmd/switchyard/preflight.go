@@ -15,26 +15,7 @@ import (
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
-const preflightUsage = `preflight [--nats URL] [--stream S] [--consumer NAME]... [--source DSN]... [--target DSN]... [flags]
-
-Checks, before any data moves, that NATS and every store are usable as the
-migration will use them, and prints one row per check: pass, warn or fail.
-
-NATS: connects, JetStream is enabled, the stream exists, captures the events'
-subjects and keeps events for durable consumers; each --consumer exists with
-a usable shape or can be created. --nats "" skips these checks.
-
-Each --source (read only) and --target (written): connection, version and
-features, permissions for the role, the shape of existing tables. A source
-is sampled (--sample records per entity): keys and clients no target can
-hold, documents above --max-document-bytes, and, for RethinkDB, legacy
-documents holding the bookkeeping fields and non-string keys. A target gets
-a live contract self-test in a scratch table (switchyard_preflight_*) that is
-dropped afterwards.
-
-Preflight writes nothing to NATS or a source. Exit status: 0 when no check
-failed (warnings allowed), 1 on any failure, 2 on bad flags. See
-docs/preflight.md.`
+var preflightUsage = usageText("preflight")
 
 func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("preflight", preflightUsage, stdout)

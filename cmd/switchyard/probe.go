@@ -12,11 +12,7 @@ import (
 	"github.com/switchyard/switchyard/internal/redact"
 )
 
-const probeUsage = `probe [--timeout 3s] URL
-
-Sends GET URL and exits 0 when the answer is 2xx, 1 otherwise. The runtime
-image has no shell or curl; container healthchecks call
-"switchyard probe http://127.0.0.1:9090/readyz" instead.`
+var probeUsage = usageText("probe")
 
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("probe", probeUsage, stderr)

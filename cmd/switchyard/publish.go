@@ -10,15 +10,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 )
 
-const publishUsage = `publish [--file events.jsonl] [--prefix events] [--dry-run]
-
-Reads one event per line (see docs/events.md), validates each line with the
-workers' rules and publishes the valid ones on <prefix>.<entity>.<op> with the
-event id as Nats-Msg-Id, pipelined in chunks. Invalid lines are reported with
-their line number and skipped; the command then exits with status 1.
-Publishing a file again is safe: ids deduplicate in the stream's window, and
-later repeats lose to the version fence or the ledger. Blank lines are
-ignored. Without --file, events are read from stdin.`
+var publishUsage = usageText("publish")
 
 func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("publish", publishUsage, stderr)

@@ -12,26 +12,7 @@ import (
 	"github.com/switchyard/switchyard/stores/all"
 )
 
-const readAPIUsage = `read-api --legacy DSN --target DSN --access-file PATH [--listen 127.0.0.1:8081] [flags]
-
-Serves the read router over HTTP for applications that cannot link the Go
-library:
-
-  GET /v1/{entity}/{key}?client=C             one record
-  GET /v1/{entity}?client=C&after=K&limit=N   a page of the client's records
-  GET /v1/_mismatches                         recent shadow mismatches (admin scope)
-  GET /metrics                                Prometheus metrics
-  GET /healthz, /readyz                       liveness, readiness (flags loaded)
-
-Every /v1 request authenticates with a bearer token or a TLS client
-certificate named in --access-file (JSON; see docs/read-router.md), and may
-read only the clients its caller is scoped to. It listens on 127.0.0.1
-unless --listen says otherwise.
-
-The header X-Switchyard-Served-By names the store that answered. In the
-shadow stages the other store is read and compared in the background.
-
-See docs/read-router.md.`
+var readAPIUsage = usageText("read-api")
 
 func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("read-api", readAPIUsage, stderr)

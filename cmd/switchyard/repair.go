@@ -11,15 +11,7 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-const repairUsage = `repair --source DSN --target DSN --findings findings.jsonl [flags]
-
-Re-copies every key of a verify findings file from the source (the legacy
-store, the truth during a migration) to the target, version-fenced and
-respecting tombstones, then compares those keys again. Keys where the target
-is ahead, holds a conflicting row of the same version, or holds a row the
-source never had are left alone unless --overwrite-conflicts or
---delete-extra says otherwise. Exit status 1 when keys still differ. See
-docs/verify.md.`
+var repairUsage = usageText("repair")
 
 func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("repair", repairUsage, stderr)

@@ -10,13 +10,7 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-const statusUsage = `status [--json] [flags]
-
-Shows the migration phase; every subscription of --stream with its lag,
-redeliveries and dead letters; backfill progress per entity (also while a
-backfill runs in another process); the last verify and its age; how many
-clients read from which store when flags are in use; and the cleanup record.
-DSN passwords are redacted. See docs/status.md.`
+var statusUsage = usageText("status")
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("status", statusUsage, stderr)

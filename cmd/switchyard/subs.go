@@ -13,20 +13,7 @@ import (
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
-const subsUsage = `subs list|ensure|inspect|delete [flags]
-
-  list     every consumer of --stream with its position and lag
-  ensure   create --stream (and its dead-letter stream) when missing, with
-           --replicas, the limits and placement; check an existing one,
-           print where it differs, refuse it when it cannot serve, and
-           change only what --update-stream names; then create or update
-           the durable consumer --consumer (the start position applies
-           only when the consumer is created)
-  inspect  one consumer: start sequence, pending, ack floor, redeliveries,
-           dead letters
-  delete   remove a consumer and its position; requires --confirm=<consumer>
-
-See docs/subscriptions.md.`
+var subsUsage = usageText("subs")
 
 func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	action, args, err := splitAction("subs", subsUsage, "list, ensure, inspect or delete", args, stdout)

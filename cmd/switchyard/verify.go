@@ -10,15 +10,7 @@ import (
 	"github.com/switchyard/switchyard/migrator"
 )
 
-const verifyUsage = `verify --source DSN --target DSN --entities a,b [--client C] [flags]
-
-Compares the stores over key ranges: a checksum per chunk, then row by row
-where checksums differ. A key that differs is compared again once the
-subscriptions processed the events published when it was seen, so in-flight
-events are not reported. Findings (missing, extra, different, resurrected)
-go to --out as JSON lines, for switchyard repair. The result is stored in the
-state bucket for status, the promotion gates and cleanup. Exit status 1
-when differences remain. See docs/verify.md.`
+var verifyUsage = usageText("verify")
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("verify", verifyUsage, stderr)

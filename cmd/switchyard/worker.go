@@ -17,20 +17,7 @@ import (
 	"github.com/switchyard/switchyard/workers"
 )
 
-const workerUsage = `worker --consumer NAME --sink DSN [flags]
-
-Pulls events from the durable consumer --consumer of --stream in batches,
-applies each batch to the store --sink in one transaction, and acknowledges
-it after the commit. Poison events go to the dead-letter stream. Run as many
-worker processes on one consumer as throughput needs.
-
-SIGTERM or SIGINT drains: no new batch is pulled, the batches in flight are
-finished and acknowledged, and the process exits within --grace.
-
-With --ensure the stream and its dead-letter stream are created when
-missing, or checked and left alone when they exist, and the consumer is
-created or updated at start (the subs ensure flags apply, --update-stream
-too); without it they must exist. See docs/workers.md.`
+var workerUsage = usageText("worker")
 
 // workerFlags are the flags of the worker command: most set the library's
 // configuration directly.
