@@ -100,7 +100,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return cli.ExitOK
-	case errors.Is(err, cli.ErrUsage):
+	case errors.Is(err, cli.ErrUsage), errors.Is(err, migrator.ErrConfig):
 		return cli.ExitUsage
 	case errors.Is(err, cli.ErrCheckFailed), errors.Is(err, flags.ErrGateRefused), errors.Is(err, migrator.ErrGateFailed),
 		errors.Is(err, subscriptions.ErrStreamUnusable), errors.Is(err, stores.ErrInspectFailed):
