@@ -45,7 +45,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := validateCopy("backfill", &sf, cfg.Entities, cfg.Validate); err != nil {
+	if err := sf.ValidateCopy("backfill", cfg.Entities); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	if cfg.Restart && *dryRun {
@@ -60,10 +63,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cfg.Stream, cfg.WorkStreamReplicas, cfg.Log, cfg.Progress = mf.stream, mf.replicas, env.log, env.progress(stderr)
 	if *dryRun {
 		rep, err := migrator.DryRun(ctx, cfg)
-		return printReport(stdout, *asJSON, rep, err)
+		return cli.PrintReport(stdout, *asJSON, rep, err)
 	}
 	rep, err := migrator.Backfill(ctx, cfg)
-	return printReport(stdout, *asJSON, rep, err)
+	return cli.PrintReport(stdout, *asJSON, rep, err)
 }
 
 // runBackfillControl pauses, resumes or re-rates the running copiers.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -24,36 +23,15 @@ import (
 // NATS and open the control plane, the migration commands' stores and ops
 // server, and the one JSON printer.
 
-// writeIndentedJSON prints v as indented JSON: what every --json prints.
-func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// printResult prints v as JSON with asJSON, else as writeText writes it.
-func printResult(w io.Writer, asJSON bool, v any, writeText func(io.Writer) error) error {
-	if asJSON {
-		return writeIndentedJSON(w, v)
-	}
-	return writeText(w)
-}
-
-// printReport prints the report of a library call, unless the call failed.
-func printReport[R interface{ WriteText(io.Writer) error }](w io.Writer, asJSON bool, rep R, err error) error {
-	if err != nil {
-		return err
-	}
-	return printResult(w, asJSON, rep, rep.WriteText)
-}
+// writeIndentedJSON and printResult print what every --json prints, or
+// the text.
+var (
+	writeIndentedJSON = cli.WriteJSON
+	printResult       = cli.PrintResult
+)
 
 // parseFlags parses a command that takes no arguments besides flags.
-func parseFlags(fs *cli.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	return fs.NoArgs()
-}
+var parseFlags = (*cli.FlagSet).ParseFlags
 
 // processRegistry is the registry every command's /metrics exports.
 var processRegistry = ops.NewProcessRegistry
@@ -226,18 +204,6 @@ func (f *migrationFlags) openCopy(ctx context.Context, name string, sf *cli.Stor
 	return e, nil
 }
 
-// validateCopy checks the flags backfill and verify share, then the
-// command's own with validate.
-func validateCopy(command string, sf *cli.StoreFlags, entities []string, validate func() error) error {
-	if err := sf.Validate(command); err != nil {
-		return err
-	}
-	if err := cli.ValidEntities(command, entities); err != nil {
-		return err
-	}
-	return validate()
-}
-
 // progress reports progress on stderr and in the metrics.
 func (e *migrationEnv) progress(stderr io.Writer) *migrator.Progress {
 	return migrator.NewProgress(stderr, e.log, migrator.DefaultProgressEvery).WithMetrics(e.metrics)
@@ -247,10 +213,9 @@ func (e *migrationEnv) close(ctx context.Context) {
 	if e.ops != nil {
 		e.ops.Stop(ctx)
 	}
-	for _, st := range []stores.Store{e.dst, e.src} {
-		if st != nil {
-			st.Close()
-		}
+	if e.src != nil { // sf.Open opens both or neither
+		e.dst.Close()
+		e.src.Close()
 	}
 	e.nc.Close()
 }

@@ -31,5 +31,5 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer env.nc.Close()
 	cfg.JS, cfg.State, cfg.Stream, cfg.ReadStages = env.js, env.cp.State, mf.stream, env.cp.ReadStages()
 	st, err := migrator.GatherStatus(ctx, cfg)
-	return printReport(stdout, *asJSON, st, err)
+	return cli.PrintReport(stdout, *asJSON, st, err)
 }

@@ -32,7 +32,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := validateCopy("verify", &sf, cfg.Entities, cfg.Validate); err != nil {
+	if err := sf.ValidateCopy("verify", cfg.Entities); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	env, err := mf.openCopy(ctx, "verify", &sf, *httpAddr, stderr)
