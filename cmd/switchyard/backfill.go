@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -45,10 +46,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := sf.ValidateCopy("backfill", cfg.Entities); err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
+	if err := cmp.Or(sf.ValidateCopy("backfill", cfg.Entities), cfg.Validate()); err != nil {
 		return err
 	}
 	if cfg.Restart && *dryRun {

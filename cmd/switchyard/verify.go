@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -32,10 +33,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := sf.ValidateCopy("verify", cfg.Entities); err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
+	if err := cmp.Or(sf.ValidateCopy("verify", cfg.Entities), cfg.Validate()); err != nil {
 		return err
 	}
 	env, err := mf.openCopy(ctx, "verify", &sf, *httpAddr, stderr)
