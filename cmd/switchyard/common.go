@@ -107,20 +107,15 @@ func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*
 	if f.create {
 		session.Check = func() error { return cli.CheckReplicas(f.cp.Replicas) }
 	}
-	nc, js, log, err := f.nats.Start(ctx, session)
-	if err != nil {
-		return nil, err
-	}
 	cfg := f.cp
-	cfg.MustExist, cfg.FlagsBucket, cfg.FlushInterval, cfg.Log = !f.create, f.bucket, f.flushInterval, log
+	cfg.MustExist, cfg.FlagsBucket, cfg.FlushInterval, cfg.Wait = !f.create, f.bucket, f.flushInterval, f.longRunning
 	cfg.MinShadowReads, cfg.MinShadowKeys, cfg.MinShadowSpan = f.gates.minShadowReads, f.gates.minShadowKeys, f.gates.minShadowSpan
-	cfg.Wait = f.longRunning
-	cp, err := controlplane.Open(ctx, js, cfg)
+	e, err := openControlPlane(ctx, &f.nats, session, cfg)
 	if err != nil {
-		nc.Close()
 		return nil, err
 	}
-	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
+	cp := e.cp
+	return &flagsEnv{nc: e.nc, js: e.js, log: e.log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
 }
 
 // migrationFlags are the flags the migrator commands share.
@@ -145,16 +140,16 @@ func (f *migrationFlags) register(fs *cli.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
 
-// migrationEnv is what a migration command opened: NATS, parts of the
-// control plane and, for backfill and verify, both stores and the ops
-// server with the progress metrics.
+// migrationEnv is what a command opened: NATS and parts of the control
+// plane and, for backfill and verify, both stores, the progress (on stderr
+// and in the metrics) and the ops server.
 type migrationEnv struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	cp       *controlplane.ControlPlane
 	log      *slog.Logger
 	src, dst stores.Store
-	metrics  *migrator.ProgressMetrics
+	progress *migrator.Progress
 	ops      *ops.Server
 }
 
@@ -166,13 +161,20 @@ func (f *migrationFlags) open(ctx context.Context, name string, parts controlpla
 	if !f.readOnly {
 		session.Check = func() error { return cli.CheckReplicas(f.replicas) }
 	}
-	nc, js, log, err := f.nats.Start(ctx, session)
+	return openControlPlane(ctx, &f.nats, session, controlplane.Config{
+		Parts: parts, MigrationBucket: f.bucket, FlagsBucket: flagsBucket, Replicas: f.replicas, MustExist: f.readOnly,
+	})
+}
+
+// openControlPlane is how every command opens the control plane: it
+// connects as session says, then opens cfg with the session's logger.
+func openControlPlane(ctx context.Context, nf *cli.NATSFlags, session cli.Session, cfg controlplane.Config) (*migrationEnv, error) {
+	nc, js, log, err := nf.Start(ctx, session)
 	if err != nil {
 		return nil, err
 	}
-	cp, err := controlplane.Open(ctx, js, controlplane.Config{
-		Parts: parts, MigrationBucket: f.bucket, FlagsBucket: flagsBucket, Replicas: f.replicas, MustExist: f.readOnly, Log: log,
-	})
+	cfg.Log = log
+	cp, err := controlplane.Open(ctx, js, cfg)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -190,7 +192,9 @@ func (f *migrationFlags) openCopy(ctx context.Context, name string, sf *cli.Stor
 	}
 	if e.src, e.dst, err = sf.Open(ctx); err == nil {
 		reg := processRegistry()
-		if e.metrics, err = migrator.NewProgressMetrics(reg); err == nil {
+		var metrics *migrator.ProgressMetrics
+		if metrics, err = migrator.NewProgressMetrics(reg); err == nil {
+			e.progress = migrator.NewProgress(stderr, e.log, migrator.DefaultProgressEvery).WithMetrics(metrics)
 			e.ops, err = ops.Serve(ops.Config{Addr: httpAddr, Gatherer: reg, Log: e.log, Checks: []ops.Check{ops.NATSConnected("nats", e.nc)}})
 		}
 	}
@@ -202,11 +206,6 @@ func (f *migrationFlags) openCopy(ctx context.Context, name string, sf *cli.Stor
 		return nil, err
 	}
 	return e, nil
-}
-
-// progress reports progress on stderr and in the metrics.
-func (e *migrationEnv) progress(stderr io.Writer) *migrator.Progress {
-	return migrator.NewProgress(stderr, e.log, migrator.DefaultProgressEvery).WithMetrics(e.metrics)
 }
 
 func (e *migrationEnv) close(ctx context.Context) {

@@ -42,7 +42,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer env.close(ctx)
 	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.Source, sf.Target, env.js, env.cp.State
-	cfg.Stream, cfg.Log, cfg.Progress = mf.stream, env.log, env.progress(stderr)
+	cfg.Stream, cfg.Log, cfg.Progress = mf.stream, env.log, env.progress
 	res, err := migrator.VerifyToFile(ctx, cfg)
 	switch {
 	case errors.Is(err, migrator.ErrFindingsFile):
