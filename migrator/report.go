@@ -96,7 +96,8 @@ func (r RepairReport) WriteText(w io.Writer, findings int) error {
 // ErrFindingsFile matches every *FindingsFileError.
 var ErrFindingsFile = errors.New("findings file")
 
-// FindingsFileError is a findings file that cannot be opened for writing.
+// FindingsFileError is a findings file that cannot be opened (for writing
+// by OpenFindingsFile, for reading by ReadFindingsFile).
 type FindingsFileError struct{ Err error }
 
 func (e *FindingsFileError) Error() string        { return e.Err.Error() }

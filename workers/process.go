@@ -73,9 +73,6 @@ const (
 	DefaultGCPercent = 400
 )
 
-// opsShutdownTimeout bounds the ops server's shutdown on the way out.
-const opsShutdownTimeout = 5 * time.Second
-
 // RunProcess runs a worker process until ctx ends, then drains:
 //  1. the ops server answers liveness at once; readiness waits for the
 //     connections (it fails with an error matching ErrOpsServer when it
@@ -101,13 +98,7 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opsShutdownTimeout)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			log.Warn("ops server shutdown", "err", err)
-		}
-	}()
+	defer srv.Stop(ctx)
 	stopDraining := context.AfterFunc(ctx, srv.SetDraining)
 	defer stopDraining()
 
@@ -242,7 +233,7 @@ func requireSink(ctx context.Context, store stores.Store, dsn string, log *slog.
 // startOps starts the ops server (or a server that is never started when
 // addr is empty) with the NATS and store readiness checks.
 func startOps(addr string, reg *prometheus.Registry, log *slog.Logger, nc *atomic.Pointer[nats.Conn], st *atomic.Pointer[stores.Store]) (*ops.Server, error) {
-	srv, err := ops.New(ops.Config{
+	srv, err := ops.Serve(ops.Config{
 		Addr:     addr,
 		Gatherer: reg,
 		Log:      log,
@@ -263,14 +254,8 @@ func startOps(addr string, reg *prometheus.Registry, log *slog.Logger, nc *atomi
 			}},
 		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	if addr == "" {
-		return srv, nil
-	}
-	if err := srv.Start(); err != nil {
+	if errors.Is(err, ops.ErrListen) {
 		return nil, fmt.Errorf("%w: %w", ErrOpsServer, err)
 	}
-	return srv, nil
+	return srv, err
 }

@@ -1,14 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
 )
 
@@ -46,100 +46,57 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkBackfill(&sf, &cfg, *dryRun); err != nil {
+	if err := cmp.Or(sf.ValidateCopy("backfill", cfg.Entities), cfg.Validate()); err != nil {
 		return err
 	}
-	env, err := openMigration(ctx, "backfill", &mf, &sf, *httpAddr, stderr)
-	if err != nil {
-		return err
-	}
-	defer env.close()
-	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.Source, sf.Target, env.js, env.state
-	cfg.Stream, cfg.WorkStreamReplicas, cfg.Log, cfg.Progress = mf.stream, mf.replicas, env.log, env.progress(stderr)
-	if *dryRun {
-		rep, err := migrator.DryRun(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		return printResult(stdout, *asJSON, rep, rep.WriteText)
-	}
-	rep, err := migrator.Backfill(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return printResult(stdout, *asJSON, rep, rep.WriteText)
-}
-
-// checkBackfill checks the flags of a backfill.
-func checkBackfill(sf *cli.StoreFlags, cfg *migrator.BackfillConfig, dryRun bool) error {
-	if err := sf.Validate("backfill"); err != nil {
-		return err
-	}
-	if err := cli.ValidEntities("backfill", cfg.Entities); err != nil {
-		return err
-	}
-	switch {
-	case cfg.ChunkRows < 1:
-		return cli.Usagef("backfill: --chunk must be at least 1, got %d", cfg.ChunkRows)
-	case cfg.BatchRows < 1:
-		return cli.Usagef("backfill: --batch must be at least 1, got %d", cfg.BatchRows)
-	case cfg.Copiers < 1 || cfg.Copiers > 64:
-		return cli.Usagef("backfill: --copiers must be between 1 and 64, got %d", cfg.Copiers)
-	case cfg.MaxRate < 0:
-		return cli.Usagef("backfill: --max-rate must not be negative, got %d", cfg.MaxRate)
-	case cfg.MaxLatency < 0 || cfg.AckWait < time.Second:
-		return cli.Usagef("backfill: --max-latency must not be negative and --ack-wait must be at least 1s")
-	case cfg.TargetConsumer == "":
-		return cli.Usagef("backfill: --target-consumer is required")
-	case cfg.LegacyConsumer == "" && !cfg.SkipWatermarkWait:
-		return cli.Usagef("backfill: --legacy-consumer is required unless --no-watermark-wait")
-	case cfg.Restart && dryRun:
+	if cfg.Restart && *dryRun {
 		return cli.Usagef("backfill: --restart and --dry-run exclude each other")
 	}
-	return nil
+	env, err := mf.openCopy(ctx, "backfill", &sf, *httpAddr, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.close(ctx)
+	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.Source, sf.Target, env.js, env.cp.State
+	cfg.Stream, cfg.WorkStreamReplicas, cfg.Log, cfg.Progress = mf.stream, mf.replicas, env.log, env.progress
+	if *dryRun {
+		rep, err := migrator.DryRun(ctx, cfg)
+		return cli.PrintReport(stdout, *asJSON, rep, err)
+	}
+	rep, err := migrator.Backfill(ctx, cfg)
+	return cli.PrintReport(stdout, *asJSON, rep, err)
 }
 
+// runBackfillControl pauses, resumes or re-rates the running copiers.
 func runBackfillControl(ctx context.Context, action string, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("backfill "+action, backfillUsage, stderr)
 	var mf migrationFlags
 	mf.register(fs)
-	reason := fs.String("reason", "", "why (recorded with the change)")
+	change := migrator.BackfillAction{Action: action}
+	fs.StringVar(&change.Reason, "reason", "", "why (recorded with the change)")
 	// The rate may come before or after the flags.
 	var rateArg []string
 	if action == "rate" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		rateArg, args = args[:1], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	switch {
+	case err != nil:
 		return err
+	case action == "rate":
+		change.MaxRate, err = migrator.ParseBackfillRate(append(rateArg, fs.Args()...))
+	default:
+		err = fs.NoArgs()
 	}
-	var rate int
-	if action == "rate" {
-		rateArg = append(rateArg, fs.Args()...)
-		if len(rateArg) != 1 {
-			return cli.Usagef("backfill rate: give one number of rows per second (0 removes the cap)")
-		}
-		n, err := strconv.Atoi(rateArg[0])
-		if err != nil || n < 0 {
-			return cli.Usagef("backfill rate: %q is not a non-negative number of rows per second", rateArg[0])
-		}
-		rate = n
-	} else if err := fs.NoArgs(); err != nil {
-		return err
-	}
-	nc, _, state, _, err := mf.connect(ctx, "backfill "+action, stderr)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	c, err := state.UpdateBackfillControl(ctx, func(c *migrator.BackfillControl) {
-		switch action {
-		case "pause", "resume":
-			c.Paused = action == "pause"
-		case "rate":
-			c.MaxRate = rate
-		}
-		c.Reason = *reason
-	})
+	env, err := mf.open(ctx, "backfill "+action, controlplane.StateOnly, "", stderr)
+	if err != nil {
+		return err
+	}
+	defer env.nc.Close()
+	c, err := env.cp.State.ControlBackfill(ctx, change)
 	if err != nil {
 		return err
 	}

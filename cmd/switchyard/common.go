@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -14,50 +13,37 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/controlplane"
+	"github.com/switchyard/switchyard/internal/ops"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
 // This file is the plumbing the commands share: the flags that connect to
-// NATS and open the control plane or the migration state, the store flags,
-// the logger, and the one JSON printer.
+// NATS and open the control plane, the migration commands' stores and ops
+// server, and the one JSON printer.
 
-// writeIndentedJSON prints v as indented JSON: what every --json prints.
-func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+// writeIndentedJSON and printResult print what every --json prints, or
+// the text.
+var (
+	writeIndentedJSON = cli.WriteJSON
+	printResult       = cli.PrintResult
+)
 
-// printResult prints v as JSON with asJSON, else as writeText writes it.
-func printResult(w io.Writer, asJSON bool, v any, writeText func(io.Writer) error) error {
-	if asJSON {
-		return writeIndentedJSON(w, v)
-	}
-	return writeText(w)
-}
+// parseFlags parses a command that takes no arguments besides flags.
+var parseFlags = (*cli.FlagSet).ParseFlags
+
+// processRegistry is the registry every command's /metrics exports.
+var processRegistry = ops.NewProcessRegistry
 
 // connectNATS connects as name with a text logger at info level on
 // stderr; closeNATS closes the connection.
 func connectNATS(ctx context.Context, nf *cli.NATSFlags, name string, stderr io.Writer) (log *slog.Logger, js jetstream.JetStream, closeNATS func(), err error) {
-	if log, err = cli.NewLogger(stderr, "text", "info"); err != nil {
-		return nil, nil, nil, err
-	}
-	nf.Name = name
-	nc, js, err := nf.Connect(ctx, log)
+	nc, js, log, err := nf.Start(ctx, cli.Session{Name: name, LogFormat: "text", LogLevel: "info", Log: stderr})
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return log, js, nc.Close, nil
-}
-
-// parseFlags parses a command that takes no arguments besides flags.
-func parseFlags(fs *cli.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	return fs.NoArgs()
 }
 
 // flagsFlags are the connection and bucket flags every flags subcommand
@@ -117,32 +103,19 @@ func (e *flagsEnv) close() { e.nc.Close() }
 // open connects and opens the control plane: the buckets, the audit stream
 // and the gates' migration state.
 func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*flagsEnv, error) {
-	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
-	if err != nil {
-		return nil, err
-	}
-	if f.create && (f.cp.Replicas < 1 || f.cp.Replicas > 5) {
-		return nil, cli.Usagef("--replicas %d must be 1 to 5", f.cp.Replicas)
-	}
-	f.nats.Name = "switchyard " + name
-	connect := f.nats.Connect
-	if f.longRunning {
-		connect = f.nats.ConnectWithRetry
-	}
-	nc, js, err := connect(ctx, log)
-	if err != nil {
-		return nil, err
+	session := cli.Session{Name: "switchyard " + name, LogFormat: f.logFormat, LogLevel: f.logLevel, Log: stderr, Wait: f.longRunning}
+	if f.create {
+		session.Check = func() error { return cli.CheckReplicas(f.cp.Replicas) }
 	}
 	cfg := f.cp
-	cfg.MustExist, cfg.FlagsBucket, cfg.FlushInterval, cfg.Log = !f.create, f.bucket, f.flushInterval, log
+	cfg.MustExist, cfg.FlagsBucket, cfg.FlushInterval, cfg.Wait = !f.create, f.bucket, f.flushInterval, f.longRunning
 	cfg.MinShadowReads, cfg.MinShadowKeys, cfg.MinShadowSpan = f.gates.minShadowReads, f.gates.minShadowKeys, f.gates.minShadowSpan
-	cfg.Wait = f.longRunning
-	cp, err := controlplane.Open(ctx, js, cfg)
+	e, err := openControlPlane(ctx, &f.nats, session, cfg)
 	if err != nil {
-		nc.Close()
 		return nil, err
 	}
-	return &flagsEnv{nc: nc, js: js, log: log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
+	cp := e.cp
+	return &flagsEnv{nc: e.nc, js: e.js, log: e.log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
 }
 
 // migrationFlags are the flags the migrator commands share.
@@ -167,62 +140,81 @@ func (f *migrationFlags) register(fs *cli.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
 
-// connect builds the logger, connects to NATS and opens the state bucket.
-func (f *migrationFlags) connect(ctx context.Context, name string, stderr io.Writer) (*nats.Conn, jetstream.JetStream, *migrator.State, *slog.Logger, error) {
-	env, err := f.open(ctx, name, controlplane.StateOnly, "", stderr)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	return env.nc, env.js, env.cp.State, env.log, nil
-}
-
-// migrationEnv is what backfill and verify open: NATS, the state bucket,
-// both stores and the /metrics server.
+// migrationEnv is what a command opened: NATS and parts of the control
+// plane and, for backfill and verify, both stores, the progress (on stderr
+// and in the metrics) and the ops server.
 type migrationEnv struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
-	state    *migrator.State
+	cp       *controlplane.ControlPlane
 	log      *slog.Logger
 	src, dst stores.Store
-	metrics  *migrator.ProgressMetrics
-	stopOps  func()
+	progress *migrator.Progress
+	ops      *ops.Server
 }
 
-// openMigration connects, opens the state bucket and both stores and
-// serves /metrics on httpAddr (nothing when empty).
-func openMigration(ctx context.Context, name string, mf *migrationFlags, sf *cli.StoreFlags, httpAddr string, stderr io.Writer) (_ *migrationEnv, err error) {
-	e := &migrationEnv{stopOps: func() {}}
-	if e.nc, e.js, e.state, e.log, err = mf.connect(ctx, name, stderr); err != nil {
+// open builds the logger, connects to NATS and opens parts of the control
+// plane: the state bucket (only if it exists when readOnly), and the flag
+// store in flagsBucket for StateAndReadStages.
+func (f *migrationFlags) open(ctx context.Context, name string, parts controlplane.Parts, flagsBucket string, stderr io.Writer) (*migrationEnv, error) {
+	session := cli.Session{Name: "switchyard " + name, LogFormat: f.logFormat, LogLevel: f.logLevel, Log: stderr}
+	if !f.readOnly {
+		session.Check = func() error { return cli.CheckReplicas(f.replicas) }
+	}
+	return openControlPlane(ctx, &f.nats, session, controlplane.Config{
+		Parts: parts, MigrationBucket: f.bucket, FlagsBucket: flagsBucket, Replicas: f.replicas, MustExist: f.readOnly,
+	})
+}
+
+// openControlPlane is how every command opens the control plane: it
+// connects as session says, then opens cfg with the session's logger.
+func openControlPlane(ctx context.Context, nf *cli.NATSFlags, session cli.Session, cfg controlplane.Config) (*migrationEnv, error) {
+	nc, js, log, err := nf.Start(ctx, session)
+	if err != nil {
 		return nil, err
 	}
-	if e.src, e.dst, err = sf.Open(ctx); err != nil {
-		e.nc.Close()
+	cfg.Log = log
+	cp, err := controlplane.Open(ctx, js, cfg)
+	if err != nil {
+		nc.Close()
 		return nil, err
 	}
-	if e.metrics, e.stopOps, err = startMigrationOps(ctx, httpAddr, e.nc, e.log); err != nil {
-		e.stopOps = func() {}
-		e.close()
+	return &migrationEnv{nc: nc, js: js, cp: cp, log: log}, nil
+}
+
+// openCopy opens what backfill and verify work with: the state bucket,
+// both stores, and /metrics, /healthz and /readyz on httpAddr (nothing
+// when empty).
+func (f *migrationFlags) openCopy(ctx context.Context, name string, sf *cli.StoreFlags, httpAddr string, stderr io.Writer) (*migrationEnv, error) {
+	e, err := f.open(ctx, name, controlplane.StateOnly, "", stderr)
+	if err != nil {
+		return nil, err
+	}
+	if e.src, e.dst, err = sf.Open(ctx); err == nil {
+		reg := processRegistry()
+		var metrics *migrator.ProgressMetrics
+		if metrics, err = migrator.NewProgressMetrics(reg); err == nil {
+			e.progress = migrator.NewProgress(stderr, e.log, migrator.DefaultProgressEvery).WithMetrics(metrics)
+			e.ops, err = ops.Serve(ops.Config{Addr: httpAddr, Gatherer: reg, Log: e.log, Checks: []ops.Check{ops.NATSConnected("nats", e.nc)}})
+		}
+	}
+	if err != nil {
+		e.close(ctx)
+		if errors.Is(err, ops.ErrListen) {
+			return nil, cli.Usagef("--http: %v", err)
+		}
 		return nil, err
 	}
 	return e, nil
 }
 
-// progress reports progress on stderr and in the metrics.
-func (e *migrationEnv) progress(stderr io.Writer) *migrator.Progress {
-	return migrator.NewProgress(stderrFile(stderr), e.log, migrator.DefaultProgressEvery).WithMetrics(e.metrics)
-}
-
-func (e *migrationEnv) close() {
-	e.stopOps()
-	e.dst.Close()
-	e.src.Close()
-	e.nc.Close()
-}
-
-// stderrFile lets the progress bar detect a terminal when stderr is one.
-func stderrFile(w io.Writer) io.Writer {
-	if f, ok := w.(*os.File); ok {
-		return f
+func (e *migrationEnv) close(ctx context.Context) {
+	if e.ops != nil {
+		e.ops.Stop(ctx)
 	}
-	return w
+	if e.src != nil { // sf.Open opens both or neither
+		e.dst.Close()
+		e.src.Close()
+	}
+	e.nc.Close()
 }

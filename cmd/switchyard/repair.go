@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/migrator"
@@ -18,34 +17,31 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var sf cli.StoreFlags
 	sf.Register(fs)
 	findings := fs.String("findings", "findings.jsonl", "findings file written by verify")
-	deleteExtra := fs.Bool("delete-extra", false, "tombstone target rows the source never had (one version above the target's)")
-	overwrite := fs.Bool("overwrite-conflicts", false, "write the source's row over a same-version conflicting target row (one version above)")
+	var policy migrator.RepairPolicy
+	fs.BoolVar(&policy.DeleteExtra, "delete-extra", false, "tombstone target rows the source never had (one version above the target's)")
+	fs.BoolVar(&policy.OverwriteConflicts, "overwrite-conflicts", false, "write the source's row over a same-version conflicting target row (one version above)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := sf.Validate("repair"); err != nil {
-		return err
+	err := sf.Validate("repair")
+	if err == nil {
+		policy.Log, err = cli.NewLogger(stderr, *logFormat, *logLevel)
 	}
-	log, err := cli.NewLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(*findings)
-	if err != nil {
+	byEntity, n, err := migrator.ReadFindingsFile(*findings)
+	switch {
+	case errors.Is(err, migrator.ErrFindingsFile):
 		return cli.Usagef("repair: --findings: %v", err)
-	}
-	byEntity, n, err := migrator.ReadFindings(f)
-	f.Close()
-	if errors.Is(err, migrator.ErrBadFindings) {
+	case errors.Is(err, migrator.ErrBadFindings):
 		return cli.Usagef("repair: --findings %s: %v", *findings, err)
-	}
-	if err != nil {
+	case err != nil:
 		return err
-	}
-	if n == 0 {
+	case n == 0:
 		fmt.Fprintf(stdout, "%s holds no findings; nothing to repair\n", *findings)
 		return nil
 	}
@@ -55,9 +51,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer src.Close()
 	defer dst.Close()
-	rep, err := migrator.RepairFindings(ctx, src, dst, byEntity, migrator.RepairPolicy{
-		DeleteExtra: *deleteExtra, OverwriteConflicts: *overwrite, Log: log,
-	})
+	rep, err := migrator.RepairFindings(ctx, src, dst, byEntity, policy)
 	if err != nil {
 		return err
 	}

@@ -17,13 +17,11 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	mf := migrationFlags{readOnly: true}
 	mf.register(fs)
 	flagsBucket := fs.String("flags-bucket", flags.DefaultBucket, "flag bucket whose read stages are counted (empty: flags not in use)")
-	source := fs.String("source", "", "source DSN to show (redacted; default: the one the backfill recorded)")
-	target := fs.String("target", "", "target DSN to show (redacted; default: the one the backfill recorded)")
+	var cfg migrator.StatusConfig
+	fs.StringVar(&cfg.Source, "source", "", "source DSN to show (redacted; default: the one the backfill recorded)")
+	fs.StringVar(&cfg.Target, "target", "", "target DSN to show (redacted; default: the one the backfill recorded)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fs.NoArgs(); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	env, err := mf.open(ctx, "status", controlplane.StateAndReadStages, *flagsBucket, stderr)
@@ -31,14 +29,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer env.nc.Close()
-	st, err := migrator.GatherStatus(ctx, migrator.StatusConfig{
-		JS: env.js, State: env.cp.State, Stream: mf.stream, ReadStages: env.cp.ReadStages(), Source: *source, Target: *target,
-	})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeIndentedJSON(stdout, st)
-	}
-	return st.WriteText(stdout)
+	cfg.JS, cfg.State, cfg.Stream, cfg.ReadStages = env.js, env.cp.State, mf.stream, env.cp.ReadStages()
+	st, err := migrator.GatherStatus(ctx, cfg)
+	return cli.PrintReport(stdout, *asJSON, st, err)
 }

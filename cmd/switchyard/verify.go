@@ -1,9 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/switchyard/switchyard/internal/cli"
@@ -33,61 +33,29 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkVerify(&sf, &cfg); err != nil {
+	if err := cmp.Or(sf.ValidateCopy("verify", cfg.Entities), cfg.Validate()); err != nil {
 		return err
 	}
-	env, err := openMigration(ctx, "verify", &mf, &sf, *httpAddr, stderr)
+	env, err := mf.openCopy(ctx, "verify", &sf, *httpAddr, stderr)
 	if err != nil {
 		return err
 	}
-	defer env.close()
-	out := cfg.FindingsFile
-	f, err := migrator.OpenFindingsFile(ctx, env.state, out, cfg.Entities, cfg.Client, cfg.Restart)
-	if errors.Is(err, migrator.ErrFindingsFile) {
+	defer env.close(ctx)
+	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.Source, sf.Target, env.js, env.cp.State
+	cfg.Stream, cfg.Log, cfg.Progress = mf.stream, env.log, env.progress
+	res, err := migrator.VerifyToFile(ctx, cfg)
+	switch {
+	case errors.Is(err, migrator.ErrFindingsFile):
 		return cli.Usagef("verify: --out: %v", err)
-	} else if err != nil {
+	case err != nil:
 		return err
-	}
-	defer f.Close()
-	cfg.Source, cfg.Target, cfg.SourceName, cfg.TargetName, cfg.JS, cfg.State = env.src, env.dst, sf.Source, sf.Target, env.js, env.state
-	cfg.Stream, cfg.Findings, cfg.Log, cfg.Progress = mf.stream, f, env.log, env.progress(stderr)
-	res, err := migrator.Verify(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("findings file %s: %w", out, err)
 	}
 	if err := printResult(stdout, *asJSON, res, res.WriteText); err != nil && *asJSON {
 		return err
 	}
 	if !res.Clean {
+		out := cfg.FindingsFile
 		return cli.CheckFailedf("%d differences; findings in %s; fix them with: switchyard repair --findings %s", res.Differences, out, out)
-	}
-	return nil
-}
-
-// checkVerify checks the flags of a verify.
-func checkVerify(sf *cli.StoreFlags, cfg *migrator.VerifyConfig) error {
-	if err := sf.Validate("verify"); err != nil {
-		return err
-	}
-	if err := cli.ValidEntities("verify", cfg.Entities); err != nil {
-		return err
-	}
-	switch {
-	case cfg.ChunkRows < 1:
-		return cli.Usagef("verify: --chunk must be at least 1, got %d", cfg.ChunkRows)
-	case cfg.MaxRate < 0:
-		return cli.Usagef("verify: --max-rate must not be negative, got %d", cfg.MaxRate)
-	case cfg.SettleTimeout <= 0:
-		return cli.Usagef("verify: --settle-timeout must be positive, got %s", cfg.SettleTimeout)
-	case cfg.TargetConsumer == "":
-		return cli.Usagef("verify: --target-consumer is required")
-	case cfg.FindingsFile == "":
-		return cli.Usagef("verify: --out is required (a file for the findings)")
-	case len(cfg.Client) > 255:
-		return cli.Usagef("verify: --client is longer than 255 bytes")
 	}
 	return nil
 }

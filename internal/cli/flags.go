@@ -144,6 +144,15 @@ func (fs *FlagSet) NoArgs() error {
 	return nil
 }
 
+// ParseFlags parses a command that takes no arguments besides flags:
+// Parse, then NoArgs.
+func (fs *FlagSet) ParseFlags(args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return fs.NoArgs()
+}
+
 // StringList is a repeatable or comma-separated string flag.
 type StringList []string
 

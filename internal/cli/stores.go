@@ -71,3 +71,13 @@ func ValidEntities(command string, entities []string) error {
 	}
 	return nil
 }
+
+// ValidateCopy checks what every command comparing or copying entities
+// between the stores takes: both DSNs (Validate), then the entities
+// (ValidEntities).
+func (f *StoreFlags) ValidateCopy(command string, entities []string) error {
+	if err := f.Validate(command); err != nil {
+		return err
+	}
+	return ValidEntities(command, entities)
+}
