@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/console"
-	"github.com/switchyard/switchyard/console/flagsadapter"
 	"github.com/switchyard/switchyard/console/migrationstatus"
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
@@ -122,20 +121,15 @@ func (f *consoleFlags) register(fs *cli.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
 
-// verifies says whether per-client verifies are configured.
-func (f *consoleFlags) verifies() bool {
-	return f.verify.LegacyDSN != "" || f.verify.TargetDSN != "" || len(f.verify.Entities) > 0
-}
-
 func (f *consoleFlags) check() error {
 	v := &f.verify
-	if f.verifies() && (v.LegacyDSN == "" || v.TargetDSN == "" || len(v.Entities) == 0) {
+	if !v.Enabled() {
+		return nil
+	}
+	if v.LegacyDSN == "" || v.TargetDSN == "" || len(v.Entities) == 0 {
 		return cli.Usagef("--legacy, --target and --verify-entities go together (per-client verifies)")
 	}
-	if f.verifies() {
-		return cli.ValidEntities("console", v.Entities)
-	}
-	return nil
+	return cli.ValidEntities("console", v.Entities)
 }
 
 // server checks the proxies and TLS flags and returns the HTTP server,
@@ -180,23 +174,12 @@ func (f *consoleFlags) open(ctx context.Context, log *slog.Logger) (console.Deps
 		nc.Close()
 		return console.Deps{}, nil, err
 	}
-	deps := console.Deps{
-		Flags:  flagsadapter.New(cp.Flags, cp.Shadow).WithSampleLog(cp.Samples),
-		Status: &migrationstatus.Source{State: cp.State, JS: js, Stream: f.verify.Stream, Flags: cp.Flags},
-		Log:    log,
-	}
-	if !f.verifies() {
-		return deps, nc.Close, nil
-	}
-	vs := f.verify
-	vs.JS = js
-	v, closeVerifier, err := migrationstatus.OpenVerifier(ctx, vs, cp.State, cp.Audit, log)
+	deps, closeDeps, err := migrationstatus.Deps(ctx, js, cp, f.verify, log)
 	if err != nil {
 		nc.Close()
 		return console.Deps{}, nil, err
 	}
-	deps.Verifier = v
-	return deps, func() { closeVerifier(); nc.Close() }, nil
+	return deps, func() { closeDeps(); nc.Close() }, nil
 }
 
 // loadConsoleUsers reads the users file, or the inline document in
@@ -223,7 +206,7 @@ func loadConsoleUsers(path string) (*console.Users, error) {
 // runHashPassword reads one password (the first line of stdin) and prints
 // its bcrypt hash.
 func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := cli.NewFlagSet("console hash-password", "console hash-password [--cost N] < password\n\nReads a password from the first line of standard input and prints its bcrypt hash.", stderr)
+	fs := cli.NewFlagSet("console hash-password", usageText("console-hash-password"), stderr)
 	cost := fs.Int("cost", console.DefaultBcryptCost, fmt.Sprintf("bcrypt cost (work factor), %d to 31", console.MinBcryptCost))
 	if err := parseFlags(fs, args); err != nil {
 		return err
