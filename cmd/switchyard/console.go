@@ -27,7 +27,7 @@ import (
 var consoleUsage = usageText("console")
 
 // consoleUsersEnv holds an inline users document when no file is given.
-const consoleUsersEnv = "SWITCHYARD_CONSOLE_USERS"
+const consoleUsersEnv = console.UsersEnv
 
 func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "hash-password" {
@@ -183,22 +183,16 @@ func (f *consoleFlags) open(ctx context.Context, log *slog.Logger) (console.Deps
 }
 
 // loadConsoleUsers reads the users file, or the inline document in
-// SWITCHYARD_CONSOLE_USERS when no file is given.
+// console.UsersEnv when no file is given.
 func loadConsoleUsers(path string) (*console.Users, error) {
-	if path != "" {
-		u, err := console.LoadUsersFile(path)
-		if err != nil {
-			return nil, cli.Usagef("--users-file: %v", err)
-		}
-		return u, nil
-	}
-	doc, ok := os.LookupEnv(consoleUsersEnv)
-	if !ok {
+	u, err := console.LoadUsers(path)
+	switch {
+	case errors.Is(err, console.ErrNoUsers):
 		return nil, cli.Usagef("no users: pass --users-file or set %s (see docs/console.md)", consoleUsersEnv)
-	}
-	u, err := console.ParseUsers([]byte(doc))
-	if err != nil {
-		return nil, cli.Usagef("%s: %v", consoleUsersEnv, err)
+	case err != nil && path != "":
+		return nil, cli.Usagef("--users-file: %v", err)
+	case err != nil:
+		return nil, cli.Usagef("%v", err)
 	}
 	return u, nil
 }
