@@ -168,7 +168,7 @@ func (f *consoleFlags) open(ctx context.Context, log *slog.Logger) (console.Deps
 	}
 	cfg := f.controlPlane
 	cfg.MustExist, cfg.Wait, cfg.Log = true, true, log
-	cfg.MinShadowReads, cfg.MinShadowKeys, cfg.MinShadowSpan = f.gates.minShadowReads, f.gates.minShadowKeys, f.gates.minShadowSpan
+	f.gates.apply(&cfg)
 	cp, err := controlplane.Open(ctx, js, cfg)
 	if err != nil {
 		nc.Close()

@@ -51,25 +51,27 @@ type flagsArgs struct {
 }
 
 // flagsCall is what an action's call works with: the opened control
-// plane, the flags and the output.
+// plane, the action's flags, the connection and bucket flags (opts) and
+// the output.
 type flagsCall struct {
 	*flagsEnv
 	*flagsArgs
-	f              *flagsFlags
+	opts           *flagsFlags
 	stdout, stderr io.Writer
 }
 
-// run parses and checks the action's flags, opens the control plane
-// (resolving who makes a change) and makes the action's call.
+// run parses and checks the action's flags (then those of a change),
+// opens the control plane, resolves who makes a change and makes the
+// action's call.
 func (a flagsAction) run(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
 	cmd := "flags " + name
 	fs := cli.NewFlagSet(cmd, usageText("flags-"+name), stderr)
-	c := &flagsCall{flagsArgs: &flagsArgs{}, f: &flagsFlags{}, stdout: stdout, stderr: stderr}
-	c.f.register(fs, "warn")
-	c.f.gates.register(fs)
-	fs.BoolVar(&c.f.json, "json", false, "print JSON instead of text")
+	c := &flagsCall{flagsArgs: &flagsArgs{}, opts: &flagsFlags{}, stdout: stdout, stderr: stderr}
+	c.opts.register(fs, "warn")
+	c.opts.gates.register(fs)
+	fs.BoolVar(&c.opts.json, "json", false, "print JSON instead of text")
 	if a.creates {
-		c.f.creates(fs)
+		c.opts.creates(fs)
 	}
 	if a.flags != nil {
 		a.flags(fs, c.flagsArgs)
@@ -80,39 +82,33 @@ func (a flagsAction) run(ctx context.Context, name string, args []string, stdout
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := a.checks(cmd, c.flagsArgs); err != nil {
-		return err
+	if a.check != nil {
+		if err := a.check(cmd, c.flagsArgs); err != nil {
+			return err
+		}
 	}
-	env, err := c.f.open(ctx, "flags", stderr)
+	if a.change {
+		if err := c.ch.check(cmd); err != nil {
+			return err
+		}
+	}
+	env, err := c.opts.open(ctx, "flags", stderr)
 	if err != nil {
 		return err
 	}
 	defer env.close()
 	c.flagsEnv = env
 	if a.change {
-		if err := c.ch.resolveActor(ctx, env, c.f.nats.URL); err != nil {
+		if err := c.ch.resolveActor(ctx, env, c.opts.nats.URL); err != nil {
 			return err
 		}
 	}
 	return a.call(ctx, c)
 }
 
-// checks runs the action's checks, then those of a change.
-func (a flagsAction) checks(cmd string, args *flagsArgs) error {
-	if a.check != nil {
-		if err := a.check(cmd, args); err != nil {
-			return err
-		}
-	}
-	if a.change {
-		return args.ch.check(cmd)
-	}
-	return nil
-}
-
 // print prints v as JSON with --json, else as writeText writes it.
 func (c *flagsCall) print(v any, writeText func(io.Writer) error) error {
-	return printResult(c.stdout, c.f.json, v, writeText)
+	return printResult(c.stdout, c.opts.json, v, writeText)
 }
 
 // reportChange prints an applied change (also one the audit log missed)
@@ -121,7 +117,7 @@ func (c *flagsCall) reportChange(what string, res flags.ChangeResult, err error)
 	if err != nil && !errors.Is(err, flags.ErrAudit) {
 		return err
 	}
-	if perr := c.print(res, func(w io.Writer) error { return res.WriteText(w, what) }); perr != nil && c.f.json {
+	if perr := c.print(res, func(w io.Writer) error { return res.WriteText(w, what) }); perr != nil && c.opts.json {
 		return perr
 	}
 	return err
@@ -173,9 +169,9 @@ func checkLimit(cmd string, limit int) error {
 // flagsActions are the actions of the flags command.
 var flagsActions = map[string]flagsAction{
 	"init": {creates: true, call: func(_ context.Context, c *flagsCall) error {
-		cp := c.f.cp
+		cp := c.opts.cp
 		fmt.Fprintf(c.stdout, "control plane ready: buckets %s, %s, %s, %s; audit stream %s (created with %d replicas where missing)\n",
-			cp.MigrationBucket, c.f.bucket, cp.ShadowBucket, cp.ClientsBucket, cp.AuditStream, cp.Replicas)
+			cp.MigrationBucket, c.opts.bucket, cp.ShadowBucket, cp.ClientsBucket, cp.AuditStream, cp.Replicas)
 		return nil
 	}},
 	"get": {flags: clientsFlag, check: checkClients, call: flagsGet},
@@ -316,11 +312,11 @@ func flagsSet(ctx context.Context, c *flagsCall) error {
 	results, err := c.store.SetStages(ctx, c.clients, change, func(client string, res flags.ChangeResult, err error) {
 		if err != nil {
 			fmt.Fprintf(c.stderr, "switchyard flags set: %s: %v\n", client, err)
-		} else if !c.f.json {
+		} else if !c.opts.json {
 			res.WriteText(c.stdout, "client "+client)
 		}
 	})
-	if c.f.json {
+	if c.opts.json {
 		if jerr := writeIndentedJSON(c.stdout, results); jerr != nil {
 			return jerr
 		}
