@@ -160,8 +160,8 @@ func checkStage(cmd string, a *flagsArgs) error {
 }
 
 func checkLimit(cmd string, limit int) error {
-	if limit < 1 || limit > 1000 {
-		return cli.Usagef("%s: --limit %d is outside 1..1000", cmd, limit)
+	if limit < 1 || limit > flags.MaxLimit {
+		return cli.Usagef("%s: --limit %d is outside 1..%d", cmd, limit, flags.MaxLimit)
 	}
 	return nil
 }
@@ -179,7 +179,7 @@ var flagsActions = map[string]flagsAction{
 		fs.StringVar(&a.search, "search", "", "keep clients whose id contains this, ignoring case")
 		fs.StringVar(&a.stage, "stage", "", "keep clients in this stage")
 		fs.StringVar(&a.after, "after", "", "start after this client id (paging)")
-		fs.IntVar(&a.limit, "limit", 100, "most clients to list (1..1000)")
+		fs.IntVar(&a.limit, "limit", flags.DefaultLimit, "most clients to list (1..1000)")
 	}, check: func(cmd string, a *flagsArgs) error {
 		if a.stage != "" {
 			if err := checkStage(cmd, a); err != nil {
