@@ -116,7 +116,7 @@ func (f *consoleFlags) register(fs *cli.FlagSet) {
 	fs.Var((*cli.StringList)(&f.verify.Entities), "verify-entities", "entities a per-client verify compares, comma-separated")
 	fs.StringVar(&f.verify.TargetConsumer, "target-consumer", migrator.DefaultTargetConsumer, "the target subscription a per-client verify waits for before reporting a difference")
 	fs.StringVar(&f.verify.LegacyConsumer, "legacy-consumer", migrator.DefaultLegacyConsumer, "the legacy subscription it also waits for (empty: not waited for)")
-	fs.DurationVar(&f.grace, "shutdown-grace", 10*time.Second, "how long open requests may finish at shutdown")
+	fs.DurationVar(&f.grace, "shutdown-grace", console.DefaultShutdownGrace, "how long open requests may finish at shutdown")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -201,12 +201,12 @@ func loadConsoleUsers(path string) (*console.Users, error) {
 // its bcrypt hash.
 func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("console hash-password", usageText("console-hash-password"), stderr)
-	cost := fs.Int("cost", console.DefaultBcryptCost, fmt.Sprintf("bcrypt cost (work factor), %d to 31", console.MinBcryptCost))
+	cost := fs.Int("cost", console.DefaultBcryptCost, fmt.Sprintf("bcrypt cost (work factor), %d to %d", console.MinBcryptCost, console.MaxBcryptCost))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *cost < console.MinBcryptCost || *cost > 31 {
-		return cli.Usagef("hash-password: --cost %d is outside %d..31: cheaper hashes are refused by the console", *cost, console.MinBcryptCost)
+	if *cost < console.MinBcryptCost || *cost > console.MaxBcryptCost {
+		return cli.Usagef("hash-password: --cost %d is outside %d..%d: cheaper hashes are refused by the console", *cost, console.MinBcryptCost, console.MaxBcryptCost)
 	}
 	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
