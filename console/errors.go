@@ -41,6 +41,8 @@ var (
 	ErrBadCredentials = errors.New("wrong user name or password")
 	// ErrInvalidUsers matches every problem in the users configuration.
 	ErrInvalidUsers = errors.New("invalid console users")
+	// ErrNoUsers: LoadUsers was given no users file and UsersEnv is not set.
+	ErrNoUsers = errors.New("no console users given")
 	// ErrWeakPassword: HashPassword refused the password.
 	ErrWeakPassword = errors.New("password not accepted")
 	// ErrWeakHash: HashPassword refused the bcrypt cost.

@@ -15,6 +15,8 @@ const (
 	// file may hold: cheaper hashes are refused, since they make offline
 	// guessing cheap and let a login's timing tell users apart.
 	MinBcryptCost = 10
+	// MaxBcryptCost is bcrypt's highest cost.
+	MaxBcryptCost = bcrypt.MaxCost
 	// MinPasswordLength is the fewest characters HashPassword accepts.
 	MinPasswordLength = 12
 	// MaxPasswordBytes is bcrypt's limit; longer passwords are refused
@@ -39,8 +41,8 @@ func HashPassword(password string, cost int) (string, error) {
 	if cost == 0 {
 		cost = DefaultBcryptCost
 	}
-	if cost < MinBcryptCost || cost > bcrypt.MaxCost {
-		return "", fmt.Errorf("%w: bcrypt cost %d is outside %d..%d", ErrWeakHash, cost, MinBcryptCost, bcrypt.MaxCost)
+	if cost < MinBcryptCost || cost > MaxBcryptCost {
+		return "", fmt.Errorf("%w: bcrypt cost %d is outside %d..%d", ErrWeakHash, cost, MinBcryptCost, MaxBcryptCost)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	if err != nil {

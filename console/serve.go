@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// DefaultShutdownGrace is how long open requests may finish at shutdown
+// unless told otherwise.
+const DefaultShutdownGrace = 10 * time.Second
+
 // Serve serves srv.Handler on ln until ctx ends, then shuts down
 // gracefully, giving open requests up to grace to finish. It serves TLS when
 // srv.TLSConfig holds certificates. Zero timeouts on srv are set to

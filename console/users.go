@@ -118,6 +118,28 @@ func LoadUsersFile(path string) (*Users, error) {
 	return u, nil
 }
 
+// UsersEnv names the environment variable that may hold the users document
+// inline (see ParseUsers), read by LoadUsers when no users file is given.
+const UsersEnv = "SWITCHYARD_CONSOLE_USERS"
+
+// LoadUsers reads the users file at path (see LoadUsersFile) or, when path
+// is empty, the document in UsersEnv, whose problems it names UsersEnv in.
+// With neither it fails with ErrNoUsers.
+func LoadUsers(path string) (*Users, error) {
+	if path != "" {
+		return LoadUsersFile(path)
+	}
+	doc, ok := os.LookupEnv(UsersEnv)
+	if !ok {
+		return nil, ErrNoUsers
+	}
+	u, err := ParseUsers([]byte(doc))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", UsersEnv, err)
+	}
+	return u, nil
+}
+
 // Authenticate checks a name and password. It fails with ErrBadCredentials
 // for an unknown user or a wrong password, taking about as long in both
 // cases.

@@ -103,6 +103,36 @@ func TestParseUsers(t *testing.T) {
 	}
 }
 
+// LoadUsers reads the file when one is given, else the UsersEnv document,
+// and says which one was wrong.
+func TestLoadUsers(t *testing.T) {
+	t.Setenv(console.UsersEnv, "")
+	os.Unsetenv(console.UsersEnv)
+	if _, err := console.LoadUsers(""); !errors.Is(err, console.ErrNoUsers) {
+		t.Fatalf("neither file nor %s: %v, want ErrNoUsers", console.UsersEnv, err)
+	}
+	hash, err := console.HashPassword("correct horse battery", console.MinBcryptCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"users":[{"name":"ann","role":"viewer","password_hash":"` + hash + `"}]}`
+	t.Setenv(console.UsersEnv, doc)
+	if u, err := console.LoadUsers(""); err != nil || len(u.Names()) != 1 {
+		t.Fatalf("users from %s: %v", console.UsersEnv, err)
+	}
+	t.Setenv(console.UsersEnv, "users: [")
+	if _, err := console.LoadUsers(""); !errors.Is(err, console.ErrInvalidUsers) || !strings.HasPrefix(err.Error(), console.UsersEnv+": ") {
+		t.Fatalf("bad %s document: %v, want ErrInvalidUsers naming the variable", console.UsersEnv, err)
+	}
+	path := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := console.LoadUsers(path); err != nil || len(u.Names()) != 1 {
+		t.Fatalf("users file beats %s: %v", console.UsersEnv, err)
+	}
+}
+
 func TestLoginRateLimited(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	srv := startConsole(t, newMemFlags("acme"), console.Options{LoginLimitPerUser: 3, LoginLimitPerIP: 5, LoginWindow: 10 * time.Minute, Now: clock.Now})

@@ -201,10 +201,10 @@ type AuditQuery struct {
 // client's entries scans that client's subject only.
 func (a *AuditLog) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 	if q.Limit <= 0 {
-		q.Limit = 100
+		q.Limit = DefaultLimit
 	}
-	if q.Limit > 1000 {
-		return nil, invalid("limit", "%d is above the maximum of 1000", q.Limit)
+	if q.Limit > MaxLimit {
+		return nil, invalid("limit", "%d is above the maximum of %d", q.Limit, MaxLimit)
 	}
 	stream, err := a.js.Stream(ctx, a.cfg.Stream)
 	if err != nil {

@@ -93,6 +93,27 @@ func (o ClientReport) WriteText(w io.Writer) error {
 // ClientReports are several clients' reports.
 type ClientReports []ClientReport
 
+// ClientReports returns each client's report: its effective stage, its
+// promotion gates and the shadow counters shadow sums over the routers.
+func (s *Store) ClientReports(ctx context.Context, shadow ShadowSource, clients []string) (ClientReports, error) {
+	out := make(ClientReports, 0, len(clients))
+	for _, c := range clients {
+		var r ClientReport
+		var err error
+		if r.ClientView, err = s.Client(ctx, c); err != nil {
+			return nil, err
+		}
+		if r.Gates, err = s.GateStatus(ctx, c); err != nil {
+			return nil, err
+		}
+		if r.Stats, err = shadow.ClientStats(ctx, c); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // WriteText writes each report, separated by a blank line.
 func (rs ClientReports) WriteText(w io.Writer) error {
 	for i, r := range rs {

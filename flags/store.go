@@ -221,6 +221,14 @@ func (s *Store) Client(ctx context.Context, client string) (ClientView, error) {
 	return v, nil
 }
 
+// Page sizes of ListClients and AuditLog.List.
+const (
+	// DefaultLimit is the page size when a query's Limit is zero.
+	DefaultLimit = 100
+	// MaxLimit is the largest Limit a query may ask for.
+	MaxLimit = 1000
+)
+
 // ClientQuery selects clients for ListClients.
 type ClientQuery struct {
 	// Search keeps clients whose id contains it, ignoring case.
@@ -237,10 +245,10 @@ type ClientQuery struct {
 // registry saw) matching q, sorted by id, with their effective stage.
 func (s *Store) ListClients(ctx context.Context, q ClientQuery) ([]ClientView, error) {
 	if q.Limit <= 0 {
-		q.Limit = 100
+		q.Limit = DefaultLimit
 	}
-	if q.Limit > 1000 {
-		return nil, invalid("limit", "%d is above the maximum of 1000", q.Limit)
+	if q.Limit > MaxLimit {
+		return nil, invalid("limit", "%d is above the maximum of %d", q.Limit, MaxLimit)
 	}
 	if q.Stage != "" && !q.Stage.Valid() {
 		_, err := ParseStage(string(q.Stage))

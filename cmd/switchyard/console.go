@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/console"
-	"github.com/switchyard/switchyard/console/flagsadapter"
 	"github.com/switchyard/switchyard/console/migrationstatus"
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
@@ -28,7 +27,7 @@ import (
 var consoleUsage = usageText("console")
 
 // consoleUsersEnv holds an inline users document when no file is given.
-const consoleUsersEnv = "SWITCHYARD_CONSOLE_USERS"
+const consoleUsersEnv = console.UsersEnv
 
 func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "hash-password" {
@@ -117,25 +116,20 @@ func (f *consoleFlags) register(fs *cli.FlagSet) {
 	fs.Var((*cli.StringList)(&f.verify.Entities), "verify-entities", "entities a per-client verify compares, comma-separated")
 	fs.StringVar(&f.verify.TargetConsumer, "target-consumer", migrator.DefaultTargetConsumer, "the target subscription a per-client verify waits for before reporting a difference")
 	fs.StringVar(&f.verify.LegacyConsumer, "legacy-consumer", migrator.DefaultLegacyConsumer, "the legacy subscription it also waits for (empty: not waited for)")
-	fs.DurationVar(&f.grace, "shutdown-grace", 10*time.Second, "how long open requests may finish at shutdown")
+	fs.DurationVar(&f.grace, "shutdown-grace", console.DefaultShutdownGrace, "how long open requests may finish at shutdown")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
 
-// verifies says whether per-client verifies are configured.
-func (f *consoleFlags) verifies() bool {
-	return f.verify.LegacyDSN != "" || f.verify.TargetDSN != "" || len(f.verify.Entities) > 0
-}
-
 func (f *consoleFlags) check() error {
 	v := &f.verify
-	if f.verifies() && (v.LegacyDSN == "" || v.TargetDSN == "" || len(v.Entities) == 0) {
+	if !v.Enabled() {
+		return nil
+	}
+	if v.LegacyDSN == "" || v.TargetDSN == "" || len(v.Entities) == 0 {
 		return cli.Usagef("--legacy, --target and --verify-entities go together (per-client verifies)")
 	}
-	if f.verifies() {
-		return cli.ValidEntities("console", v.Entities)
-	}
-	return nil
+	return cli.ValidEntities("console", v.Entities)
 }
 
 // server checks the proxies and TLS flags and returns the HTTP server,
@@ -174,48 +168,31 @@ func (f *consoleFlags) open(ctx context.Context, log *slog.Logger) (console.Deps
 	}
 	cfg := f.controlPlane
 	cfg.MustExist, cfg.Wait, cfg.Log = true, true, log
-	cfg.MinShadowReads, cfg.MinShadowKeys, cfg.MinShadowSpan = f.gates.minShadowReads, f.gates.minShadowKeys, f.gates.minShadowSpan
+	f.gates.apply(&cfg)
 	cp, err := controlplane.Open(ctx, js, cfg)
 	if err != nil {
 		nc.Close()
 		return console.Deps{}, nil, err
 	}
-	deps := console.Deps{
-		Flags:  flagsadapter.New(cp.Flags, cp.Shadow).WithSampleLog(cp.Samples),
-		Status: &migrationstatus.Source{State: cp.State, JS: js, Stream: f.verify.Stream, Flags: cp.Flags},
-		Log:    log,
-	}
-	if !f.verifies() {
-		return deps, nc.Close, nil
-	}
-	vs := f.verify
-	vs.JS = js
-	v, closeVerifier, err := migrationstatus.OpenVerifier(ctx, vs, cp.State, cp.Audit, log)
+	deps, closeDeps, err := migrationstatus.Deps(ctx, js, cp, f.verify, log)
 	if err != nil {
 		nc.Close()
 		return console.Deps{}, nil, err
 	}
-	deps.Verifier = v
-	return deps, func() { closeVerifier(); nc.Close() }, nil
+	return deps, func() { closeDeps(); nc.Close() }, nil
 }
 
 // loadConsoleUsers reads the users file, or the inline document in
-// SWITCHYARD_CONSOLE_USERS when no file is given.
+// console.UsersEnv when no file is given.
 func loadConsoleUsers(path string) (*console.Users, error) {
-	if path != "" {
-		u, err := console.LoadUsersFile(path)
-		if err != nil {
-			return nil, cli.Usagef("--users-file: %v", err)
-		}
-		return u, nil
-	}
-	doc, ok := os.LookupEnv(consoleUsersEnv)
-	if !ok {
+	u, err := console.LoadUsers(path)
+	switch {
+	case errors.Is(err, console.ErrNoUsers):
 		return nil, cli.Usagef("no users: pass --users-file or set %s (see docs/console.md)", consoleUsersEnv)
-	}
-	u, err := console.ParseUsers([]byte(doc))
-	if err != nil {
-		return nil, cli.Usagef("%s: %v", consoleUsersEnv, err)
+	case err != nil && path != "":
+		return nil, cli.Usagef("--users-file: %v", err)
+	case err != nil:
+		return nil, cli.Usagef("%v", err)
 	}
 	return u, nil
 }
@@ -223,13 +200,13 @@ func loadConsoleUsers(path string) (*console.Users, error) {
 // runHashPassword reads one password (the first line of stdin) and prints
 // its bcrypt hash.
 func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := cli.NewFlagSet("console hash-password", "console hash-password [--cost N] < password\n\nReads a password from the first line of standard input and prints its bcrypt hash.", stderr)
-	cost := fs.Int("cost", console.DefaultBcryptCost, fmt.Sprintf("bcrypt cost (work factor), %d to 31", console.MinBcryptCost))
+	fs := cli.NewFlagSet("console hash-password", usageText("console-hash-password"), stderr)
+	cost := fs.Int("cost", console.DefaultBcryptCost, fmt.Sprintf("bcrypt cost (work factor), %d to %d", console.MinBcryptCost, console.MaxBcryptCost))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *cost < console.MinBcryptCost || *cost > 31 {
-		return cli.Usagef("hash-password: --cost %d is outside %d..31: cheaper hashes are refused by the console", *cost, console.MinBcryptCost)
+	if *cost < console.MinBcryptCost || *cost > console.MaxBcryptCost {
+		return cli.Usagef("hash-password: --cost %d is outside %d..%d: cheaper hashes are refused by the console", *cost, console.MinBcryptCost, console.MaxBcryptCost)
 	}
 	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {

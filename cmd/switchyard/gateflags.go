@@ -5,6 +5,7 @@ import (
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/controlplane"
 )
 
 // gateFlags are the promotion gates' thresholds, shared by the flags
@@ -21,4 +22,9 @@ func (g *gateFlags) register(fs *cli.FlagSet) {
 	fs.Int64Var(&g.minShadowReads, "min-shadow-reads", flags.DefaultMinShadowReads, "compared shadow reads, all matching, a client needs before moving to target; lower (negative: off) only with --force, audited as forced")
 	fs.IntVar(&g.minShadowKeys, "min-shadow-keys", flags.DefaultMinShadowKeys, "distinct keys those shadow reads must cover; lower (negative: off) only with --force, audited as forced")
 	fs.DurationVar(&g.minShadowSpan, "min-shadow-span", flags.DefaultMinShadowSpan, "time from a client's first to its last compared shadow read; lower (negative: off) only with --force, audited as forced")
+}
+
+// apply sets the thresholds of the control plane's gates.
+func (g *gateFlags) apply(cfg *controlplane.Config) {
+	cfg.MinShadowReads, cfg.MinShadowKeys, cfg.MinShadowSpan = g.minShadowReads, g.minShadowKeys, g.minShadowSpan
 }
