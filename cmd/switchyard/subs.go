@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -27,33 +26,30 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	consumer := fs.String("consumer", "", "durable consumer name (ensure, inspect, delete)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var ensure ensureFlags
-	var confirm *string
+	confirm := new(string)
 	switch action {
 	case "list", "inspect":
 	case "ensure":
 		ensure.register(fs)
 	case "delete":
-		confirm = fs.String("confirm", "", "the consumer name again, to confirm the deletion")
+		fs.StringVar(confirm, "confirm", "", "the consumer name again, to confirm the deletion")
 	default:
 		return cli.Usagef("subs: unknown action %q (list, ensure, inspect, delete)", action)
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *stream == "" {
+	var specs subscriptions.EnsureSpecs
+	switch {
+	case *stream == "":
 		return cli.Usagef("subs %s: --stream is required", action)
-	}
-	if action != "list" && *consumer == "" {
+	case action != "list" && *consumer == "":
 		return cli.Usagef("subs %s: --consumer is required", action)
-	}
-	var streamSpec subscriptions.StreamSpec
-	var spec subscriptions.ConsumerSpec
-	if action == "ensure" {
-		if streamSpec, spec, err = ensure.specs(*stream, *consumer); err != nil {
+	case action == "ensure":
+		if specs.Stream, specs.Consumer, err = ensure.specs(*stream, *consumer); err != nil {
 			return err
 		}
-	}
-	if action == "delete" && *confirm != *consumer {
+	case action == "delete" && *confirm != *consumer:
 		return cli.Usagef("subs delete: deleting consumer %s forgets its position; pass --confirm=%s", *consumer, *consumer)
 	}
 	_, js, closeNATS, err := connectNATS(ctx, &natsFlags, "switchyard subs", stderr)
@@ -61,11 +57,11 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer closeNATS()
-	return subsAction(ctx, action, js, streamSpec, spec, *stream, *consumer, *asJSON, stdout)
+	return subsAction(ctx, js, action, specs, *stream, *consumer, *asJSON, stdout)
 }
 
 // subsAction does the action of subs once connected.
-func subsAction(ctx context.Context, action string, js jetstream.JetStream, streamSpec subscriptions.StreamSpec, spec subscriptions.ConsumerSpec, stream, consumer string, asJSON bool, stdout io.Writer) error {
+func subsAction(ctx context.Context, js jetstream.JetStream, action string, specs subscriptions.EnsureSpecs, stream, consumer string, asJSON bool, stdout io.Writer) error {
 	switch action {
 	case "list":
 		all, err := subscriptions.List(ctx, js, stream)
@@ -80,30 +76,21 @@ func subsAction(ctx context.Context, action string, js jetstream.JetStream, stre
 		}
 		return printResult(stdout, asJSON, st, func(w io.Writer) error { return subscriptions.WriteStatusTable(w, []subscriptions.Status{st}) })
 	case "ensure":
-		declared, err := subscriptions.Ensure(ctx, js, streamSpec, spec)
+		rep, err := subscriptions.EnsureReported(ctx, js, specs)
 		if err != nil {
 			return err
 		}
-		st, err := subscriptions.Inspect(ctx, js, stream, consumer)
-		if err != nil {
-			return err
-		}
-		rep := ensureOutput{Stream: declared.Stream, DeadLetters: declared.DeadLetters, Consumer: st}
 		return printResult(stdout, asJSON, rep, rep.WriteText)
-	default: // delete
-		if err := subscriptions.DeleteConsumer(ctx, js, stream, consumer); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(stdout, "consumer %s on %s deleted\n", consumer, stream)
+	}
+	if err := subscriptions.DeleteConsumer(ctx, js, stream, consumer); err != nil {
 		return err
 	}
+	_, err := fmt.Fprintf(stdout, "consumer %s on %s deleted\n", consumer, stream)
+	return err
 }
 
 // ensureOutput is what subs ensure --json prints.
 type ensureOutput = subscriptions.EnsureReport
-
-// logStreamReport logs what subs ensure prints, for long-running commands.
-func logStreamReport(log *slog.Logger, r subscriptions.StreamReport) { r.Log(log) }
 
 // ensureFlags are the declarative settings of subs ensure (and worker
 // --ensure).
