@@ -22,10 +22,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	rate := fs.Int("rate", 20, "events per second the producer publishes")
 	delay := fs.Duration("target-delay", 8*time.Second, "how long after the first start the target subscription is added")
 	logLevel := fs.String("log-level", "info", "level of the log written to <dir>/dev.log")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fs.NoArgs(); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {

@@ -22,6 +22,7 @@ type workerFlags struct {
 	ensure              ensureFlags
 	process             workers.ProcessConfig
 	logFormat, logLevel string
+	gcPercent           int
 }
 
 func (f *workerFlags) register(fs *cli.FlagSet) {
@@ -46,13 +47,14 @@ func (f *workerFlags) register(fs *cli.FlagSet) {
 	fs.BoolVar(&p.Ensure, "ensure", false, "create or update the stream, dead-letter stream and consumer at start")
 	fs.DurationVar(&p.LedgerRetention, "ledger-retention", workers.DefaultLedgerRetention, "how long the store remembers applied event ids; must outlast any producer retry; 0 disables pruning")
 	fs.DurationVar(&p.LedgerPruneInterval, "ledger-prune-interval", workers.DefaultLedgerPruneInterval, "how often the ledger is pruned")
-	fs.IntVar(&p.GCPercent, "gc-percent", workers.DefaultGCPercent, "Go garbage collection target of the process (GOGC; an environment GOGC wins)")
+	fs.IntVar(&f.gcPercent, "gc-percent", workers.DefaultGCPercent, "Go garbage collection target of the process (GOGC; an environment GOGC wins)")
 }
 
 // config checks the flags and returns the worker process's configuration.
 func (f *workerFlags) config() (p workers.ProcessConfig, err error) {
 	p = f.process
-	p.Adapters, p.Worker.SubjectPrefix, p.Worker.VersionSource = all.Adapters, f.ensure.Prefix, events.VersionSource(f.ensure.VersionSource)
+	p.GCPercent, p.Adapters = f.gcPercent, all.Adapters
+	p.Worker.SubjectPrefix, p.Worker.VersionSource = f.ensure.Prefix, events.VersionSource(f.ensure.VersionSource)
 	if err := p.Validate(); err != nil {
 		return p, cli.Usagef("%v", err)
 	}
