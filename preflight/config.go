@@ -95,6 +95,15 @@ type StoreSpec struct {
 	Role stores.Role
 }
 
+// StoreSpecs returns a StoreSpec of role for each DSN, in order.
+func StoreSpecs(role stores.Role, dsns []string) []StoreSpec {
+	specs := make([]StoreSpec, 0, len(dsns))
+	for _, dsn := range dsns {
+		specs = append(specs, StoreSpec{DSN: dsn, Role: role})
+	}
+	return specs
+}
+
 // Validate checks c as the preflight command gives it, before any
 // default: the sample size, document limit and timeout set (zero is
 // refused here, not defaulted) and every store of a scheme Adapters (all

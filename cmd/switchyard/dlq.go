@@ -67,20 +67,20 @@ func (a *dlqArgs) register(fs *cli.FlagSet) error {
 	case "list":
 		fs.IntVar(&a.limit, "limit", 100, "most dead letters to list; 0 means all")
 		fs.Uint64Var(&a.after, "after", 0, "list dead letters with a sequence above this one (paging)")
-	case "show", "replay":
-		fs.Uint64Var(&a.Seq, "seq", 0, "dead-letter sequence (as listed by dlq list)")
-	case "purge":
-		fs.StringVar(&a.confirm, "confirm", "", "the consumer name again, to confirm the purge")
-	default:
-		return cli.Usagef("dlq: unknown action %q (list, show, replay, purge)", a.action)
-	}
-	if a.action == "replay" {
+	case "replay":
 		fs.BoolVar(&a.All, "all", false, "replay every dead letter of the consumer (instead of --seq)")
 		fs.StringVar(&a.SinkDSN, "sink", "", "DSN of the consumer's store (required); ${env:NAME} and ${file:PATH} are resolved")
 		fs.StringVar(&a.VersionSource, "version-source", "", "stream or producer; default: what the consumer records")
 		fs.StringVar(&a.SubjectPrefix, "prefix", events.DefaultSubjectPrefix, "subject prefix of the stream")
 		fs.IntVar(&a.MaxEventBytes, "max-event-bytes", events.DefaultMaxEventBytes, "largest event to accept, in bytes")
 		fs.IntVar(&a.BatchSize, "batch-size", workers.DefaultReplayBatchSize, "dead letters per store transaction")
+		fallthrough
+	case "show":
+		fs.Uint64Var(&a.Seq, "seq", 0, "dead-letter sequence (as listed by dlq list)")
+	case "purge":
+		fs.StringVar(&a.confirm, "confirm", "", "the consumer name again, to confirm the purge")
+	default:
+		return cli.Usagef("dlq: unknown action %q (list, show, replay, purge)", a.action)
 	}
 	return nil
 }
@@ -140,10 +140,10 @@ func (a *dlqArgs) run(ctx context.Context, js jetstream.JetStream, stdout io.Wri
 // replay replays and prints what was replayed, unless nothing happened.
 func (a *dlqArgs) replay(ctx context.Context, js jetstream.JetStream, stdout io.Writer) error {
 	res, err := workers.ReplayDeadLetters(ctx, js, a.ReplayConfig)
-	if err != nil && res.Replayed == 0 && len(res.Failed) == 0 {
-		if errors.Is(err, subscriptions.ErrNotFound) || errors.Is(err, workers.ErrReplayConfig) {
-			return cli.Usagef("dlq replay: %v", err) // nothing happened: only the error
-		}
+	switch nothing := res.Replayed == 0 && len(res.Failed) == 0; {
+	case nothing && (errors.Is(err, subscriptions.ErrNotFound) || errors.Is(err, workers.ErrReplayConfig)):
+		return cli.Usagef("dlq replay: %v", err) // nothing happened: only the error
+	case nothing && err != nil:
 		return err
 	}
 	if werr := res.Write(stdout, a.Consumer, a.SinkDSN, a.asJSON); err == nil && werr != nil {

@@ -34,12 +34,7 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	for _, dsn := range sources {
-		cfg.Stores = append(cfg.Stores, preflight.StoreSpec{DSN: dsn, Role: stores.RoleSource})
-	}
-	for _, dsn := range targets {
-		cfg.Stores = append(cfg.Stores, preflight.StoreSpec{DSN: dsn, Role: stores.RoleTarget})
-	}
+	cfg.Stores = append(preflight.StoreSpecs(stores.RoleSource, sources), preflight.StoreSpecs(stores.RoleTarget, targets)...)
 	if err := cfg.Validate(); err != nil {
 		return cli.Usagef("preflight: %v", err)
 	}

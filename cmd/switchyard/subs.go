@@ -46,8 +46,8 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case action != "list" && *consumer == "":
 		return cli.Usagef("subs %s: --consumer is required", action)
 	case action == "ensure":
-		if specs.Stream, specs.Consumer, err = ensure.specs(*stream, *consumer); err != nil {
-			return err
+		if specs.Stream, specs.Consumer, err = ensure.Specs(*stream, *consumer); err != nil {
+			return cli.Usagef("%v", err)
 		}
 	case action == "delete" && *confirm != *consumer:
 		return cli.Usagef("subs delete: deleting consumer %s forgets its position; pass --confirm=%s", *consumer, *consumer)
@@ -114,14 +114,4 @@ func (f *ensureFlags) register(fs *cli.FlagSet) {
 	fs.Var((*cli.StringList)(&f.UpdateStream), "update-stream", "settings of an existing stream to change, comma-separated: subjects (added, never dropped), duplicate-window, max-age, max-msgs, max-bytes, replicas (raised, never lowered); empty changes nothing")
 	fs.IntVar(&f.MaxDeliver, "max-deliver", -1, "deliveries per event before JetStream gives up; -1 means unlimited")
 	fs.IntVar(&f.MaxAckPending, "max-ack-pending", subscriptions.DefaultMaxAckPending, "unacknowledged events across the whole fleet")
-}
-
-// specs checks the settings and returns the stream and consumer
-// declarations; a bad setting is a usage error.
-func (f *ensureFlags) specs(stream, consumer string) (subscriptions.StreamSpec, subscriptions.ConsumerSpec, error) {
-	s, c, err := f.Specs(stream, consumer)
-	if err != nil {
-		return s, c, cli.Usagef("%v", err)
-	}
-	return s, c, nil
 }

@@ -62,9 +62,11 @@ func (f *workerFlags) config() (p workers.ProcessConfig, err error) {
 		return p, cli.Usagef("--log-format %q is not one of auto, json, text", f.logFormat)
 	}
 	if p.Worker = p.Worker.WithDefaults(); p.Ensure {
-		p.StreamSpec, p.ConsumerSpec, err = f.ensure.specs(p.Worker.Stream, p.Worker.Consumer)
+		if p.StreamSpec, p.ConsumerSpec, err = f.ensure.Specs(p.Worker.Stream, p.Worker.Consumer); err != nil {
+			return p, cli.Usagef("%v", err)
+		}
 	}
-	return p, err
+	return p, nil
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
