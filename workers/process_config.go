@@ -14,12 +14,11 @@ import (
 // of the worker process out of range. Nothing was started.
 var ErrProcessConfig = errors.New("worker process configuration")
 
-// processConfigError is a setting out of range, named as the worker
+// processConfigErrorf is a setting out of range, named as the worker
 // command's flag that sets it.
-type processConfigError struct{ msg string }
-
-func (e *processConfigError) Error() string        { return e.msg }
-func (e *processConfigError) Is(target error) bool { return target == ErrProcessConfig }
+func processConfigErrorf(cause error, format string, args ...any) error {
+	return &configError{kind: ErrProcessConfig, msg: fmt.Sprintf(format, args...), cause: cause}
+}
 
 // Validate checks c as given, before Config.WithDefaults, and returns the
 // first setting out of range, named as the worker command's flag that sets
@@ -51,14 +50,14 @@ func (c ProcessConfig) Validate() error {
 		{w.Backoff.Max < w.Backoff.Min, "--retry-max %v must be at least --retry-min %v", []any{w.Backoff.Max, w.Backoff.Min}},
 	} {
 		if r.bad {
-			return &processConfigError{fmt.Sprintf(r.format, r.args...)}
+			return processConfigErrorf(nil, r.format, r.args...)
 		}
 	}
 	if _, err := events.ParseVersionSource(string(c.Worker.VersionSource)); err != nil {
-		return &processConfigError{fmt.Sprintf("--version-source: %v", err)}
+		return processConfigErrorf(err, "--version-source: %v", err)
 	}
 	if err := c.Worker.WithDefaults().Validate(); err != nil {
-		return &processConfigError{err.Error()}
+		return processConfigErrorf(err, "%v", err)
 	}
 	return nil
 }
