@@ -25,12 +25,12 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	stream := fs.String("stream", subscriptions.DefaultStream, "event stream name")
 	consumer := fs.String("consumer", "", "durable consumer name (ensure, inspect, delete)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	var ensure ensureFlags
+	var ensure subscriptions.Declaration
 	confirm := new(string)
 	switch action {
 	case "list", "inspect":
 	case "ensure":
-		ensure.register(fs)
+		registerDeclaration(fs, &ensure)
 	case "delete":
 		fs.StringVar(confirm, "confirm", "", "the consumer name again, to confirm the deletion")
 	default:
@@ -92,11 +92,9 @@ func subsAction(ctx context.Context, js jetstream.JetStream, action string, spec
 // ensureOutput is what subs ensure --json prints.
 type ensureOutput = subscriptions.EnsureReport
 
-// ensureFlags are the declarative settings of subs ensure (and worker
-// --ensure).
-type ensureFlags struct{ subscriptions.Declaration }
-
-func (f *ensureFlags) register(fs *cli.FlagSet) {
+// registerDeclaration binds the declarative settings of subs ensure (and
+// worker --ensure) to f.
+func registerDeclaration(fs *cli.FlagSet, f *subscriptions.Declaration) {
 	fs.StringVar(&f.Prefix, "prefix", events.DefaultSubjectPrefix, "subject prefix the stream captures (<prefix>.>)")
 	fs.StringVar(&f.Start, "start", "all", "start of a new consumer: all, new, seq:N, time:RFC3339")
 	fs.StringVar(&f.Role, "role", "", "legacy or target (recorded in the consumer's metadata)")

@@ -10,6 +10,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/stores/all"
+	"github.com/switchyard/switchyard/subscriptions"
 	"github.com/switchyard/switchyard/workers"
 )
 
@@ -19,7 +20,7 @@ var workerUsage = usageText("worker")
 // configuration directly.
 type workerFlags struct {
 	nats                cli.NATSFlags
-	ensure              ensureFlags
+	ensure              subscriptions.Declaration
 	process             workers.ProcessConfig
 	logFormat, logLevel string
 	gcPercent           int
@@ -28,7 +29,7 @@ type workerFlags struct {
 func (f *workerFlags) register(fs *cli.FlagSet) {
 	p, w := &f.process, &f.process.Worker
 	f.nats.Register(fs)
-	f.ensure.register(fs)
+	registerDeclaration(fs, &f.ensure)
 	fs.StringVar(&w.Stream, "stream", "EVENTS", "event stream name")
 	fs.StringVar(&w.Consumer, "consumer", "", "durable consumer to work on (required)")
 	fs.StringVar(&p.Sink, "sink", "", "store DSN, such as sqlite:target.db or postgres://user:${env:PGPASSWORD}@host/db (required)")
