@@ -3,6 +3,8 @@ package preflight
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,6 +18,17 @@ import (
 // a DSN, an unknown role): the caller's mistake, reported before any check
 // runs.
 var ErrConfig = errors.New("preflight configuration")
+
+// flagError is a setting of Config.Validate out of range, named as the
+// preflight command's flag that sets it.
+type flagError struct{ msg string }
+
+func (e *flagError) Error() string        { return e.msg }
+func (e *flagError) Is(target error) bool { return target == ErrConfig }
+
+func flagErrorf(format string, args ...any) error {
+	return &flagError{fmt.Sprintf(format, args...)}
+}
 
 // Defaults of Config.
 const (
@@ -80,6 +93,41 @@ type StoreSpec struct {
 	DSN string
 	// Role is stores.RoleSource (read only) or stores.RoleTarget (written).
 	Role stores.Role
+}
+
+// StoreSpecs returns a StoreSpec of role for each DSN, in order.
+func StoreSpecs(role stores.Role, dsns []string) []StoreSpec {
+	specs := make([]StoreSpec, 0, len(dsns))
+	for _, dsn := range dsns {
+		specs = append(specs, StoreSpec{DSN: dsn, Role: role})
+	}
+	return specs
+}
+
+// Validate checks c as the preflight command gives it, before any
+// default: the sample size, document limit and timeout set (zero is
+// refused here, not defaulted) and every store of a scheme Adapters (all
+// of this module's when nil) can open. Errors match ErrConfig and name the
+// command's flags; Run checks the rest.
+func (c Config) Validate() error {
+	switch {
+	case c.SampleSize < 1:
+		return flagErrorf("--sample must be at least 1, got %d", c.SampleSize)
+	case c.MaxDocumentBytes < 1:
+		return flagErrorf("--max-document-bytes must be positive, got %d", c.MaxDocumentBytes)
+	case c.Timeout <= 0:
+		return flagErrorf("--timeout must be positive")
+	}
+	adapters := c.Adapters
+	if adapters == nil {
+		adapters = all.Adapters
+	}
+	for _, s := range c.Stores {
+		if !slices.Contains(adapters.Schemes(), stores.Scheme(s.DSN)) {
+			return flagErrorf("--%s %q: unknown or missing scheme (known: %s)", s.Role, stores.Redact(s.DSN), strings.Join(adapters.Schemes(), ", "))
+		}
+	}
+	return nil
 }
 
 // withDefaults validates c and fills in its defaults.

@@ -84,6 +84,14 @@ func (r Report) WriteTable(w io.Writer) error {
 	return err
 }
 
+// Write writes the report as JSON with asJSON, else as the table.
+func (r Report) Write(w io.Writer, asJSON bool) error {
+	if asJSON {
+		return r.WriteJSON(w)
+	}
+	return r.WriteTable(w)
+}
+
 // WriteJSON prints the report as one indented JSON object with stable
 // snake_case keys: passed, failures, warnings, results[] (check, store,
 // role, scope, status, detail).

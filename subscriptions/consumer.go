@@ -258,3 +258,21 @@ func Ensure(ctx context.Context, js jetstream.JetStream, stream StreamSpec, cons
 	out.Consumer, err = EnsureConsumer(ctx, js, consumer)
 	return out, err
 }
+
+// EnsureSpecs are the declarations of a whole subscription, as Ensure
+// takes them.
+type EnsureSpecs struct {
+	Stream   StreamSpec
+	Consumer ConsumerSpec
+}
+
+// EnsureReported ensures as Ensure does, then inspects the consumer: what
+// subs ensure prints.
+func EnsureReported(ctx context.Context, js jetstream.JetStream, specs EnsureSpecs) (EnsureReport, error) {
+	declared, err := Ensure(ctx, js, specs.Stream, specs.Consumer)
+	if err != nil {
+		return EnsureReport{}, err
+	}
+	st, err := Inspect(ctx, js, specs.Stream.Name, specs.Consumer.Name)
+	return EnsureReport{Stream: declared.Stream, DeadLetters: declared.DeadLetters, Consumer: st}, err
+}

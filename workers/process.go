@@ -154,8 +154,8 @@ func (cfg ProcessConfig) open(ctx context.Context, js jetstream.JetStream) (stor
 func (cfg ProcessConfig) prepare(ctx context.Context, js jetstream.JetStream) error {
 	if cfg.Ensure {
 		declared, err := subscriptions.Ensure(ctx, js, cfg.StreamSpec, cfg.ConsumerSpec)
-		logStreamReport(cfg.Log, declared.Stream)
-		logStreamReport(cfg.Log, declared.DeadLetters)
+		declared.Stream.Log(cfg.Log)
+		declared.DeadLetters.Log(cfg.Log)
 		if err != nil {
 			return err
 		}
@@ -170,20 +170,6 @@ func (cfg ProcessConfig) prepare(ctx context.Context, js jetstream.JetStream) er
 		return fmt.Errorf("dead-letter stream %s: %w", dlq, err)
 	}
 	return nil
-}
-
-// logStreamReport logs what ensuring a stream created, updated or left as
-// it was.
-func logStreamReport(log *slog.Logger, r subscriptions.StreamReport) {
-	if r.Created {
-		log.Info("stream created", "stream", r.Stream)
-	}
-	for _, d := range r.Differences {
-		log.Warn("stream differs from the declaration; left as it is", "stream", r.Stream, "field", d.Field, "existing", d.Existing, "declared", d.Declared)
-	}
-	for _, d := range r.Updated {
-		log.Info("stream updated", "stream", r.Stream, "field", d.Field, "from", d.Existing, "to", d.Declared)
-	}
 }
 
 // run runs the worker until ctx ends, pruning the ledger meanwhile.

@@ -18,18 +18,20 @@ import (
 // Nothing was replayed.
 var ErrReplayConfig = errors.New("replay configuration")
 
-// replayConfigError is a replay configuration that cannot work.
-type replayConfigError struct {
+// configError is a configuration that cannot work: a replay's
+// (ErrReplayConfig) or a worker process's (ErrProcessConfig).
+type configError struct {
+	kind  error
 	msg   string
 	cause error
 }
 
-func (e *replayConfigError) Error() string        { return e.msg }
-func (e *replayConfigError) Is(target error) bool { return target == ErrReplayConfig }
-func (e *replayConfigError) Unwrap() error        { return e.cause }
+func (e *configError) Error() string        { return e.msg }
+func (e *configError) Is(target error) bool { return target == e.kind }
+func (e *configError) Unwrap() error        { return e.cause }
 
 func replayConfigErrorf(cause error, format string, args ...any) error {
-	return &replayConfigError{msg: fmt.Sprintf(format, args...), cause: cause}
+	return &configError{kind: ErrReplayConfig, msg: fmt.Sprintf(format, args...), cause: cause}
 }
 
 // ReplayConfig is a replay as an operator asks for it (switchyard dlq

@@ -33,24 +33,21 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.IntVar(&cfg.BackfillCopiers, "backfill-copiers", 4, "backfill Apply calls in flight")
 	fs.StringVar(&cfg.Dir, "dir", "", "folder for the embedded server and SQLite files (default: a temporary one)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if cfg.PostgresDSN == "" {
+	var err error
+	switch cfg.Scale, err = benchpipeline.ParseScale(*scale); {
+	case cfg.PostgresDSN == "":
 		return cli.Usagef("bench-pipeline: --pg is required")
-	}
-	if cfg.Scale, err = benchpipeline.ParseScale(*scale); err != nil {
+	case err != nil:
 		return cli.Usagef("bench-pipeline: --scale %v", err)
-	}
-	if cfg.Backlog == 0 {
+	case cfg.Backlog == 0:
 		return cli.Usagef("bench-pipeline: --backlog must be at least --events, or -1 to skip")
 	}
-	self, err := os.Executable()
-	if err != nil {
+	if cfg.WorkerBinary, err = os.Executable(); err != nil {
 		return fmt.Errorf("find this binary to run the worker: %w", err)
 	}
-	cfg.WorkerBinary = self
 	cfg.Log = stderr
 	if err := cfg.WithDefaults().Validate(); err != nil {
 		return cli.Usagef("%v", err)

@@ -27,30 +27,24 @@ func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case *dsn == "":
+	if *dsn == "" {
 		return cli.Usagef("bench-store: --dsn is required")
-	case cfg.Rows < 1:
-		return cli.Usagef("bench-store: --rows must be at least 1")
-	case cfg.Batch < 1:
-		return cli.Usagef("bench-store: --batch must be at least 1")
-	case cfg.ScanChunk < 1 || cfg.ChecksumChunk < 1 || cfg.Concurrency < 1:
-		return cli.Usagef("bench-store: --scan-chunk, --checksum-chunk and --concurrency must be at least 1")
-	case cfg.Entity != "" && (len(cfg.Entity) > 58 || stores.Validate([]stores.Write{{Entity: cfg.Entity + "_fill", Key: "k", Data: []byte(`{}`)}}) != nil):
-		return cli.Usagef("bench-store: --entity %q must match ^[a-z][a-z0-9_]{0,57}$", cfg.Entity)
+	} else if err := cfg.Validate(); err != nil {
+		return cli.Usagef("bench-store: %v", err)
 	}
 	st, err := all.Open(ctx, *dsn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(stderr, "bench-store: measuring %s\n", stores.Redact(*dsn))
+	name := stores.Redact(*dsn)
+	fmt.Fprintf(stderr, "bench-store: measuring %s\n", name)
 	rep, err := storebench.Run(ctx, st, cfg)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", stores.Redact(*dsn), err)
+		return fmt.Errorf("store %s: %w", name, err)
 	}
-	return printResult(stdout, *asJSON, rep.Summary(stores.Redact(*dsn)), func(w io.Writer) error {
-		fmt.Fprintf(w, "store %s\n", stores.Redact(*dsn))
+	return printResult(stdout, *asJSON, rep.Summary(name), func(w io.Writer) error {
+		fmt.Fprintf(w, "store %s\n", name)
 		rep.Print(w)
 		return nil
 	})

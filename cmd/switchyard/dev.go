@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/cli"
@@ -16,31 +13,24 @@ var devUsage = usageText("dev")
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("dev", devUsage, stderr)
-	dir := fs.String("dir", ".switchyard/dev", "folder for the broker's store, both databases and the log")
-	port := fs.Int("nats-port", 14222, "loopback port of the embedded NATS server")
-	consoleAddr := fs.String("console", "127.0.0.1:8080", "address of the support console, or off")
-	rate := fs.Int("rate", 20, "events per second the producer publishes")
-	delay := fs.Duration("target-delay", 8*time.Second, "how long after the first start the target subscription is added")
+	cfg := quickstart.Config{Out: stdout}
+	fs.StringVar(&cfg.Dir, "dir", ".switchyard/dev", "folder for the broker's store, both databases and the log")
+	fs.IntVar(&cfg.NATSPort, "nats-port", 14222, "loopback port of the embedded NATS server")
+	fs.StringVar(&cfg.ConsoleAddr, "console", "127.0.0.1:8080", "address of the support console, or off")
+	fs.IntVar(&cfg.Rate, "rate", 20, "events per second the producer publishes")
+	fs.DurationVar(&cfg.TargetDelay, "target-delay", 8*time.Second, "how long after the first start the target subscription is added")
 	logLevel := fs.String("log-level", "info", "level of the log written to <dir>/dev.log")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := fs.NoArgs(); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		return fmt.Errorf("--dir %s: %w", *dir, err)
-	}
-	logFile, err := os.OpenFile(filepath.Join(*dir, "dev.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logFile, err := quickstart.OpenLog(cfg.Dir)
 	if err != nil {
-		return fmt.Errorf("log file: %w", err)
+		return err
 	}
 	defer logFile.Close()
-	log, err := cli.NewLogger(logFile, "text", *logLevel)
-	if err != nil {
+	if cfg.Log, err = cli.NewLogger(logFile, "text", *logLevel); err != nil {
 		return err
 	}
-	cfg := quickstart.Config{Dir: *dir, NATSPort: *port, ConsoleAddr: *consoleAddr, Rate: *rate, TargetDelay: *delay, Out: stdout, Log: log}
 	if err := cfg.Validate(); err != nil {
 		return cli.Usagef("%v", err)
 	}

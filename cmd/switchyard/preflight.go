@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/preflight"
 	"github.com/switchyard/switchyard/stores"
-	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -37,8 +34,9 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkPreflight(&cfg, sources, targets); err != nil {
-		return err
+	cfg.Stores = append(preflight.StoreSpecs(stores.RoleSource, sources), preflight.StoreSpecs(stores.RoleTarget, targets)...)
+	if err := cfg.Validate(); err != nil {
+		return cli.Usagef("preflight: %v", err)
 	}
 	natsFlags.Name = "switchyard preflight"
 	natsURL, opts, named, err := natsFlags.Resolved()
@@ -52,45 +50,14 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	rep, err := preflight.Run(ctx, cfg)
 	if errors.Is(err, preflight.ErrConfig) {
 		return cli.Usagef("preflight: %v", err)
-	}
-	if err != nil {
+	} else if err != nil {
 		return err
 	}
-	if *asJSON {
-		err = rep.WriteJSON(stdout)
-	} else {
-		err = rep.WriteTable(stdout)
-	}
-	if err != nil {
+	if err := rep.Write(stdout, *asJSON); err != nil {
 		return err
 	}
 	if !rep.Passed {
 		return cli.CheckFailedf("%d of %d checks failed", rep.Failures, len(rep.Results))
-	}
-	return nil
-}
-
-// checkPreflight checks the flags and adds the stores to cfg.
-func checkPreflight(cfg *preflight.Config, sources, targets cli.DSNList) error {
-	switch {
-	case cfg.SampleSize < 1:
-		return cli.Usagef("preflight: --sample must be at least 1, got %d", cfg.SampleSize)
-	case cfg.MaxDocumentBytes < 1:
-		return cli.Usagef("preflight: --max-document-bytes must be positive, got %d", cfg.MaxDocumentBytes)
-	case cfg.Timeout <= 0:
-		return cli.Usagef("preflight: --timeout must be positive")
-	}
-	for _, d := range []struct {
-		flag string
-		dsns cli.DSNList
-		role stores.Role
-	}{{"--source", sources, stores.RoleSource}, {"--target", targets, stores.RoleTarget}} {
-		for _, dsn := range d.dsns {
-			if !slices.Contains(all.Schemes(), stores.Scheme(dsn)) {
-				return cli.Usagef("preflight: %s %q: unknown or missing scheme (known: %s)", d.flag, stores.Redact(dsn), strings.Join(all.Schemes(), ", "))
-			}
-			cfg.Stores = append(cfg.Stores, preflight.StoreSpec{DSN: dsn, Role: d.role})
-		}
 	}
 	return nil
 }

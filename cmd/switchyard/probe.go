@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/cli"
-	"github.com/switchyard/switchyard/internal/redact"
+	"github.com/switchyard/switchyard/internal/ops"
 )
 
 var probeUsage = usageText("probe")
@@ -23,25 +22,15 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() != 1 {
 		return cli.Usagef("probe: give exactly one URL")
 	}
-	u, err := url.Parse(fs.Arg(0))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cli.Usagef("probe: %s is not an http(s) URL", redact.DSN(fs.Arg(0)))
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
+	answer, err := ops.Probe(ctx, fs.Arg(0), *timeout)
+	switch _, unhealthy := errors.AsType[*ops.StatusError](err); {
+	case errors.Is(err, ops.ErrProbeURL):
 		return cli.Usagef("probe: %v", err)
+	case unhealthy:
+		return cli.CheckFailedf("probe %v", err)
+	case err != nil:
+		return &cli.CheckError{Msg: "probe failed", Cause: err}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return &cli.CheckError{Msg: "probe failed", Cause: redact.WrapDSN(err, "probe", u.String())}
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode/100 != 2 {
-		return cli.CheckFailedf("probe %s: %s: %s", redact.DSN(u.String()), resp.Status, body)
-	}
-	_, err = fmt.Fprintf(stdout, "%s %s\n", redact.DSN(u.String()), resp.Status)
+	_, err = fmt.Fprintln(stdout, answer)
 	return err
 }

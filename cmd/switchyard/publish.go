@@ -16,10 +16,11 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := cli.NewFlagSet("publish", publishUsage, stderr)
 	var natsFlags cli.NATSFlags
 	natsFlags.Register(fs)
-	file := fs.String("file", "-", "JSON-lines file of events; - means stdin")
+	cfg := events.LoadConfig{Invalid: func(n int, err error) { fmt.Fprintf(stderr, "line %d: %v\n", n, err) }}
+	fs.StringVar(&cfg.Name, "file", "-", "JSON-lines file of events; - means stdin")
 	prefix := fs.String("prefix", events.DefaultSubjectPrefix, "subject prefix")
-	chunk := fs.Int("chunk", 1000, "events per pipelined publish (1 to 4000)")
-	maxBytes := fs.Int("max-event-bytes", events.DefaultMaxEventBytes, "largest accepted event, in bytes")
+	fs.IntVar(&cfg.Chunk, "chunk", 1000, "events per pipelined publish (1 to 4000)")
+	fs.IntVar(&cfg.MaxEventBytes, "max-event-bytes", events.DefaultMaxEventBytes, "largest accepted event, in bytes")
 	dryRun := fs.Bool("dry-run", false, "validate only; publish nothing")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -27,22 +28,20 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch {
 	case !events.ValidPrefix(*prefix):
 		return cli.Usagef("--prefix %q is not a subject prefix (dot-separated tokens, no wildcards or spaces)", *prefix)
-	case *chunk < 1 || *chunk > 4000:
-		return cli.Usagef("--chunk %d is not between 1 and 4000", *chunk)
-	case *maxBytes < 1:
-		return cli.Usagef("--max-event-bytes %d must be positive", *maxBytes)
+	case cfg.Chunk < 1 || cfg.Chunk > 4000:
+		return cli.Usagef("--chunk %d is not between 1 and 4000", cfg.Chunk)
+	case cfg.MaxEventBytes < 1:
+		return cli.Usagef("--max-event-bytes %d must be positive", cfg.MaxEventBytes)
 	}
 	in := io.Reader(os.Stdin)
-	if *file != "-" {
-		f, err := os.Open(*file)
+	if cfg.Name != "-" {
+		f, err := os.Open(cfg.Name)
 		if err != nil {
 			return cli.Usagef("--file: %v", err)
 		}
 		defer f.Close()
 		in = f
 	}
-	cfg := events.LoadConfig{Name: *file, MaxEventBytes: *maxBytes, Chunk: *chunk,
-		Invalid: func(n int, err error) { fmt.Fprintf(stderr, "line %d: %v\n", n, err) }}
 	if !*dryRun {
 		_, js, closeNATS, err := connectNATS(ctx, &natsFlags, "switchyard publish", stderr)
 		if err != nil {

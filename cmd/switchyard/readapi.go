@@ -22,10 +22,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg.Adapters = all.Adapters
 	registerReadAPIFlags(fs, &cfg)
 	fs.DurationVar(&f.flushInterval, "stats-flush-interval", flags.DefaultFlushInterval, "how often shadow counters and seen clients are written to NATS")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fs.NoArgs(); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if f.flushInterval <= 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -26,34 +25,31 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	stream := fs.String("stream", subscriptions.DefaultStream, "event stream name")
 	consumer := fs.String("consumer", "", "durable consumer name (ensure, inspect, delete)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	var ensure ensureFlags
-	var confirm *string
+	var ensure subscriptions.Declaration
+	confirm := new(string)
 	switch action {
 	case "list", "inspect":
 	case "ensure":
-		ensure.register(fs)
+		registerDeclaration(fs, &ensure)
 	case "delete":
-		confirm = fs.String("confirm", "", "the consumer name again, to confirm the deletion")
+		fs.StringVar(confirm, "confirm", "", "the consumer name again, to confirm the deletion")
 	default:
 		return cli.Usagef("subs: unknown action %q (list, ensure, inspect, delete)", action)
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *stream == "" {
+	var specs subscriptions.EnsureSpecs
+	switch {
+	case *stream == "":
 		return cli.Usagef("subs %s: --stream is required", action)
-	}
-	if action != "list" && *consumer == "" {
+	case action != "list" && *consumer == "":
 		return cli.Usagef("subs %s: --consumer is required", action)
-	}
-	var streamSpec subscriptions.StreamSpec
-	var spec subscriptions.ConsumerSpec
-	if action == "ensure" {
-		if streamSpec, spec, err = ensure.specs(*stream, *consumer); err != nil {
-			return err
+	case action == "ensure":
+		if specs.Stream, specs.Consumer, err = ensure.Specs(*stream, *consumer); err != nil {
+			return cli.Usagef("%v", err)
 		}
-	}
-	if action == "delete" && *confirm != *consumer {
+	case action == "delete" && *confirm != *consumer:
 		return cli.Usagef("subs delete: deleting consumer %s forgets its position; pass --confirm=%s", *consumer, *consumer)
 	}
 	_, js, closeNATS, err := connectNATS(ctx, &natsFlags, "switchyard subs", stderr)
@@ -61,11 +57,11 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer closeNATS()
-	return subsAction(ctx, action, js, streamSpec, spec, *stream, *consumer, *asJSON, stdout)
+	return subsAction(ctx, js, action, specs, *stream, *consumer, *asJSON, stdout)
 }
 
 // subsAction does the action of subs once connected.
-func subsAction(ctx context.Context, action string, js jetstream.JetStream, streamSpec subscriptions.StreamSpec, spec subscriptions.ConsumerSpec, stream, consumer string, asJSON bool, stdout io.Writer) error {
+func subsAction(ctx context.Context, js jetstream.JetStream, action string, specs subscriptions.EnsureSpecs, stream, consumer string, asJSON bool, stdout io.Writer) error {
 	switch action {
 	case "list":
 		all, err := subscriptions.List(ctx, js, stream)
@@ -80,36 +76,25 @@ func subsAction(ctx context.Context, action string, js jetstream.JetStream, stre
 		}
 		return printResult(stdout, asJSON, st, func(w io.Writer) error { return subscriptions.WriteStatusTable(w, []subscriptions.Status{st}) })
 	case "ensure":
-		declared, err := subscriptions.Ensure(ctx, js, streamSpec, spec)
+		rep, err := subscriptions.EnsureReported(ctx, js, specs)
 		if err != nil {
 			return err
 		}
-		st, err := subscriptions.Inspect(ctx, js, stream, consumer)
-		if err != nil {
-			return err
-		}
-		rep := ensureOutput{Stream: declared.Stream, DeadLetters: declared.DeadLetters, Consumer: st}
 		return printResult(stdout, asJSON, rep, rep.WriteText)
-	default: // delete
-		if err := subscriptions.DeleteConsumer(ctx, js, stream, consumer); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(stdout, "consumer %s on %s deleted\n", consumer, stream)
+	}
+	if err := subscriptions.DeleteConsumer(ctx, js, stream, consumer); err != nil {
 		return err
 	}
+	_, err := fmt.Fprintf(stdout, "consumer %s on %s deleted\n", consumer, stream)
+	return err
 }
 
 // ensureOutput is what subs ensure --json prints.
 type ensureOutput = subscriptions.EnsureReport
 
-// logStreamReport logs what subs ensure prints, for long-running commands.
-func logStreamReport(log *slog.Logger, r subscriptions.StreamReport) { r.Log(log) }
-
-// ensureFlags are the declarative settings of subs ensure (and worker
-// --ensure).
-type ensureFlags struct{ subscriptions.Declaration }
-
-func (f *ensureFlags) register(fs *cli.FlagSet) {
+// registerDeclaration binds the declarative settings of subs ensure (and
+// worker --ensure) to f.
+func registerDeclaration(fs *cli.FlagSet, f *subscriptions.Declaration) {
 	fs.StringVar(&f.Prefix, "prefix", events.DefaultSubjectPrefix, "subject prefix the stream captures (<prefix>.>)")
 	fs.StringVar(&f.Start, "start", "all", "start of a new consumer: all, new, seq:N, time:RFC3339")
 	fs.StringVar(&f.Role, "role", "", "legacy or target (recorded in the consumer's metadata)")
@@ -127,14 +112,4 @@ func (f *ensureFlags) register(fs *cli.FlagSet) {
 	fs.Var((*cli.StringList)(&f.UpdateStream), "update-stream", "settings of an existing stream to change, comma-separated: subjects (added, never dropped), duplicate-window, max-age, max-msgs, max-bytes, replicas (raised, never lowered); empty changes nothing")
 	fs.IntVar(&f.MaxDeliver, "max-deliver", -1, "deliveries per event before JetStream gives up; -1 means unlimited")
 	fs.IntVar(&f.MaxAckPending, "max-ack-pending", subscriptions.DefaultMaxAckPending, "unacknowledged events across the whole fleet")
-}
-
-// specs checks the settings and returns the stream and consumer
-// declarations; a bad setting is a usage error.
-func (f *ensureFlags) specs(stream, consumer string) (subscriptions.StreamSpec, subscriptions.ConsumerSpec, error) {
-	s, c, err := f.Specs(stream, consumer)
-	if err != nil {
-		return s, c, cli.Usagef("%v", err)
-	}
-	return s, c, nil
 }

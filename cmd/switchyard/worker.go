@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"slices"
-	"strings"
-
-	"golang.org/x/term"
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/stores/all"
+	"github.com/switchyard/switchyard/subscriptions"
 	"github.com/switchyard/switchyard/workers"
 )
 
@@ -23,17 +20,16 @@ var workerUsage = usageText("worker")
 // configuration directly.
 type workerFlags struct {
 	nats                cli.NATSFlags
-	ensure              ensureFlags
-	worker              workers.Config
+	ensure              subscriptions.Declaration
 	process             workers.ProcessConfig
 	logFormat, logLevel string
 	gcPercent           int
 }
 
 func (f *workerFlags) register(fs *cli.FlagSet) {
-	w, p := &f.worker, &f.process
+	p, w := &f.process, &f.process.Worker
 	f.nats.Register(fs)
-	f.ensure.register(fs)
+	registerDeclaration(fs, &f.ensure)
 	fs.StringVar(&w.Stream, "stream", "EVENTS", "event stream name")
 	fs.StringVar(&w.Consumer, "consumer", "", "durable consumer to work on (required)")
 	fs.StringVar(&p.Sink, "sink", "", "store DSN, such as sqlite:target.db or postgres://user:${env:PGPASSWORD}@host/db (required)")
@@ -55,84 +51,42 @@ func (f *workerFlags) register(fs *cli.FlagSet) {
 	fs.IntVar(&f.gcPercent, "gc-percent", workers.DefaultGCPercent, "Go garbage collection target of the process (GOGC; an environment GOGC wins)")
 }
 
-// check refuses the first flag out of range, naming it.
-func (f *workerFlags) check() error {
-	w, p, schemes := f.worker, f.process, strings.Join(all.Schemes(), ", ")
-	for _, c := range []struct {
-		bad    bool
-		format string
-		args   []any
-	}{
-		{w.BatchSize < 1, "--batch-size %d must be positive", []any{w.BatchSize}},
-		{w.Concurrency < 1, "--concurrency %d must be positive", []any{w.Concurrency}},
-		{w.MaxEventBytes < 1, "--max-event-bytes %d must be positive", []any{w.MaxEventBytes}},
-		{f.gcPercent < 1, "--gc-percent %d must be positive", []any{f.gcPercent}},
-		{w.MaxWait <= 0, "--max-wait %v must be positive", []any{w.MaxWait}},
-		{w.Grace <= 0, "--grace %v must be positive", []any{w.Grace}},
-		{w.Backoff.Min <= 0, "--retry-min %v must be positive", []any{w.Backoff.Min}},
-		{w.Backoff.Max <= 0, "--retry-max %v must be positive", []any{w.Backoff.Max}},
-		{p.LedgerPruneInterval <= 0, "--ledger-prune-interval %v must be positive", []any{p.LedgerPruneInterval}},
-		{w.Consumer == "", "--consumer is required", nil},
-		{p.Sink == "", "--sink is required (a store DSN; known schemes: %s)", []any{schemes}},
-		{!slices.Contains(all.Schemes(), stores.Scheme(p.Sink)), "--sink %q: unknown or missing scheme (known: %s)", []any{stores.Redact(p.Sink), schemes}},
-		{w.Prefetch < 0, "--prefetch %d must not be negative (0 means --batch-size)", []any{w.Prefetch}},
-		{w.MaxDeliveries < 0, "--dead-letter-after %d must not be negative (0 means never)", []any{w.MaxDeliveries}},
-		{p.LedgerRetention < 0, "--ledger-retention %v must not be negative (0 disables pruning)", []any{p.LedgerRetention}},
-		{w.Backoff.Max < w.Backoff.Min, "--retry-max %v must be at least --retry-min %v", []any{w.Backoff.Max, w.Backoff.Min}},
-		{!slices.Contains([]string{"auto", "json", "text"}, f.logFormat), "--log-format %q is not one of auto, json, text", []any{f.logFormat}},
-	} {
-		if c.bad {
-			return cli.Usagef(c.format, c.args...)
+// config checks the flags and returns the worker process's configuration.
+func (f *workerFlags) config() (p workers.ProcessConfig, err error) {
+	p = f.process
+	p.GCPercent, p.Adapters = f.gcPercent, all.Adapters
+	p.Worker.SubjectPrefix, p.Worker.VersionSource = f.ensure.Prefix, events.VersionSource(f.ensure.VersionSource)
+	if err := p.Validate(); err != nil {
+		return p, cli.Usagef("%v", err)
+	}
+	if !slices.Contains([]string{"auto", "json", "text"}, f.logFormat) {
+		return p, cli.Usagef("--log-format %q is not one of auto, json, text", f.logFormat)
+	}
+	if p.Worker = p.Worker.WithDefaults(); p.Ensure {
+		if p.StreamSpec, p.ConsumerSpec, err = f.ensure.Specs(p.Worker.Stream, p.Worker.Consumer); err != nil {
+			return p, cli.Usagef("%v", err)
 		}
 	}
-	return nil
-}
-
-// config checks the flags and returns the worker configuration.
-func (f *workerFlags) config() (workers.Config, error) {
-	if err := f.check(); err != nil {
-		return workers.Config{}, err
-	}
-	source, err := events.ParseVersionSource(f.ensure.VersionSource)
-	if err != nil {
-		return workers.Config{}, cli.Usagef("--version-source: %v", err)
-	}
-	cfg := f.worker
-	cfg.SubjectPrefix, cfg.VersionSource = f.ensure.Prefix, source
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		return workers.Config{}, cli.Usagef("%v", err)
-	}
-	return cfg, nil
+	return p, nil
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("worker", workerUsage, stderr)
 	var f workerFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := fs.NoArgs(); err != nil {
-		return err
-	}
-	cfg, err := f.config()
+	p, err := f.config()
 	if err != nil {
 		return err
 	}
-	p := f.process
-	if p.Ensure {
-		if p.StreamSpec, p.ConsumerSpec, err = f.ensure.specs(cfg.Stream, cfg.Consumer); err != nil {
-			return err
-		}
-	}
-	log, err := cli.NewLogger(stderr, logFormatFor(f.logFormat, stderr), f.logLevel)
+	log, err := cli.NewLogger(stderr, cli.LogFormatFor(f.logFormat, stderr), f.logLevel)
 	if err != nil {
 		return err
 	}
-	f.nats.Name = "switchyard worker " + cfg.Consumer
-	p.Worker, p.Adapters, p.Connect = cfg, all.Adapters, f.nats.ConnectWithRetry
-	p.Registry, p.Log, p.GCPercent = processRegistry(), log.With("subscription", cfg.Consumer), f.gcPercent
+	f.nats.Name = "switchyard worker " + p.Worker.Consumer
+	p.Connect, p.Registry, p.Log = f.nats.ConnectWithRetry, processRegistry(), log.With("subscription", p.Worker.Consumer)
 	switch err := workers.RunProcess(ctx, p); {
 	case errors.Is(err, workers.ErrOpsServer):
 		return cli.Usagef("--http: %v", err)
@@ -141,16 +95,4 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	default:
 		return err
 	}
-}
-
-// logFormatFor resolves "auto": readable text for a person at a terminal,
-// JSON lines for a container's log collector.
-func logFormatFor(format string, w io.Writer) string {
-	if format != "auto" {
-		return format
-	}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return "text"
-	}
-	return "json"
 }

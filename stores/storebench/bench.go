@@ -52,6 +52,23 @@ func (c Config) withDefaults(now time.Time) Config {
 	return c
 }
 
+// Validate checks c as the bench-store command gives it, every count set
+// (zero is refused here, not defaulted), and names the command's flag that
+// is wrong.
+func (c Config) Validate() error {
+	switch {
+	case c.Rows < 1:
+		return errors.New("--rows must be at least 1")
+	case c.Batch < 1:
+		return errors.New("--batch must be at least 1")
+	case c.ScanChunk < 1 || c.ChecksumChunk < 1 || c.Concurrency < 1:
+		return errors.New("--scan-chunk, --checksum-chunk and --concurrency must be at least 1")
+	case c.Entity != "" && (len(c.Entity) > 58 || stores.Validate([]stores.Write{{Entity: c.Entity + "_fill", Key: "k", Data: []byte(`{}`)}}) != nil):
+		return fmt.Errorf("--entity %q must match ^[a-z][a-z0-9_]{0,57}$", c.Entity)
+	}
+	return nil
+}
+
 // ErrNotEmpty: the benchmark's tables already hold rows, which would skew
 // every figure; choose another entity.
 var ErrNotEmpty = errors.New("benchmark table is not empty")
