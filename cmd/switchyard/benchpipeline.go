@@ -60,7 +60,7 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	if !rep.Met() {
-		return fmt.Errorf("a pipeline target was missed (see the report)")
+		return cli.CheckFailedf("a pipeline target was missed (see the report)")
 	}
 	return nil
 }
