@@ -47,6 +47,8 @@ var (
 	ErrWeakPassword = errors.New("password not accepted")
 	// ErrWeakHash: HashPassword refused the bcrypt cost.
 	ErrWeakHash = errors.New("bcrypt cost not accepted")
+	// ErrNoPassword: HashPasswordFrom read no password.
+	ErrNoPassword = errors.New("no password")
 )
 
 // InputError is a rejected request parameter.

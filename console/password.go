@@ -1,7 +1,11 @@
 package console
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -49,6 +53,28 @@ func HashPassword(password string, cost int) (string, error) {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
 	return string(h), nil
+}
+
+// maxPasswordLine bounds what HashPasswordFrom reads: a line longer than
+// this is cut and then refused as longer than MaxPasswordBytes.
+const maxPasswordLine = 4096
+
+// HashPasswordFrom hashes the password on the first line of r (without its
+// line ending) as HashPassword does. It checks cost before reading, failing
+// with ErrWeakHash, and fails with ErrNoPassword when the line is empty.
+func HashPasswordFrom(r io.Reader, cost int) (string, error) {
+	if cost < MinBcryptCost || cost > MaxBcryptCost {
+		return "", fmt.Errorf("%w: bcrypt cost %d is outside %d..%d", ErrWeakHash, cost, MinBcryptCost, MaxBcryptCost)
+	}
+	line, err := bufio.NewReader(io.LimitReader(r, maxPasswordLine)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if password == "" {
+		return "", ErrNoPassword
+	}
+	return HashPassword(password, cost)
 }
 
 // checkHash validates a stored hash and returns its cost. A hash cheaper

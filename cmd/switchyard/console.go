@@ -1,23 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
-	"net/netip"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/console"
 	"github.com/switchyard/switchyard/console/migrationstatus"
-	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/migrator"
@@ -50,16 +43,16 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	srv, err := f.server(log)
-	if err != nil {
-		return err
+	srv, err := f.server.Build(&f.opts, log)
+	if err != nil { // a *console.ServerConfigError
+		return cli.Usagef("--%v", err)
 	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.listen, err)
 	}
 	defer ln.Close()
-	deps, closeDeps, err := f.open(ctx, log)
+	deps, closeDeps, err := f.open(ctx, stderr)
 	if err != nil {
 		if ctx.Err() != nil {
 			log.Info("stopped before the console was ready", "reason", err)
@@ -82,9 +75,8 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 type consoleFlags struct {
 	nats                cli.NATSFlags
 	listen, usersFile   string
-	tlsCert, tlsKey     string
+	server              console.ServerConfig
 	opts                console.Options
-	proxies             cli.StringList
 	controlPlane        controlplane.Config
 	gates               gateFlags
 	verify              migrationstatus.VerifierStores
@@ -97,18 +89,13 @@ func (f *consoleFlags) register(fs *cli.FlagSet) {
 	fs.StringVar(&f.listen, "listen", ":8080", "address to serve the console on")
 	fs.StringVar(&f.usersFile, "users-file", "", "users file (JSON or YAML); default: the document in "+consoleUsersEnv)
 	fs.BoolVar(&f.opts.InsecureCookies, "insecure-cookies", false, "send cookies without Secure, for plain HTTP on localhost only")
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
-	fs.StringVar(&f.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
+	fs.StringVar(&f.server.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	fs.StringVar(&f.server.TLSKey, "tls-key", "", "private key of --tls-cert (PEM)")
 	fs.DurationVar(&f.opts.IdleTimeout, "idle-timeout", console.DefaultIdleTimeout, "end sessions unused for this long")
 	fs.DurationVar(&f.opts.SessionLifetime, "session-lifetime", console.DefaultSessionLifetime, "end sessions this long after login")
-	fs.Var(&f.proxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For is trusted for login rate limiting (repeatable)")
+	fs.Var((*cli.StringList)(&f.server.TrustedProxies), "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For is trusted for login rate limiting (repeatable)")
 	fs.Var((*cli.StringList)(&f.opts.TrustedOrigins), "trusted-origin", "extra origin (scheme://host[:port]) allowed to post changes (repeatable)")
-	cp := &f.controlPlane
-	fs.StringVar(&cp.FlagsBucket, "flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
-	fs.StringVar(&cp.AuditStream, "audit-stream", controlplane.DefaultAuditStream, "stream the changes are appended to")
-	fs.StringVar(&cp.ShadowBucket, "shadow-bucket", controlplane.DefaultShadowBucket, "key-value bucket of the shadow read counters")
-	fs.StringVar(&cp.ClientsBucket, "clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
-	fs.StringVar(&cp.MigrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state")
+	registerControlPlaneFlags(fs, &f.controlPlane, "key-value bucket of the migration state")
 	fs.StringVar(&f.verify.Stream, "stream", subscriptions.DefaultStream, "event stream whose subscriptions the migration page shows")
 	f.gates.register(fs)
 	fs.StringVar(&f.verify.LegacyDSN, "legacy", "", "DSN of the legacy store, for per-client verifies from the client page (with --target and --verify-entities)")
@@ -132,54 +119,23 @@ func (f *consoleFlags) check() error {
 	return cli.ValidEntities("console", v.Entities)
 }
 
-// server checks the proxies and TLS flags and returns the HTTP server,
-// without its handler.
-func (f *consoleFlags) server(log *slog.Logger) (*http.Server, error) {
-	for _, p := range f.proxies {
-		prefix, err := netip.ParsePrefix(p)
-		if err != nil {
-			return nil, cli.Usagef("--trusted-proxy %q is not a CIDR such as 10.0.0.0/8: %v", p, err)
-		}
-		f.opts.TrustedProxies = append(f.opts.TrustedProxies, prefix)
-	}
-	if (f.tlsCert == "") != (f.tlsKey == "") {
-		return nil, cli.Usagef("--tls-cert and --tls-key go together")
-	}
-	srv := &http.Server{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	if f.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
-		if err != nil {
-			return nil, cli.Usagef("--tls-cert/--tls-key: %v", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	} else if !f.opts.InsecureCookies {
-		log.Warn("serving plain HTTP with Secure cookies: browsers only keep them behind an HTTPS proxy; use --insecure-cookies for local use")
-	}
-	return srv, nil
-}
-
 // open connects, waiting for NATS and the control plane, and returns
 // what the console serves from (without users) and a function closing it.
-func (f *consoleFlags) open(ctx context.Context, log *slog.Logger) (console.Deps, func(), error) {
-	f.nats.Name = "switchyard-console"
-	nc, js, err := f.nats.ConnectWithRetry(ctx, log)
-	if err != nil {
-		return console.Deps{}, nil, err
-	}
+func (f *consoleFlags) open(ctx context.Context, stderr io.Writer) (console.Deps, func(), error) {
 	cfg := f.controlPlane
-	cfg.MustExist, cfg.Wait, cfg.Log = true, true, log
+	cfg.MustExist, cfg.Wait = true, true
 	f.gates.apply(&cfg)
-	cp, err := controlplane.Open(ctx, js, cfg)
+	session := cli.Session{Name: "switchyard-console", LogFormat: f.logFormat, LogLevel: f.logLevel, Log: stderr, Wait: true}
+	e, err := openControlPlane(ctx, &f.nats, session, cfg)
 	if err != nil {
-		nc.Close()
 		return console.Deps{}, nil, err
 	}
-	deps, closeDeps, err := migrationstatus.Deps(ctx, js, cp, f.verify, log)
+	deps, closeDeps, err := migrationstatus.Deps(ctx, e.js, e.cp, f.verify, e.log)
 	if err != nil {
-		nc.Close()
+		e.nc.Close()
 		return console.Deps{}, nil, err
 	}
-	return deps, func() { closeDeps(); nc.Close() }, nil
+	return deps, func() { closeDeps(); e.nc.Close() }, nil
 }
 
 // loadConsoleUsers reads the users file, or the inline document in
@@ -205,20 +161,16 @@ func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) e
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *cost < console.MinBcryptCost || *cost > console.MaxBcryptCost {
+	hash, err := console.HashPasswordFrom(stdin, *cost)
+	switch {
+	case errors.Is(err, console.ErrWeakHash):
 		return cli.Usagef("hash-password: --cost %d is outside %d..%d: cheaper hashes are refused by the console", *cost, console.MinBcryptCost, console.MaxBcryptCost)
-	}
-	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password: %w", err)
-	}
-	password := strings.TrimRight(line, "\r\n")
-	if password == "" {
+	case errors.Is(err, console.ErrNoPassword):
 		return cli.Usagef("hash-password: no password on standard input (try: read -rs PW; printf '%%s\\n' \"$PW\" | switchyard console hash-password)")
-	}
-	hash, err := console.HashPassword(password, *cost)
-	if err != nil {
+	case errors.Is(err, console.ErrWeakPassword):
 		return cli.Usagef("hash-password: %v", err)
+	case err != nil:
+		return err
 	}
 	_, err = fmt.Fprintln(stdout, hash)
 	return err

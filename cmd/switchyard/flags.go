@@ -27,70 +27,71 @@ func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // flagsAction is one action of the flags command: the flags it takes
-// besides the connection's, their checks, and the one call it makes. Its
-// help text is usage/flags-NAME.txt.
+// besides the connection's and the one call it makes. Its help text is
+// usage/flags-NAME.txt.
 type flagsAction struct {
 	// creates: the action creates what is missing of the control plane,
 	// with --replicas. change: it changes something, with --reason,
-	// --actor and --force, recording who.
+	// --actor and --force, recording who; the stage and the one --client
+	// it takes are then required.
 	creates, change bool
-	flags           func(fs *cli.FlagSet, a *flagsArgs)
-	check           func(cmd string, a *flagsArgs) error
-	call            func(ctx context.Context, c *flagsCall) error
+	// clients: it takes --client as a list; client and stage: the help of
+	// its one --client and of --stage, empty when it takes none.
+	clients       bool
+	client, stage string
+	// flags registers its other flags; check checks them after --stage.
+	flags func(fs *cli.FlagSet, c *flagsCall)
+	check func(cmd string, c *flagsCall) error
+	call  func(ctx context.Context, c *flagsCall) error
 }
 
-// flagsArgs are the actions' own flags; each action registers those it
-// takes. expected and basisPoints are what checkSet parsed.
-type flagsArgs struct {
+// flagsCall is what an action works with: the action's own flags (each
+// action registers those it takes; expected and basisPoints are what the
+// checks parsed), the connection and bucket flags (opts), the opened
+// control plane and the output.
+type flagsCall struct {
 	clients                                          cli.StringList
 	client, stage, percentage, expect, search, after string
 	limit                                            int
 	before, expected                                 uint64
 	basisPoints                                      int
-	ch                                               changeFlags
-}
-
-// flagsCall is what an action's call works with: the opened control
-// plane, the action's flags, the connection and bucket flags (opts) and
-// the output.
-type flagsCall struct {
+	// reason, note (--actor) and force are a change's flags; actor is
+	// who is recorded, set by resolveActor once connected.
+	reason, note, actor string
+	force               bool
+	opts                *flagsFlags
 	*flagsEnv
-	*flagsArgs
-	opts           *flagsFlags
 	stdout, stderr io.Writer
 }
 
-// run parses and checks the action's flags (then those of a change),
-// opens the control plane, resolves who makes a change and makes the
-// action's call.
+// stageHelp is the help of a required --stage.
+const stageHelp = "legacy, shadow, target-shadow or target (required)"
+
+// flagsActions are the actions of the flags command.
+var flagsActions = map[string]flagsAction{
+	"init":         {creates: true, call: flagsInit},
+	"get":          {clients: true, call: flagsGet},
+	"list":         {stage: "keep clients in this stage", flags: listFlags, call: flagsList},
+	"set":          {creates: true, change: true, clients: true, stage: stageHelp, flags: setFlags, check: checkSet, call: flagsSet},
+	"clear":        {creates: true, change: true, client: "client id (required)", call: flagsClear},
+	"default":      {creates: true, change: true, stage: stageHelp, call: flagsDefault},
+	"history":      {client: "client id; without it, the configuration's history", call: flagsHistory},
+	"audit":        {client: "only this client's changes", flags: auditFlags, call: flagsAudit},
+	"reset-shadow": {creates: true, change: true, client: "client id (required)", call: flagsResetShadow},
+}
+
+// run parses and checks the action's flags, opens the control plane,
+// resolves who makes a change and makes the action's call.
 func (a flagsAction) run(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
 	cmd := "flags " + name
 	fs := cli.NewFlagSet(cmd, usageText("flags-"+name), stderr)
-	c := &flagsCall{flagsArgs: &flagsArgs{}, opts: &flagsFlags{}, stdout: stdout, stderr: stderr}
-	c.opts.register(fs, "warn")
-	c.opts.gates.register(fs)
-	fs.BoolVar(&c.opts.json, "json", false, "print JSON instead of text")
-	if a.creates {
-		c.opts.creates(fs)
-	}
-	if a.flags != nil {
-		a.flags(fs, c.flagsArgs)
-	}
-	if a.change {
-		c.ch.register(fs)
-	}
+	c := &flagsCall{opts: &flagsFlags{}, stdout: stdout, stderr: stderr}
+	a.register(fs, c)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if a.check != nil {
-		if err := a.check(cmd, c.flagsArgs); err != nil {
-			return err
-		}
-	}
-	if a.change {
-		if err := c.ch.check(cmd); err != nil {
-			return err
-		}
+	if err := a.checkArgs(cmd, c, fs.Lookup("limit") != nil); err != nil {
+		return err
 	}
 	env, err := c.opts.open(ctx, "flags", stderr)
 	if err != nil {
@@ -99,15 +100,72 @@ func (a flagsAction) run(ctx context.Context, name string, args []string, stdout
 	defer env.close()
 	c.flagsEnv = env
 	if a.change {
-		if err := c.ch.resolveActor(ctx, env, c.opts.nats.URL); err != nil {
+		if err := c.resolveActor(ctx); err != nil {
 			return err
 		}
 	}
 	return a.call(ctx, c)
 }
 
-// print prints v as JSON with --json, else as writeText writes it.
-func (c *flagsCall) print(v any, writeText func(io.Writer) error) error {
+func (a flagsAction) register(fs *cli.FlagSet, c *flagsCall) {
+	c.opts.register(fs, "warn")
+	c.opts.gates.register(fs)
+	fs.BoolVar(&c.opts.json, "json", false, "print JSON instead of text")
+	if a.creates {
+		c.opts.creates(fs)
+	}
+	if a.clients {
+		fs.Var(&c.clients, "client", "client id(s), comma-separated or repeated")
+	} else if a.client != "" {
+		fs.StringVar(&c.client, "client", "", a.client)
+	}
+	if a.stage != "" {
+		fs.StringVar(&c.stage, "stage", "", a.stage)
+	}
+	if a.flags != nil {
+		a.flags(fs, c)
+	}
+	if a.change {
+		c.registerChange(fs)
+	}
+}
+
+// checkArgs checks the action's flags in the order they are reported;
+// withLimit: it takes --limit.
+func (a flagsAction) checkArgs(cmd string, v *flagsCall, withLimit bool) (err error) {
+	if _, serr := flags.ParseStage(v.stage); serr != nil && (v.stage != "" || a.change && a.stage != "") {
+		return cli.Usagef("%s: --%v", cmd, serr)
+	}
+	if a.check != nil {
+		if err := a.check(cmd, v); err != nil {
+			return err
+		}
+	}
+	for _, c := range append([]string{v.client}, v.clients...) {
+		if cerr := flags.ValidateClient(c); cerr != nil && (c != "" || a.change && a.client != "") {
+			return cli.Usagef("%s: --%v", cmd, cerr)
+		}
+	}
+	if v.percentage != "" {
+		if v.basisPoints, err = flags.ParsePercentage(v.percentage); err != nil {
+			return cli.Usagef("%s: --%v", cmd, err)
+		}
+	}
+	if withLimit && (v.limit < 1 || v.limit > flags.MaxLimit) {
+		return cli.Usagef("%s: --limit %d is outside 1..%d", cmd, v.limit, flags.MaxLimit)
+	}
+	if a.change {
+		return v.checkChange(cmd)
+	}
+	return nil
+}
+
+// show prints v (unless err) as JSON with --json, else as writeText
+// writes it.
+func (c *flagsCall) show(v any, err error, writeText func(io.Writer) error) error {
+	if err != nil {
+		return err
+	}
 	return printResult(c.stdout, c.opts.json, v, writeText)
 }
 
@@ -117,198 +175,80 @@ func (c *flagsCall) reportChange(what string, res flags.ChangeResult, err error)
 	if err != nil && !errors.Is(err, flags.ErrAudit) {
 		return err
 	}
-	if perr := c.print(res, func(w io.Writer) error { return res.WriteText(w, what) }); perr != nil && c.opts.json {
+	if perr := c.show(res, nil, func(w io.Writer) error { return res.WriteText(w, what) }); perr != nil && c.opts.json {
 		return perr
 	}
 	return err
 }
 
-// Flags several actions take.
-const stageHelp = "legacy, shadow, target-shadow or target (required)"
-
-func clientsFlag(fs *cli.FlagSet, a *flagsArgs) {
-	fs.Var(&a.clients, "client", "client id(s), comma-separated or repeated")
+func listFlags(fs *cli.FlagSet, c *flagsCall) {
+	fs.StringVar(&c.search, "search", "", "keep clients whose id contains this, ignoring case")
+	fs.StringVar(&c.after, "after", "", "start after this client id (paging)")
+	fs.IntVar(&c.limit, "limit", flags.DefaultLimit, "most clients to list (1..1000)")
 }
 
-func clientFlag(help string) func(*cli.FlagSet, *flagsArgs) {
-	return func(fs *cli.FlagSet, a *flagsArgs) { fs.StringVar(&a.client, "client", "", help) }
+func setFlags(fs *cli.FlagSet, c *flagsCall) {
+	fs.StringVar(&c.percentage, "percentage", "", "rollout share, 0 to 100 with up to two decimals (0 removes the rollout)")
+	fs.StringVar(&c.expect, "expect-revision", "", "fail unless the override (or, with --percentage, the configuration) is at this revision; 0 means none yet")
 }
 
-// checkClients refuses a malformed --client; an empty one means none was
-// given (an optional --client).
-func checkClients(cmd string, a *flagsArgs) error {
-	for _, c := range append([]string{a.client}, a.clients...) {
-		if err := flags.ValidateClient(c); c != "" && err != nil {
-			return cli.Usagef("%s: --%v", cmd, err)
+func auditFlags(fs *cli.FlagSet, c *flagsCall) {
+	fs.IntVar(&c.limit, "limit", 50, "most entries to show (1..1000)")
+	fs.Uint64Var(&c.before, "before", 0, "only entries older than this sequence (paging)")
+}
+
+// checkSet checks what only flags set takes, after --stage and before
+// --client and --percentage.
+func checkSet(cmd string, c *flagsCall) (err error) {
+	if err := c.checkChange(cmd); err != nil {
+		return err
+	}
+	if (len(c.clients) == 0) == (c.percentage == "") {
+		return cli.Usagef("flags set: give either --client or --percentage")
+	}
+	c.expected = flags.AnyRevision
+	if c.expect != "" {
+		if c.expected, err = strconv.ParseUint(c.expect, 10, 64); err != nil {
+			return cli.Usagef("flags set: --expect-revision %q is not a revision number", c.expect)
+		}
+		if len(c.clients) > 1 {
+			return cli.Usagef("flags set: --expect-revision applies to one client, got %d", len(c.clients))
 		}
 	}
 	return nil
 }
 
-func requireClient(cmd string, a *flagsArgs) error {
-	if err := flags.ValidateClient(a.client); err != nil {
-		return cli.Usagef("%s: --%v", cmd, err)
-	}
+func flagsInit(_ context.Context, c *flagsCall) error {
+	cp := c.opts.cp
+	fmt.Fprintf(c.stdout, "control plane ready: buckets %s, %s, %s, %s; audit stream %s (created with %d replicas where missing)\n",
+		cp.MigrationBucket, c.opts.bucket, cp.ShadowBucket, cp.ClientsBucket, cp.AuditStream, cp.Replicas)
 	return nil
-}
-
-func checkStage(cmd string, a *flagsArgs) error {
-	if _, err := flags.ParseStage(a.stage); err != nil {
-		return cli.Usagef("%s: --%v", cmd, err)
-	}
-	return nil
-}
-
-func checkLimit(cmd string, limit int) error {
-	if limit < 1 || limit > flags.MaxLimit {
-		return cli.Usagef("%s: --limit %d is outside 1..%d", cmd, limit, flags.MaxLimit)
-	}
-	return nil
-}
-
-// flagsActions are the actions of the flags command.
-var flagsActions = map[string]flagsAction{
-	"init": {creates: true, call: func(_ context.Context, c *flagsCall) error {
-		cp := c.opts.cp
-		fmt.Fprintf(c.stdout, "control plane ready: buckets %s, %s, %s, %s; audit stream %s (created with %d replicas where missing)\n",
-			cp.MigrationBucket, c.opts.bucket, cp.ShadowBucket, cp.ClientsBucket, cp.AuditStream, cp.Replicas)
-		return nil
-	}},
-	"get": {flags: clientsFlag, check: checkClients, call: flagsGet},
-	"list": {flags: func(fs *cli.FlagSet, a *flagsArgs) {
-		fs.StringVar(&a.search, "search", "", "keep clients whose id contains this, ignoring case")
-		fs.StringVar(&a.stage, "stage", "", "keep clients in this stage")
-		fs.StringVar(&a.after, "after", "", "start after this client id (paging)")
-		fs.IntVar(&a.limit, "limit", flags.DefaultLimit, "most clients to list (1..1000)")
-	}, check: func(cmd string, a *flagsArgs) error {
-		if a.stage != "" {
-			if err := checkStage(cmd, a); err != nil {
-				return err
-			}
-		}
-		return checkLimit(cmd, a.limit)
-	}, call: func(ctx context.Context, c *flagsCall) error {
-		views, err := c.store.ListClients(ctx, flags.ClientQuery{Search: c.search, Stage: flags.Stage(c.stage), After: c.after, Limit: c.limit})
-		if err != nil {
-			return err
-		}
-		return c.print(views, func(w io.Writer) error { return flags.WriteClientTable(w, views) })
-	}},
-	"set": {creates: true, change: true, flags: func(fs *cli.FlagSet, a *flagsArgs) {
-		clientsFlag(fs, a)
-		fs.StringVar(&a.stage, "stage", "", stageHelp)
-		fs.StringVar(&a.percentage, "percentage", "", "rollout share, 0 to 100 with up to two decimals (0 removes the rollout)")
-		fs.StringVar(&a.expect, "expect-revision", "", "fail unless the override (or, with --percentage, the configuration) is at this revision; 0 means none yet")
-	}, check: checkSet, call: flagsSet},
-	"clear": {creates: true, change: true, flags: clientFlag("client id (required)"), check: requireClient, call: func(ctx context.Context, c *flagsCall) error {
-		res, err := c.store.ClearOverride(ctx, flags.Clear{Client: c.client, Reason: c.ch.reason, Actor: c.ch.actor, ExpectedRevision: flags.AnyRevision, Force: c.ch.force})
-		return c.reportChange("client "+c.client, res, err)
-	}},
-	"default": {creates: true, change: true, flags: func(fs *cli.FlagSet, a *flagsArgs) {
-		fs.StringVar(&a.stage, "stage", "", stageHelp)
-	}, check: checkStage, call: func(ctx context.Context, c *flagsCall) error {
-		res, err := c.store.SetDefault(ctx, flags.ConfigChange{Stage: flags.Stage(c.stage), Reason: c.ch.reason, Actor: c.ch.actor, ExpectedRevision: flags.AnyRevision, Force: c.ch.force})
-		return c.reportChange("default", res, err)
-	}},
-	"history": {flags: clientFlag("client id; without it, the configuration's history"), check: checkClients, call: flagsHistory},
-	"audit": {flags: func(fs *cli.FlagSet, a *flagsArgs) {
-		clientFlag("only this client's changes")(fs, a)
-		fs.IntVar(&a.limit, "limit", 50, "most entries to show (1..1000)")
-		fs.Uint64Var(&a.before, "before", 0, "only entries older than this sequence (paging)")
-	}, check: func(cmd string, a *flagsArgs) error {
-		if err := checkClients(cmd, a); err != nil {
-			return err
-		}
-		return checkLimit(cmd, a.limit)
-	}, call: func(ctx context.Context, c *flagsCall) error {
-		entries, err := c.audit.List(ctx, flags.AuditQuery{Client: c.client, Limit: c.limit, Before: c.before})
-		if err != nil {
-			return err
-		}
-		return c.print(entries, func(w io.Writer) error { return flags.WriteAuditTable(w, entries) })
-	}},
-	"reset-shadow": {creates: true, change: true, flags: clientFlag("client id (required)"), check: requireClient, call: func(ctx context.Context, c *flagsCall) error {
-		seq, err := c.store.ResetShadowStats(ctx, c.client, c.ch.reason, c.ch.actor)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "client %s: shadow counters reset, audit #%d\n", c.client, seq)
-		return nil
-	}},
 }
 
 // flagsGet shows the overview, or the reports of --client.
 func flagsGet(ctx context.Context, c *flagsCall) error {
 	if len(c.clients) == 0 {
 		o, err := c.store.Overview(ctx)
-		if err != nil {
-			return err
-		}
-		return c.print(o, o.WriteText)
+		return c.show(o, err, o.WriteText)
 	}
 	reports, err := c.store.ClientReports(ctx, c.shadow, c.clients)
-	if err != nil {
-		return err
-	}
-	return c.print(reports, reports.WriteText)
+	return c.show(reports, err, reports.WriteText)
 }
 
-// flagsHistory shows a client's override revisions, or the configuration's.
-func flagsHistory(ctx context.Context, c *flagsCall) error {
-	if c.client == "" {
-		revs, err := c.store.ConfigHistory(ctx)
-		if err != nil {
-			return err
-		}
-		return c.print(revs, func(w io.Writer) error { return flags.WriteConfigHistory(w, revs) })
-	}
-	hist, err := c.store.History(ctx, c.client)
-	if err != nil {
-		return err
-	}
-	return c.print(hist, func(w io.Writer) error { return flags.WriteHistory(w, hist) })
-}
-
-// checkSet checks the flags of flags set in the order they are reported.
-func checkSet(cmd string, a *flagsArgs) (err error) {
-	if err := checkStage(cmd, a); err != nil {
-		return err
-	}
-	if err := a.ch.check(cmd); err != nil {
-		return err
-	}
-	if (len(a.clients) == 0) == (a.percentage == "") {
-		return cli.Usagef("flags set: give either --client or --percentage")
-	}
-	a.expected = flags.AnyRevision
-	if a.expect != "" {
-		if a.expected, err = strconv.ParseUint(a.expect, 10, 64); err != nil {
-			return cli.Usagef("flags set: --expect-revision %q is not a revision number", a.expect)
-		}
-		if len(a.clients) > 1 {
-			return cli.Usagef("flags set: --expect-revision applies to one client, got %d", len(a.clients))
-		}
-	}
-	if err := checkClients(cmd, a); err != nil {
-		return err
-	}
-	if a.percentage != "" {
-		if a.basisPoints, err = flags.ParsePercentage(a.percentage); err != nil {
-			return cli.Usagef("flags set: --%v", err)
-		}
-	}
-	return nil
+func flagsList(ctx context.Context, c *flagsCall) error {
+	views, err := c.store.ListClients(ctx, flags.ClientQuery{Search: c.search, Stage: flags.Stage(c.stage), After: c.after, Limit: c.limit})
+	return c.show(views, err, func(w io.Writer) error { return flags.WriteClientTable(w, views) })
 }
 
 // flagsSet sets the rollout, or the stage of each client, printing each
 // client's change as it is made.
 func flagsSet(ctx context.Context, c *flagsCall) error {
-	stage, ch := flags.Stage(c.stage), c.ch
+	stage := flags.Stage(c.stage)
 	if c.percentage != "" {
-		res, err := c.store.SetRollout(ctx, flags.ConfigChange{Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: c.expected, Force: ch.force}, c.basisPoints)
+		res, err := c.store.SetRollout(ctx, flags.ConfigChange{Stage: stage, Reason: c.reason, Actor: c.actor, ExpectedRevision: c.expected, Force: c.force}, c.basisPoints)
 		return c.reportChange("rollout", res, err)
 	}
-	change := flags.Change{Stage: stage, Reason: ch.reason, Actor: ch.actor, ExpectedRevision: c.expected, Force: ch.force}
+	change := flags.Change{Stage: stage, Reason: c.reason, Actor: c.actor, ExpectedRevision: c.expected, Force: c.force}
 	results, err := c.store.SetStages(ctx, c.clients, change, func(client string, res flags.ChangeResult, err error) {
 		if err != nil {
 			fmt.Fprintf(c.stderr, "switchyard flags set: %s: %v\n", client, err)
@@ -324,24 +264,47 @@ func flagsSet(ctx context.Context, c *flagsCall) error {
 	return err
 }
 
-// changeFlags are the flags of every change.
-type changeFlags struct {
-	reason string
-	// note is --actor: a name added to the recorded identity, never
-	// replacing it.
-	note  string
-	force bool
-	// actor is what is recorded, set by resolveActor once connected.
-	actor string
+func flagsClear(ctx context.Context, c *flagsCall) error {
+	res, err := c.store.ClearOverride(ctx, flags.Clear{Client: c.client, Reason: c.reason, Actor: c.actor, ExpectedRevision: flags.AnyRevision, Force: c.force})
+	return c.reportChange("client "+c.client, res, err)
 }
 
-func (c *changeFlags) register(fs *cli.FlagSet) {
+func flagsDefault(ctx context.Context, c *flagsCall) error {
+	res, err := c.store.SetDefault(ctx, flags.ConfigChange{Stage: flags.Stage(c.stage), Reason: c.reason, Actor: c.actor, ExpectedRevision: flags.AnyRevision, Force: c.force})
+	return c.reportChange("default", res, err)
+}
+
+// flagsHistory shows a client's override revisions, or the configuration's.
+func flagsHistory(ctx context.Context, c *flagsCall) error {
+	if c.client == "" {
+		revs, err := c.store.ConfigHistory(ctx)
+		return c.show(revs, err, func(w io.Writer) error { return flags.WriteConfigHistory(w, revs) })
+	}
+	hist, err := c.store.History(ctx, c.client)
+	return c.show(hist, err, func(w io.Writer) error { return flags.WriteHistory(w, hist) })
+}
+
+func flagsAudit(ctx context.Context, c *flagsCall) error {
+	entries, err := c.audit.List(ctx, flags.AuditQuery{Client: c.client, Limit: c.limit, Before: c.before})
+	return c.show(entries, err, func(w io.Writer) error { return flags.WriteAuditTable(w, entries) })
+}
+
+func flagsResetShadow(ctx context.Context, c *flagsCall) error {
+	seq, err := c.store.ResetShadowStats(ctx, c.client, c.reason, c.actor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "client %s: shadow counters reset, audit #%d\n", c.client, seq)
+	return nil
+}
+
+func (c *flagsCall) registerChange(fs *cli.FlagSet) {
 	fs.StringVar(&c.reason, "reason", "", "why the stage changes (required; kept in the audit log)")
 	fs.StringVar(&c.note, "actor", "", "a name to note next to the recorded identity (the NATS user, else the OS user), such as who asked for the change")
 	fs.BoolVar(&c.force, "force", false, "apply a move onto the target store although promotion gates fail")
 }
 
-func (c *changeFlags) check(cmd string) error {
+func (c *flagsCall) checkChange(cmd string) error {
 	if strings.TrimSpace(c.reason) == "" {
 		return cli.Usagef("%s: --reason is required: say why the stage changes", cmd)
 	}
@@ -358,8 +321,8 @@ func (c *changeFlags) check(cmd string) error {
 
 // resolveActor sets the recorded actor: the identity of the connection's
 // credentials (see cli.Identity), with the --actor note after it.
-func (c *changeFlags) resolveActor(ctx context.Context, env *flagsEnv, natsURL string) error {
-	id, err := cli.Identity(ctx, env.nc, natsURL)
+func (c *flagsCall) resolveActor(ctx context.Context) error {
+	id, err := cli.Identity(ctx, c.nc, c.opts.nats.URL)
 	if err != nil {
 		return err
 	}

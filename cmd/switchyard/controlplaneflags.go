@@ -6,7 +6,19 @@ import (
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/controlplane"
+	"github.com/switchyard/switchyard/migrator"
 )
+
+// registerControlPlaneFlags binds the names of the control plane's
+// buckets and audit stream to cfg; migrationHelp describes
+// --migration-bucket.
+func registerControlPlaneFlags(fs *cli.FlagSet, cfg *controlplane.Config, migrationHelp string) {
+	fs.StringVar(&cfg.FlagsBucket, "flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
+	fs.StringVar(&cfg.AuditStream, "audit-stream", controlplane.DefaultAuditStream, "stream the changes are appended to")
+	fs.StringVar(&cfg.ShadowBucket, "shadow-bucket", controlplane.DefaultShadowBucket, "key-value bucket of the shadow read counters")
+	fs.StringVar(&cfg.ClientsBucket, "clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
+	fs.StringVar(&cfg.MigrationBucket, "migration-bucket", migrator.DefaultBucket, migrationHelp)
+}
 
 // gateFlags are the promotion gates' thresholds, shared by the flags
 // command and the console. Lowering one below its default is allowed but
