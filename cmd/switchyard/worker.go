@@ -29,7 +29,7 @@ type workerFlags struct {
 func (f *workerFlags) register(fs *cli.FlagSet) {
 	p, w := &f.process, &f.process.Worker
 	f.nats.Register(fs)
-	registerDeclaration(fs, &f.ensure)
+	cli.RegisterDeclaration(fs, &f.ensure)
 	fs.StringVar(&w.Stream, "stream", "EVENTS", "event stream name")
 	fs.StringVar(&w.Consumer, "consumer", "", "durable consumer to work on (required)")
 	fs.StringVar(&p.Sink, "sink", "", "store DSN, such as sqlite:target.db or postgres://user:${env:PGPASSWORD}@host/db (required)")
