@@ -23,18 +23,14 @@ import (
 // NATS and open the control plane, the migration commands' stores and ops
 // server, and the one JSON printer.
 
-// writeIndentedJSON and printResult print what every --json prints, or
-// the text.
+// Short names of internal/cli's printers and parsers, for the commands
+// that still use them.
 var (
 	writeIndentedJSON = cli.WriteJSON
 	printResult       = cli.PrintResult
+	parseFlags        = (*cli.FlagSet).ParseFlags
+	splitAction       = cli.SplitAction
 )
-
-// parseFlags parses a command that takes no arguments besides flags.
-var parseFlags = (*cli.FlagSet).ParseFlags
-
-// processRegistry is the registry every command's /metrics exports.
-var processRegistry = ops.NewProcessRegistry
 
 // connectNATS connects as name with a text logger at info level on
 // stderr; closeNATS closes the connection.
@@ -191,7 +187,7 @@ func (f *migrationFlags) openCopy(ctx context.Context, name string, sf *cli.Stor
 		return nil, err
 	}
 	if e.src, e.dst, err = sf.Open(ctx); err == nil {
-		reg := processRegistry()
+		reg := ops.NewProcessRegistry()
 		var metrics *migrator.ProgressMetrics
 		if metrics, err = migrator.NewProgressMetrics(reg); err == nil {
 			e.progress = migrator.NewProgress(stderr, e.log, migrator.DefaultProgressEvery).WithMetrics(metrics)

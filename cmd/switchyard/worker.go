@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/ops"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
@@ -74,7 +75,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := cli.NewFlagSet("worker", workerUsage, stderr)
 	var f workerFlags
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	p, err := f.config()
@@ -86,7 +87,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	f.nats.Name = "switchyard worker " + p.Worker.Consumer
-	p.Connect, p.Registry, p.Log = f.nats.ConnectWithRetry, processRegistry(), log.With("subscription", p.Worker.Consumer)
+	p.Connect, p.Registry, p.Log = f.nats.ConnectWithRetry, ops.NewProcessRegistry(), log.With("subscription", p.Worker.Consumer)
 	switch err := workers.RunProcess(ctx, p); {
 	case errors.Is(err, workers.ErrOpsServer):
 		return cli.Usagef("--http: %v", err)
