@@ -97,9 +97,8 @@ func runBackfillControl(ctx context.Context, action string, args []string, stdou
 	}
 	defer env.nc.Close()
 	c, err := env.cp.State.ControlBackfill(ctx, change)
-	if err != nil {
-		return err
+	if err == nil {
+		fmt.Fprintf(stdout, "%s (applies to running copiers within a second)\n", c)
 	}
-	fmt.Fprintf(stdout, "%s (applies to running copiers within a second)\n", c)
-	return nil
+	return err
 }

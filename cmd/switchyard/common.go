@@ -42,26 +42,33 @@ func connectNATS(ctx context.Context, nf *cli.NATSFlags, name string, stderr io.
 	return log, js, nc.Close, nil
 }
 
+// logFlags are --log-format and --log-level.
+type logFlags struct{ format, level string }
+
+func (l *logFlags) register(fs *cli.FlagSet, level string) {
+	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+	fs.StringVar(&l.level, "log-level", level, "log level: debug, info, warn or error")
+}
+
 // flagsFlags are the connection and bucket flags every flags subcommand
 // (and the read API) takes.
 type flagsFlags struct {
 	nats cli.NATSFlags
+	log  logFlags
 	// bucket is the flag bucket; cp holds the other names and the
 	// replicas of what a command creates.
-	bucket              string
-	cp                  controlplane.Config
-	gates               gateFlags
-	json                bool
-	logFormat, logLevel string
+	bucket string
+	cp     controlplane.Config
+	gates  gateFlags
+	json   bool
 	// flushInterval is how often the read API writes shadow counters and
 	// seen clients; zero means the default.
 	flushInterval time.Duration
 	// create: the command creates the control plane's buckets and audit
 	// stream when missing, with replicas; others only open what exists.
-	create bool
 	// longRunning commands (read-api) keep retrying while NATS is down;
 	// one-shot ones fail within the connect timeout.
-	longRunning bool
+	create, longRunning bool
 }
 
 // creates makes the command create what is missing, with --replicas.
@@ -78,15 +85,13 @@ func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
 	fs.StringVar(&f.cp.ClientsBucket, "clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
 	fs.StringVar(&f.cp.MigrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state (gates)")
 	fs.BoolVar(&f.cp.ProtectAudit, "protect-audit-stream", false, "turn on deny-delete and deny-purge on an existing audit stream that lacks them (irreversible; new streams always have them)")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.logLevel, "log-level", logLevel, "log level: debug, info, warn or error")
+	f.log.register(fs, logLevel)
 }
 
-// flagsEnv is what the flags subcommands and the read API open.
+// flagsEnv is what the flags subcommands and the read API open: the
+// connection and the control plane's parts they use.
 type flagsEnv struct {
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	log      *slog.Logger
+	*migrationEnv
 	store    *flags.Store
 	audit    *flags.AuditLog
 	shadow   *flags.ShadowStats
@@ -99,26 +104,26 @@ func (e *flagsEnv) close() { e.nc.Close() }
 // open connects and opens the control plane: the buckets, the audit stream
 // and the gates' migration state.
 func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*flagsEnv, error) {
-	session := cli.Session{Name: "switchyard " + name, LogFormat: f.logFormat, LogLevel: f.logLevel, Log: stderr, Wait: f.longRunning}
+	session := cli.Session{Name: "switchyard " + name, LogFormat: f.log.format, LogLevel: f.log.level, Log: stderr, Wait: f.longRunning}
 	if f.create {
 		session.Check = func() error { return cli.CheckReplicas(f.cp.Replicas) }
 	}
 	cfg := f.cp
 	cfg.MustExist, cfg.FlagsBucket, cfg.FlushInterval, cfg.Wait = !f.create, f.bucket, f.flushInterval, f.longRunning
-	cfg.MinShadowReads, cfg.MinShadowKeys, cfg.MinShadowSpan = f.gates.minShadowReads, f.gates.minShadowKeys, f.gates.minShadowSpan
+	f.gates.apply(&cfg)
 	e, err := openControlPlane(ctx, &f.nats, session, cfg)
 	if err != nil {
 		return nil, err
 	}
 	cp := e.cp
-	return &flagsEnv{nc: e.nc, js: e.js, log: e.log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
+	return &flagsEnv{migrationEnv: e, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
 }
 
 // migrationFlags are the flags the migrator commands share.
 type migrationFlags struct {
-	nats                cli.NATSFlags
-	stream, bucket      string
-	logFormat, logLevel string
+	nats           cli.NATSFlags
+	log            logFlags
+	stream, bucket string
 	// readOnly commands (status) open the state bucket only if it exists;
 	// the others create it when missing, with replicas.
 	readOnly bool
@@ -132,8 +137,7 @@ func (f *migrationFlags) register(fs *cli.FlagSet) {
 	f.nats.Register(fs)
 	fs.StringVar(&f.stream, "stream", subscriptions.DefaultStream, "event stream name")
 	fs.StringVar(&f.bucket, "bucket", migrator.DefaultBucket, "key-value bucket holding the migration state")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.log.register(fs, "info")
 }
 
 // migrationEnv is what a command opened: NATS and parts of the control
@@ -153,7 +157,7 @@ type migrationEnv struct {
 // plane: the state bucket (only if it exists when readOnly), and the flag
 // store in flagsBucket for StateAndReadStages.
 func (f *migrationFlags) open(ctx context.Context, name string, parts controlplane.Parts, flagsBucket string, stderr io.Writer) (*migrationEnv, error) {
-	session := cli.Session{Name: "switchyard " + name, LogFormat: f.logFormat, LogLevel: f.logLevel, Log: stderr}
+	session := cli.Session{Name: "switchyard " + name, LogFormat: f.log.format, LogLevel: f.log.level, Log: stderr}
 	if !f.readOnly {
 		session.Check = func() error { return cli.CheckReplicas(f.replicas) }
 	}
