@@ -33,13 +33,13 @@ func TestDeadLetterRequestValidate(t *testing.T) {
 			t.Errorf("%s: Validate() = %v, want %q matching ErrReplayConfig", tc.name, err, tc.want)
 		}
 	}
-	all := workers.DeadLetterRequest{Action: "replay", ReplayConfig: replay}
-	all.All = true
-	if err := all.Validate(); err != nil {
+	every := workers.DeadLetterRequest{Action: "replay", ReplayConfig: replay}
+	every.All = true
+	if err := every.Validate(); err != nil {
 		t.Errorf("replay --all: Validate() = %v, want nil", err)
 	}
-	all.SinkDSN = ""
-	if err := all.Validate(); !errors.Is(err, workers.ErrReplayConfig) {
+	every.SinkDSN = ""
+	if err := every.Validate(); !errors.Is(err, workers.ErrReplayConfig) {
 		t.Errorf("replay without sink: Validate() = %v, want ReplayConfig.Validate's error", err)
 	}
 }
