@@ -21,10 +21,9 @@ import (
 
 // This file is the plumbing the commands share: the flags that connect to
 // NATS and open the control plane, the migration commands' stores and ops
-// server, and the one JSON printer.
+// server, and short names of internal/cli's printers and parsers.
 
-// Short names of internal/cli's printers and parsers, for the commands
-// that still use them.
+// The short names the flags and console commands use.
 var (
 	writeIndentedJSON = cli.WriteJSON
 	printResult       = cli.PrintResult
@@ -32,14 +31,10 @@ var (
 	splitAction       = cli.SplitAction
 )
 
-// connectNATS connects as name with a text logger at info level on
-// stderr; closeNATS closes the connection.
-func connectNATS(ctx context.Context, nf *cli.NATSFlags, name string, stderr io.Writer) (log *slog.Logger, js jetstream.JetStream, closeNATS func(), err error) {
-	nc, js, log, err := nf.Start(ctx, cli.Session{Name: name, LogFormat: "text", LogLevel: "info", Log: stderr})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return log, js, nc.Close, nil
+// connectNATS connects as name, logging as text at info level to stderr.
+func connectNATS(ctx context.Context, nf *cli.NATSFlags, name string, stderr io.Writer) (*nats.Conn, jetstream.JetStream, error) {
+	nc, js, _, err := nf.Start(ctx, cli.Session{Name: name, LogFormat: "text", LogLevel: "info", Log: stderr})
+	return nc, js, err
 }
 
 // logFlags are --log-format and --log-level.

@@ -37,11 +37,11 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := r.Validate(); err != nil {
 		return cli.Usagef("dlq %s: %v", action, err)
 	}
-	_, js, closeNATS, err := connectNATS(ctx, &nf, "switchyard dlq", stderr)
+	nc, js, err := connectNATS(ctx, &nf, "switchyard dlq", stderr)
 	if err != nil {
 		return err
 	}
-	defer closeNATS()
+	defer nc.Close()
 	if action == "replay" {
 		return replayDLQ(ctx, js, r.ReplayConfig, *asJSON, stdout)
 	}

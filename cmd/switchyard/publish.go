@@ -43,11 +43,11 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		in = f
 	}
 	if !*dryRun {
-		_, js, closeNATS, err := connectNATS(ctx, &natsFlags, "switchyard publish", stderr)
+		nc, js, err := connectNATS(ctx, &natsFlags, "switchyard publish", stderr)
 		if err != nil {
 			return err
 		}
-		defer closeNATS()
+		defer nc.Close()
 		cfg.Publisher = events.NewPublisher(js, *prefix)
 	}
 	res, err := events.Load(ctx, in, cfg)

@@ -49,11 +49,11 @@ func runSubs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return cli.Usagef("%v", err)
 		}
 	}
-	_, js, closeNATS, err := connectNATS(ctx, &nf, "switchyard subs", stderr)
+	nc, js, err := connectNATS(ctx, &nf, "switchyard subs", stderr)
 	if err != nil {
 		return err
 	}
-	defer closeNATS()
+	defer nc.Close()
 	return subsAction(ctx, js, r, specs, *asJSON, stdout)
 }
 
