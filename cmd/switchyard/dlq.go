@@ -6,8 +6,6 @@ import (
 	"flag"
 	"io"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/stores/all"
@@ -42,20 +40,24 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer nc.Close()
-	if action == "replay" {
-		return replayDLQ(ctx, js, r.ReplayConfig, *asJSON, stdout)
+	switch err := r.Do(ctx, js, stdout, *asJSON); {
+	case errors.Is(err, workers.ErrReplayRefused):
+		return cli.Usagef("dlq replay: %v", err) // nothing happened: only the error
+	case errors.Is(err, workers.ErrReplayIncomplete):
+		return cli.CheckFailedf("%v", err)
+	default:
+		return err
 	}
-	return r.Inspect(ctx, js, stdout, *asJSON)
 }
 
 // registerDLQ registers the flags of r's action, and only those.
 func registerDLQ(fs *cli.FlagSet, r *workers.DeadLetterRequest) (asJSON *bool, err error) {
-	fs.StringVar(&r.Stream, "stream", "EVENTS", "event stream name")
+	fs.StringVar(&r.Stream, "stream", subscriptions.DefaultStream, "event stream name")
 	fs.StringVar(&r.Consumer, "consumer", "", "durable consumer whose dead letters to use (required)")
 	asJSON = fs.Bool("json", false, "print JSON")
 	switch r.Action {
 	case "list":
-		fs.IntVar(&r.Limit, "limit", 100, "most dead letters to list; 0 means all")
+		fs.IntVar(&r.Limit, "limit", workers.DefaultDeadLetterLimit, "most dead letters to list; 0 means all")
 		fs.Uint64Var(&r.After, "after", 0, "list dead letters with a sequence above this one (paging)")
 	case "replay":
 		fs.BoolVar(&r.All, "all", false, "replay every dead letter of the consumer (instead of --seq)")
@@ -73,22 +75,4 @@ func registerDLQ(fs *cli.FlagSet, r *workers.DeadLetterRequest) (asJSON *bool, e
 		return nil, cli.Usagef("dlq: unknown action %q (list, show, replay, purge)", r.Action)
 	}
 	return asJSON, nil
-}
-
-// replayDLQ replays and prints what was replayed, unless nothing happened.
-func replayDLQ(ctx context.Context, js jetstream.JetStream, c workers.ReplayConfig, asJSON bool, stdout io.Writer) error {
-	res, err := workers.ReplayDeadLetters(ctx, js, c)
-	switch nothing := res.Replayed == 0 && len(res.Failed) == 0; {
-	case nothing && (errors.Is(err, subscriptions.ErrNotFound) || errors.Is(err, workers.ErrReplayConfig)):
-		return cli.Usagef("dlq replay: %v", err) // nothing happened: only the error
-	case nothing && err != nil:
-		return err
-	}
-	if werr := res.Write(stdout, c.Consumer, c.SinkDSN, asJSON); err == nil && werr != nil {
-		return werr
-	}
-	if err == nil && len(res.Failed) > 0 {
-		return cli.CheckFailedf("%d dead letters could not be replayed and stay in the dead-letter stream", len(res.Failed))
-	}
-	return err
 }
