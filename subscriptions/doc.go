@@ -6,7 +6,8 @@
 // what may change, so every worker can call them at start. A consumer's start
 // position is resolved to an exact stream sequence when it is first created
 // and recorded in its metadata (MetaStartSeq); that is the watermark the
-// backfill waits for.
+// backfill waits for. ConsumerRequest is what switchyard subs asks: list,
+// inspect, ensure (from a Declaration) or delete consumers.
 //
 // Dead letters of a consumer live on their own subject of the dead-letter
 // stream. ListDeadLetters, GetDeadLetter and PurgeDeadLetters read and clear

@@ -37,5 +37,6 @@
 // dead letter becomes a write by the same translation as a delivered
 // message (limits, subject check, version, ledger id) and goes through the
 // same apply handler, which sets a rejected write aside, so the two can
-// never disagree.
+// never disagree. DeadLetterRequest is the whole of switchyard dlq: it
+// checks an operator's list, show, replay or purge and does it.
 package workers

@@ -43,7 +43,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.DurationVar(&cfg.AckWait, "ack-wait", migrator.DefaultChunkAckWait, "a chunk without a heartbeat for this long goes to another copier")
 	asJSON := fs.Bool("json", false, "print the final report as JSON")
 	httpAddr := fs.String("http", "", "serve /metrics (rows, rate, progress), /healthz and /readyz on this address while copying, such as :9090")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	if err := cmp.Or(sf.ValidateCopy("backfill", cfg.Entities), cfg.Validate()); err != nil {
@@ -97,9 +97,8 @@ func runBackfillControl(ctx context.Context, action string, args []string, stdou
 	}
 	defer env.nc.Close()
 	c, err := env.cp.State.ControlBackfill(ctx, change)
-	if err != nil {
-		return err
+	if err == nil {
+		fmt.Fprintf(stdout, "%s (applies to running copiers within a second)\n", c)
 	}
-	fmt.Fprintf(stdout, "%s (applies to running copiers within a second)\n", c)
-	return nil
+	return err
 }

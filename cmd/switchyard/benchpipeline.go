@@ -33,7 +33,7 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.IntVar(&cfg.BackfillCopiers, "backfill-copiers", 4, "backfill Apply calls in flight")
 	fs.StringVar(&cfg.Dir, "dir", "", "folder for the embedded server and SQLite files (default: a temporary one)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	var err error
@@ -56,7 +56,7 @@ func runBenchPipeline(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if err := printResult(stdout, *asJSON, rep, func(w io.Writer) error { rep.Print(w); return nil }); err != nil {
+	if err := cli.PrintResult(stdout, *asJSON, rep, func(w io.Writer) error { rep.Print(w); return nil }); err != nil {
 		return err
 	}
 	if !rep.Met() {

@@ -24,7 +24,7 @@ func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.IntVar(&cfg.ChecksumChunk, "checksum-chunk", 10_000, "rows per Checksum call")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 1, "Apply calls in flight in the write phases (like workers sharing a consumer)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	if *dsn == "" {
@@ -43,7 +43,7 @@ func runBenchStore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("store %s: %w", name, err)
 	}
-	return printResult(stdout, *asJSON, rep.Summary(name), func(w io.Writer) error {
+	return cli.PrintResult(stdout, *asJSON, rep.Summary(name), func(w io.Writer) error {
 		fmt.Fprintf(w, "store %s\n", name)
 		rep.Print(w)
 		return nil

@@ -32,7 +32,7 @@ func runCleanupWith(ctx context.Context, args []string, stdin io.Reader, stdout,
 	fs.StringVar(&cfg.Reason, "reason", "", "why cleanup is forced; recorded in the state bucket")
 	confirm := fs.String("confirm", "", "the consumer's name, to confirm --force when stdin is not a terminal")
 	fs.BoolVar(&g.CheckOnly, "check", false, "print the readiness gate and remove nothing")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	if err := g.Validate(); err != nil {

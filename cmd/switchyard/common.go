@@ -21,51 +21,49 @@ import (
 
 // This file is the plumbing the commands share: the flags that connect to
 // NATS and open the control plane, the migration commands' stores and ops
-// server, and the one JSON printer.
+// server, and short names of internal/cli's printers and parsers.
 
-// writeIndentedJSON and printResult print what every --json prints, or
-// the text.
+// The short names the flags and console commands use.
 var (
 	writeIndentedJSON = cli.WriteJSON
 	printResult       = cli.PrintResult
+	parseFlags        = (*cli.FlagSet).ParseFlags
+	splitAction       = cli.SplitAction
 )
 
-// parseFlags parses a command that takes no arguments besides flags.
-var parseFlags = (*cli.FlagSet).ParseFlags
+// connectNATS connects as name, logging as text at info level to stderr.
+func connectNATS(ctx context.Context, nf *cli.NATSFlags, name string, stderr io.Writer) (*nats.Conn, jetstream.JetStream, error) {
+	nc, js, _, err := nf.Start(ctx, cli.Session{Name: name, LogFormat: "text", LogLevel: "info", Log: stderr})
+	return nc, js, err
+}
 
-// processRegistry is the registry every command's /metrics exports.
-var processRegistry = ops.NewProcessRegistry
+// logFlags are --log-format and --log-level.
+type logFlags struct{ format, level string }
 
-// connectNATS connects as name with a text logger at info level on
-// stderr; closeNATS closes the connection.
-func connectNATS(ctx context.Context, nf *cli.NATSFlags, name string, stderr io.Writer) (log *slog.Logger, js jetstream.JetStream, closeNATS func(), err error) {
-	nc, js, log, err := nf.Start(ctx, cli.Session{Name: name, LogFormat: "text", LogLevel: "info", Log: stderr})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return log, js, nc.Close, nil
+func (l *logFlags) register(fs *cli.FlagSet, level string) {
+	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+	fs.StringVar(&l.level, "log-level", level, "log level: debug, info, warn or error")
 }
 
 // flagsFlags are the connection and bucket flags every flags subcommand
 // (and the read API) takes.
 type flagsFlags struct {
 	nats cli.NATSFlags
+	log  logFlags
 	// bucket is the flag bucket; cp holds the other names and the
 	// replicas of what a command creates.
-	bucket              string
-	cp                  controlplane.Config
-	gates               gateFlags
-	json                bool
-	logFormat, logLevel string
+	bucket string
+	cp     controlplane.Config
+	gates  gateFlags
+	json   bool
 	// flushInterval is how often the read API writes shadow counters and
 	// seen clients; zero means the default.
 	flushInterval time.Duration
 	// create: the command creates the control plane's buckets and audit
 	// stream when missing, with replicas; others only open what exists.
-	create bool
 	// longRunning commands (read-api) keep retrying while NATS is down;
 	// one-shot ones fail within the connect timeout.
-	longRunning bool
+	create, longRunning bool
 }
 
 // creates makes the command create what is missing, with --replicas.
@@ -82,15 +80,13 @@ func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
 	fs.StringVar(&f.cp.ClientsBucket, "clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
 	fs.StringVar(&f.cp.MigrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state (gates)")
 	fs.BoolVar(&f.cp.ProtectAudit, "protect-audit-stream", false, "turn on deny-delete and deny-purge on an existing audit stream that lacks them (irreversible; new streams always have them)")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.logLevel, "log-level", logLevel, "log level: debug, info, warn or error")
+	f.log.register(fs, logLevel)
 }
 
-// flagsEnv is what the flags subcommands and the read API open.
+// flagsEnv is what the flags subcommands and the read API open: the
+// connection and the control plane's parts they use.
 type flagsEnv struct {
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	log      *slog.Logger
+	*migrationEnv
 	store    *flags.Store
 	audit    *flags.AuditLog
 	shadow   *flags.ShadowStats
@@ -103,26 +99,26 @@ func (e *flagsEnv) close() { e.nc.Close() }
 // open connects and opens the control plane: the buckets, the audit stream
 // and the gates' migration state.
 func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*flagsEnv, error) {
-	session := cli.Session{Name: "switchyard " + name, LogFormat: f.logFormat, LogLevel: f.logLevel, Log: stderr, Wait: f.longRunning}
+	session := cli.Session{Name: "switchyard " + name, LogFormat: f.log.format, LogLevel: f.log.level, Log: stderr, Wait: f.longRunning}
 	if f.create {
 		session.Check = func() error { return cli.CheckReplicas(f.cp.Replicas) }
 	}
 	cfg := f.cp
 	cfg.MustExist, cfg.FlagsBucket, cfg.FlushInterval, cfg.Wait = !f.create, f.bucket, f.flushInterval, f.longRunning
-	cfg.MinShadowReads, cfg.MinShadowKeys, cfg.MinShadowSpan = f.gates.minShadowReads, f.gates.minShadowKeys, f.gates.minShadowSpan
+	f.gates.apply(&cfg)
 	e, err := openControlPlane(ctx, &f.nats, session, cfg)
 	if err != nil {
 		return nil, err
 	}
 	cp := e.cp
-	return &flagsEnv{nc: e.nc, js: e.js, log: e.log, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
+	return &flagsEnv{migrationEnv: e, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
 }
 
 // migrationFlags are the flags the migrator commands share.
 type migrationFlags struct {
-	nats                cli.NATSFlags
-	stream, bucket      string
-	logFormat, logLevel string
+	nats           cli.NATSFlags
+	log            logFlags
+	stream, bucket string
 	// readOnly commands (status) open the state bucket only if it exists;
 	// the others create it when missing, with replicas.
 	readOnly bool
@@ -136,8 +132,7 @@ func (f *migrationFlags) register(fs *cli.FlagSet) {
 	f.nats.Register(fs)
 	fs.StringVar(&f.stream, "stream", subscriptions.DefaultStream, "event stream name")
 	fs.StringVar(&f.bucket, "bucket", migrator.DefaultBucket, "key-value bucket holding the migration state")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.log.register(fs, "info")
 }
 
 // migrationEnv is what a command opened: NATS and parts of the control
@@ -157,7 +152,7 @@ type migrationEnv struct {
 // plane: the state bucket (only if it exists when readOnly), and the flag
 // store in flagsBucket for StateAndReadStages.
 func (f *migrationFlags) open(ctx context.Context, name string, parts controlplane.Parts, flagsBucket string, stderr io.Writer) (*migrationEnv, error) {
-	session := cli.Session{Name: "switchyard " + name, LogFormat: f.logFormat, LogLevel: f.logLevel, Log: stderr}
+	session := cli.Session{Name: "switchyard " + name, LogFormat: f.log.format, LogLevel: f.log.level, Log: stderr}
 	if !f.readOnly {
 		session.Check = func() error { return cli.CheckReplicas(f.replicas) }
 	}
@@ -191,7 +186,7 @@ func (f *migrationFlags) openCopy(ctx context.Context, name string, sf *cli.Stor
 		return nil, err
 	}
 	if e.src, e.dst, err = sf.Open(ctx); err == nil {
-		reg := processRegistry()
+		reg := ops.NewProcessRegistry()
 		var metrics *migrator.ProgressMetrics
 		if metrics, err = migrator.NewProgressMetrics(reg); err == nil {
 			e.progress = migrator.NewProgress(stderr, e.log, migrator.DefaultProgressEvery).WithMetrics(metrics)

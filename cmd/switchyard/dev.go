@@ -20,7 +20,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&cfg.Rate, "rate", 20, "events per second the producer publishes")
 	fs.DurationVar(&cfg.TargetDelay, "target-delay", 8*time.Second, "how long after the first start the target subscription is added")
 	logLevel := fs.String("log-level", "info", "level of the log written to <dir>/dev.log")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	logFile, err := quickstart.OpenLog(cfg.Dir)

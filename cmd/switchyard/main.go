@@ -94,6 +94,3 @@ func printUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun switchyard <command> --help for the flags of a command.")
 }
-
-// splitAction takes the action word of a command with actions.
-var splitAction = cli.SplitAction

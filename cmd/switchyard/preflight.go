@@ -31,7 +31,7 @@ func runPreflight(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&cfg.MaxDocumentBytes, "max-document-bytes", events.DefaultMaxEventBytes, "largest source document allowed (the workers' --max-event-bytes)")
 	fs.DurationVar(&cfg.Timeout, "timeout", preflight.DefaultTimeout, "bound on each network step")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	cfg.Stores = append(preflight.StoreSpecs(stores.RoleSource, sources), preflight.StoreSpecs(stores.RoleTarget, targets)...)

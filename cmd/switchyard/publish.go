@@ -22,7 +22,7 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&cfg.Chunk, "chunk", 1000, "events per pipelined publish (1 to 4000)")
 	fs.IntVar(&cfg.MaxEventBytes, "max-event-bytes", events.DefaultMaxEventBytes, "largest accepted event, in bytes")
 	dryRun := fs.Bool("dry-run", false, "validate only; publish nothing")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	switch {
@@ -43,11 +43,11 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		in = f
 	}
 	if !*dryRun {
-		_, js, closeNATS, err := connectNATS(ctx, &natsFlags, "switchyard publish", stderr)
+		nc, js, err := connectNATS(ctx, &natsFlags, "switchyard publish", stderr)
 		if err != nil {
 			return err
 		}
-		defer closeNATS()
+		defer nc.Close()
 		cfg.Publisher = events.NewPublisher(js, *prefix)
 	}
 	res, err := events.Load(ctx, in, cfg)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/ops"
 	"github.com/switchyard/switchyard/reads"
 	"github.com/switchyard/switchyard/stores/all"
 )
@@ -22,7 +23,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg.Adapters = all.Adapters
 	registerReadAPIFlags(fs, &cfg)
 	fs.DurationVar(&f.flushInterval, "stats-flush-interval", flags.DefaultFlushInterval, "how often shadow counters and seen clients are written to NATS")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	if f.flushInterval <= 0 {
@@ -41,7 +42,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer env.close()
 	if err := srv.Serve(ctx, reads.ControlPlane{JS: env.js, FlagsBucket: f.bucket, Flags: env.store, Shadow: env.shadow,
-		Samples: env.samples, Clients: env.registry, Metrics: processRegistry(), Log: env.log}); err != nil {
+		Samples: env.samples, Clients: env.registry, Metrics: ops.NewProcessRegistry(), Log: env.log}); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "read API stopped")

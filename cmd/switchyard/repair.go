@@ -23,7 +23,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	err := sf.Validate("repair")
@@ -55,7 +55,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := printResult(stdout, *asJSON, rep, func(w io.Writer) error { return rep.WriteText(w, n) }); err != nil && *asJSON {
+	if err := cli.PrintResult(stdout, *asJSON, rep, func(w io.Writer) error { return rep.WriteText(w, n) }); err != nil && *asJSON {
 		return err
 	}
 	if len(rep.Remaining) > 0 {

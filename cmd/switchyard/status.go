@@ -21,7 +21,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.Source, "source", "", "source DSN to show (redacted; default: the one the backfill recorded)")
 	fs.StringVar(&cfg.Target, "target", "", "target DSN to show (redacted; default: the one the backfill recorded)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	env, err := mf.open(ctx, "status", controlplane.StateAndReadStages, *flagsBucket, stderr)

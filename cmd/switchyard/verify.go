@@ -30,7 +30,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&cfg.Restart, "restart", false, "ignore the checkpoint of an interrupted verify and start over")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	httpAddr := fs.String("http", "", "serve /metrics (rows, rate, progress, findings), /healthz and /readyz on this address while comparing, such as :9090")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	if err := cmp.Or(sf.ValidateCopy("verify", cfg.Entities), cfg.Validate()); err != nil {
@@ -50,7 +50,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case err != nil:
 		return err
 	}
-	if err := printResult(stdout, *asJSON, res, res.WriteText); err != nil && *asJSON {
+	if err := cli.PrintResult(stdout, *asJSON, res, res.WriteText); err != nil && *asJSON {
 		return err
 	}
 	if !res.Clean {

@@ -13,7 +13,7 @@ import (
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("version", "Prints the version, commit and build date of this binary.", stderr)
 	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	info := version.Get()

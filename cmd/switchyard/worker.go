@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/ops"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/stores/all"
 	"github.com/switchyard/switchyard/subscriptions"
@@ -29,7 +30,7 @@ type workerFlags struct {
 func (f *workerFlags) register(fs *cli.FlagSet) {
 	p, w := &f.process, &f.process.Worker
 	f.nats.Register(fs)
-	registerDeclaration(fs, &f.ensure)
+	cli.RegisterDeclaration(fs, &f.ensure)
 	fs.StringVar(&w.Stream, "stream", "EVENTS", "event stream name")
 	fs.StringVar(&w.Consumer, "consumer", "", "durable consumer to work on (required)")
 	fs.StringVar(&p.Sink, "sink", "", "store DSN, such as sqlite:target.db or postgres://user:${env:PGPASSWORD}@host/db (required)")
@@ -74,7 +75,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := cli.NewFlagSet("worker", workerUsage, stderr)
 	var f workerFlags
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	p, err := f.config()
@@ -86,7 +87,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	f.nats.Name = "switchyard worker " + p.Worker.Consumer
-	p.Connect, p.Registry, p.Log = f.nats.ConnectWithRetry, processRegistry(), log.With("subscription", p.Worker.Consumer)
+	p.Connect, p.Registry, p.Log = f.nats.ConnectWithRetry, ops.NewProcessRegistry(), log.With("subscription", p.Worker.Consumer)
 	switch err := workers.RunProcess(ctx, p); {
 	case errors.Is(err, workers.ErrOpsServer):
 		return cli.Usagef("--http: %v", err)
