@@ -104,6 +104,18 @@ func ValidateReason(reason string) error {
 	return nil
 }
 
+// RecordedActor is who a change records: identity, the identity the
+// operator's credentials prove, with note (who asked, say) after it when
+// it adds something. A note can only add to the identity, never replace
+// it, so the audit log always names the credentials used.
+func RecordedActor(identity, note string) (string, error) {
+	actor := identity
+	if note != "" && note != identity {
+		actor = identity + " (note: " + note + ")"
+	}
+	return actor, ValidateActor(actor)
+}
+
 // ValidateActor checks who makes a change: required, at most 255 bytes,
 // text as checkText allows.
 func ValidateActor(actor string) error {

@@ -76,3 +76,20 @@ func TestValidateReasonNeedsVisibleText(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordedActorKeepsTheIdentity: a note is added after the identity,
+// never instead of it, and the result is checked like any actor.
+func TestRecordedActorKeepsTheIdentity(t *testing.T) {
+	for _, c := range []struct{ id, note, want string }{
+		{"nats:ops", "", "nats:ops"},
+		{"nats:ops", "nats:ops", "nats:ops"},
+		{"nats:ops", "alice", "nats:ops (note: alice)"},
+	} {
+		if got, err := flags.RecordedActor(c.id, c.note); err != nil || got != c.want {
+			t.Errorf("RecordedActor(%q, %q) = %q, %v; want %q", c.id, c.note, got, err, c.want)
+		}
+	}
+	if _, err := flags.RecordedActor("nats:ops", strings.Repeat("x", flags.MaxActorBytes)); !errors.Is(err, flags.ErrInvalid) {
+		t.Errorf("an actor over %d bytes: %v, want ErrInvalid", flags.MaxActorBytes, err)
+	}
+}

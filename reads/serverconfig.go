@@ -1,6 +1,7 @@
 package reads
 
 import (
+	"flag"
 	"time"
 
 	"github.com/switchyard/switchyard/stores"
@@ -122,4 +123,34 @@ func (c ServerConfig) Validate() error {
 		}
 	}
 	return nil
+}
+
+// RegisterFlags binds the read-api command's flags to c; c's values (as
+// DefaultServerConfig returns them) are the flags' defaults. The flags
+// live with the configuration they set, so a setting and its flag, help
+// and default are kept in one place.
+func (c *ServerConfig) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address to serve on; give :8081 to serve every interface")
+	fs.StringVar(&c.AccessFile, "access-file", "", "JSON file of the callers, their tokens or certificate names, and the clients each may read (required)")
+	fs.DurationVar(&c.AccessReload, "access-reload", c.AccessReload, "how often --access-file is read again (a mounted secret changes in place)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate to serve HTTPS with (with --tls-key)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&c.ClientCA, "client-ca", "", "PEM CA bundle that signs client certificates; enables mutual TLS (needs --tls-cert)")
+	fs.DurationVar(&c.HTTPReadTimeout, "http-read-timeout", c.HTTPReadTimeout, "longest the server waits to read a whole request")
+	fs.DurationVar(&c.HTTPWriteTimeout, "http-write-timeout", 0, "longest the server takes to write a response (default: --request-timeout plus 5s)")
+	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", c.HTTPIdleTimeout, "how long an idle keep-alive connection stays open")
+	fs.StringVar(&c.Legacy, "legacy", "", "DSN of the legacy store (required; secrets as ${env:NAME} or ${file:PATH})")
+	fs.StringVar(&c.Target, "target", "", "DSN of the target store (required)")
+	fs.DurationVar(&c.ShadowBudget, "shadow-budget", c.ShadowBudget, "time a background shadow read may take before it counts as an error")
+	fs.IntVar(&c.MaxShadowInFlight, "max-shadow-in-flight", c.MaxShadowInFlight, "concurrent shadow reads; beyond it shadow reads are dropped and counted")
+	fs.IntVar(&c.MismatchSamples, "mismatch-samples", c.MismatchSamples, "recent mismatching keys kept for /v1/_mismatches")
+	fs.DurationVar(&c.SettleDelay, "settle-delay", c.SettleDelay, "wait before a differing key is read again, so events in flight land first; raise it above the subscriptions' usual lag")
+	fs.IntVar(&c.SettleChecks, "settle-checks", c.SettleChecks, "re-reads of a key that keeps changing before it counts as unsettled")
+	fs.BoolVar(&c.Repair, "repair", false, "re-copy a mismatching key from legacy to the target after a shadow mismatch")
+	fs.Float64Var(&c.AutoRollbackErrorRate, "auto-rollback-error-rate", 0, "roll a client back to legacy when this share (0..1) of its target reads fail; 0 disables")
+	fs.Int64Var(&c.AutoRollbackMinReads, "auto-rollback-min-reads", c.AutoRollbackMinReads, "target reads in a window before the error rate counts")
+	fs.DurationVar(&c.AutoRollbackWindow, "auto-rollback-window", c.AutoRollbackWindow, "window of the automatic rollback's error rate")
+	fs.IntVar(&c.MaxInFlight, "max-in-flight", c.MaxInFlight, "concurrent reads; beyond it requests get 503 with Retry-After")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "longest the serving store may take to answer one read; past it the read gets 504 and counts as a store failure")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "how long open requests and shadow reads may finish at shutdown")
 }

@@ -2,6 +2,7 @@ package reads_test
 
 import (
 	"errors"
+	"flag"
 	"testing"
 
 	"github.com/switchyard/switchyard/flags"
@@ -33,5 +34,25 @@ func TestServerConfigValidateNamesTheSetting(t *testing.T) {
 		if err := c.Validate(); !errors.As(err, &ie) || ie.Field != field || !errors.Is(err, flags.ErrInvalid) {
 			t.Errorf("%s: Validate() = %v, want an invalid %s", field, err, field)
 		}
+	}
+}
+
+// TestRegisterFlagsBindsTheConfig: each flag starts at the configuration's
+// default and sets its field.
+func TestRegisterFlagsBindsTheConfig(t *testing.T) {
+	cfg := reads.DefaultServerConfig()
+	fs := flag.NewFlagSet("read-api", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	if got := fs.Lookup("settle-delay").DefValue; got != reads.DefaultSettleDelay.String() {
+		t.Errorf("--settle-delay defaults to %s, want %s", got, reads.DefaultSettleDelay)
+	}
+	if err := fs.Parse([]string{"--listen", ":9", "--legacy", "sqlite:a.db", "--target", "sqlite:b.db", "--settle-checks", "7", "--repair"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != ":9" || cfg.Legacy != "sqlite:a.db" || cfg.Target != "sqlite:b.db" || cfg.SettleChecks != 7 || !cfg.Repair {
+		t.Errorf("parsed into %+v", cfg)
+	}
+	if cfg.ShadowBudget != reads.DefaultShadowBudget || cfg.MaxInFlight != reads.DefaultMaxInFlight {
+		t.Errorf("an unset flag changed its field: %+v", cfg)
 	}
 }

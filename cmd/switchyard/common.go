@@ -5,12 +5,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
 	"github.com/switchyard/switchyard/internal/controlplane"
 	"github.com/switchyard/switchyard/internal/ops"
@@ -21,15 +19,7 @@ import (
 
 // This file is the plumbing the commands share: the flags that connect to
 // NATS and open the control plane, the migration commands' stores and ops
-// server, and short names of internal/cli's printers and parsers.
-
-// The short names the flags and console commands use.
-var (
-	writeIndentedJSON = cli.WriteJSON
-	printResult       = cli.PrintResult
-	parseFlags        = (*cli.FlagSet).ParseFlags
-	splitAction       = cli.SplitAction
-)
+// server.
 
 // connectNATS connects as name, logging as text at info level to stderr.
 func connectNATS(ctx context.Context, nf *cli.NATSFlags, name string, stderr io.Writer) (*nats.Conn, jetstream.JetStream, error) {
@@ -50,15 +40,11 @@ func (l *logFlags) register(fs *cli.FlagSet, level string) {
 type flagsFlags struct {
 	nats cli.NATSFlags
 	log  logFlags
-	// bucket is the flag bucket; cp holds the other names and the
-	// replicas of what a command creates.
-	bucket string
-	cp     controlplane.Config
-	gates  gateFlags
-	json   bool
-	// flushInterval is how often the read API writes shadow counters and
-	// seen clients; zero means the default.
-	flushInterval time.Duration
+	// cp holds the buckets' and audit stream's names and the replicas of
+	// what a command creates.
+	cp    controlplane.Config
+	gates gateFlags
+	json  bool
 	// create: the command creates the control plane's buckets and audit
 	// stream when missing, with replicas; others only open what exists.
 	// longRunning commands (read-api) keep retrying while NATS is down;
@@ -74,44 +60,22 @@ func (f *flagsFlags) creates(fs *cli.FlagSet) {
 
 func (f *flagsFlags) register(fs *cli.FlagSet, logLevel string) {
 	f.nats.Register(fs)
-	fs.StringVar(&f.bucket, "flags-bucket", flags.DefaultBucket, "key-value bucket of the read flags")
-	fs.StringVar(&f.cp.AuditStream, "audit-stream", controlplane.DefaultAuditStream, "stream the changes are appended to")
-	fs.StringVar(&f.cp.ShadowBucket, "shadow-bucket", controlplane.DefaultShadowBucket, "key-value bucket of the shadow read counters")
-	fs.StringVar(&f.cp.ClientsBucket, "clients-bucket", controlplane.DefaultClientsBucket, "key-value bucket of the clients read routers served")
-	fs.StringVar(&f.cp.MigrationBucket, "migration-bucket", migrator.DefaultBucket, "key-value bucket of the migration state (gates)")
+	registerControlPlaneFlags(fs, &f.cp, "key-value bucket of the migration state (gates)")
 	fs.BoolVar(&f.cp.ProtectAudit, "protect-audit-stream", false, "turn on deny-delete and deny-purge on an existing audit stream that lacks them (irreversible; new streams always have them)")
 	f.log.register(fs, logLevel)
 }
 
-// flagsEnv is what the flags subcommands and the read API open: the
-// connection and the control plane's parts they use.
-type flagsEnv struct {
-	*migrationEnv
-	store    *flags.Store
-	audit    *flags.AuditLog
-	shadow   *flags.ShadowStats
-	samples  *flags.ShadowSamples
-	registry *flags.Registry
-}
-
-func (e *flagsEnv) close() { e.nc.Close() }
-
 // open connects and opens the control plane: the buckets, the audit stream
 // and the gates' migration state.
-func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*flagsEnv, error) {
+func (f *flagsFlags) open(ctx context.Context, name string, stderr io.Writer) (*migrationEnv, error) {
 	session := cli.Session{Name: "switchyard " + name, LogFormat: f.log.format, LogLevel: f.log.level, Log: stderr, Wait: f.longRunning}
 	if f.create {
 		session.Check = func() error { return cli.CheckReplicas(f.cp.Replicas) }
 	}
 	cfg := f.cp
-	cfg.MustExist, cfg.FlagsBucket, cfg.FlushInterval, cfg.Wait = !f.create, f.bucket, f.flushInterval, f.longRunning
+	cfg.MustExist, cfg.Wait = !f.create, f.longRunning
 	f.gates.apply(&cfg)
-	e, err := openControlPlane(ctx, &f.nats, session, cfg)
-	if err != nil {
-		return nil, err
-	}
-	cp := e.cp
-	return &flagsEnv{migrationEnv: e, store: cp.Flags, audit: cp.Audit, shadow: cp.Shadow, samples: cp.Samples, registry: cp.Registry}, nil
+	return openControlPlane(ctx, &f.nats, session, cfg)
 }
 
 // migrationFlags are the flags the migrator commands share.

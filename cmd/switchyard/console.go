@@ -29,13 +29,13 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := cli.NewFlagSet("console", consoleUsage, stderr)
 	var f consoleFlags
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	if err := f.check(); err != nil {
 		return err
 	}
-	log, err := cli.NewLogger(stderr, f.logFormat, f.logLevel)
+	log, err := cli.NewLogger(stderr, f.log.format, f.log.level)
 	if err != nil {
 		return err
 	}
@@ -73,15 +73,15 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // consoleFlags are the flags of the console.
 type consoleFlags struct {
-	nats                cli.NATSFlags
-	listen, usersFile   string
-	server              console.ServerConfig
-	opts                console.Options
-	controlPlane        controlplane.Config
-	gates               gateFlags
-	verify              migrationstatus.VerifierStores
-	grace               time.Duration
-	logFormat, logLevel string
+	nats              cli.NATSFlags
+	listen, usersFile string
+	server            console.ServerConfig
+	opts              console.Options
+	controlPlane      controlplane.Config
+	gates             gateFlags
+	verify            migrationstatus.VerifierStores
+	grace             time.Duration
+	log               logFlags
 }
 
 func (f *consoleFlags) register(fs *cli.FlagSet) {
@@ -104,8 +104,7 @@ func (f *consoleFlags) register(fs *cli.FlagSet) {
 	fs.StringVar(&f.verify.TargetConsumer, "target-consumer", migrator.DefaultTargetConsumer, "the target subscription a per-client verify waits for before reporting a difference")
 	fs.StringVar(&f.verify.LegacyConsumer, "legacy-consumer", migrator.DefaultLegacyConsumer, "the legacy subscription it also waits for (empty: not waited for)")
 	fs.DurationVar(&f.grace, "shutdown-grace", console.DefaultShutdownGrace, "how long open requests may finish at shutdown")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.log.register(fs, "info")
 }
 
 func (f *consoleFlags) check() error {
@@ -125,7 +124,7 @@ func (f *consoleFlags) open(ctx context.Context, stderr io.Writer) (console.Deps
 	cfg := f.controlPlane
 	cfg.MustExist, cfg.Wait = true, true
 	f.gates.apply(&cfg)
-	session := cli.Session{Name: "switchyard-console", LogFormat: f.logFormat, LogLevel: f.logLevel, Log: stderr, Wait: true}
+	session := cli.Session{Name: "switchyard-console", LogFormat: f.log.format, LogLevel: f.log.level, Log: stderr, Wait: true}
 	e, err := openControlPlane(ctx, &f.nats, session, cfg)
 	if err != nil {
 		return console.Deps{}, nil, err
@@ -158,7 +157,7 @@ func loadConsoleUsers(path string) (*console.Users, error) {
 func runHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("console hash-password", usageText("console-hash-password"), stderr)
 	cost := fs.Int("cost", console.DefaultBcryptCost, fmt.Sprintf("bcrypt cost (work factor), %d to %d", console.MinBcryptCost, console.MaxBcryptCost))
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	hash, err := console.HashPasswordFrom(stdin, *cost)

@@ -15,7 +15,7 @@ import (
 var flagsUsage = usageText("flags")
 
 func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub, rest, err := splitAction("flags", flagsUsage, "init, get, list, set, clear, default, history, audit or reset-shadow", args, stdout)
+	sub, rest, err := cli.SplitAction("flags", flagsUsage, "init, get, list, set, clear, default, history, audit or reset-shadow", args, stdout)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ type flagsCall struct {
 	reason, note, actor string
 	force               bool
 	opts                *flagsFlags
-	*flagsEnv
+	*migrationEnv
 	stdout, stderr io.Writer
 }
 
@@ -87,7 +87,7 @@ func (a flagsAction) run(ctx context.Context, name string, args []string, stdout
 	fs := cli.NewFlagSet(cmd, usageText("flags-"+name), stderr)
 	c := &flagsCall{opts: &flagsFlags{}, stdout: stdout, stderr: stderr}
 	a.register(fs, c)
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.ParseFlags(args); err != nil {
 		return err
 	}
 	if err := a.checkArgs(cmd, c, fs.Lookup("limit") != nil); err != nil {
@@ -97,8 +97,8 @@ func (a flagsAction) run(ctx context.Context, name string, args []string, stdout
 	if err != nil {
 		return err
 	}
-	defer env.close()
-	c.flagsEnv = env
+	defer env.close(ctx)
+	c.migrationEnv = env
 	if a.change {
 		if err := c.resolveActor(ctx); err != nil {
 			return err
@@ -166,7 +166,7 @@ func (c *flagsCall) show(v any, err error, writeText func(io.Writer) error) erro
 	if err != nil {
 		return err
 	}
-	return printResult(c.stdout, c.opts.json, v, writeText)
+	return cli.PrintResult(c.stdout, c.opts.json, v, writeText)
 }
 
 // reportChange prints an applied change (also one the audit log missed)
@@ -221,22 +221,22 @@ func checkSet(cmd string, c *flagsCall) (err error) {
 func flagsInit(_ context.Context, c *flagsCall) error {
 	cp := c.opts.cp
 	fmt.Fprintf(c.stdout, "control plane ready: buckets %s, %s, %s, %s; audit stream %s (created with %d replicas where missing)\n",
-		cp.MigrationBucket, c.opts.bucket, cp.ShadowBucket, cp.ClientsBucket, cp.AuditStream, cp.Replicas)
+		cp.MigrationBucket, c.opts.cp.FlagsBucket, cp.ShadowBucket, cp.ClientsBucket, cp.AuditStream, cp.Replicas)
 	return nil
 }
 
 // flagsGet shows the overview, or the reports of --client.
 func flagsGet(ctx context.Context, c *flagsCall) error {
 	if len(c.clients) == 0 {
-		o, err := c.store.Overview(ctx)
+		o, err := c.cp.Flags.Overview(ctx)
 		return c.show(o, err, o.WriteText)
 	}
-	reports, err := c.store.ClientReports(ctx, c.shadow, c.clients)
+	reports, err := c.cp.Flags.ClientReports(ctx, c.cp.Shadow, c.clients)
 	return c.show(reports, err, reports.WriteText)
 }
 
 func flagsList(ctx context.Context, c *flagsCall) error {
-	views, err := c.store.ListClients(ctx, flags.ClientQuery{Search: c.search, Stage: flags.Stage(c.stage), After: c.after, Limit: c.limit})
+	views, err := c.cp.Flags.ListClients(ctx, flags.ClientQuery{Search: c.search, Stage: flags.Stage(c.stage), After: c.after, Limit: c.limit})
 	return c.show(views, err, func(w io.Writer) error { return flags.WriteClientTable(w, views) })
 }
 
@@ -245,11 +245,11 @@ func flagsList(ctx context.Context, c *flagsCall) error {
 func flagsSet(ctx context.Context, c *flagsCall) error {
 	stage := flags.Stage(c.stage)
 	if c.percentage != "" {
-		res, err := c.store.SetRollout(ctx, flags.ConfigChange{Stage: stage, Reason: c.reason, Actor: c.actor, ExpectedRevision: c.expected, Force: c.force}, c.basisPoints)
+		res, err := c.cp.Flags.SetRollout(ctx, flags.ConfigChange{Stage: stage, Reason: c.reason, Actor: c.actor, ExpectedRevision: c.expected, Force: c.force}, c.basisPoints)
 		return c.reportChange("rollout", res, err)
 	}
 	change := flags.Change{Stage: stage, Reason: c.reason, Actor: c.actor, ExpectedRevision: c.expected, Force: c.force}
-	results, err := c.store.SetStages(ctx, c.clients, change, func(client string, res flags.ChangeResult, err error) {
+	results, err := c.cp.Flags.SetStages(ctx, c.clients, change, func(client string, res flags.ChangeResult, err error) {
 		if err != nil {
 			fmt.Fprintf(c.stderr, "switchyard flags set: %s: %v\n", client, err)
 		} else if !c.opts.json {
@@ -257,7 +257,7 @@ func flagsSet(ctx context.Context, c *flagsCall) error {
 		}
 	})
 	if c.opts.json {
-		if jerr := writeIndentedJSON(c.stdout, results); jerr != nil {
+		if jerr := cli.WriteJSON(c.stdout, results); jerr != nil {
 			return jerr
 		}
 	}
@@ -265,32 +265,32 @@ func flagsSet(ctx context.Context, c *flagsCall) error {
 }
 
 func flagsClear(ctx context.Context, c *flagsCall) error {
-	res, err := c.store.ClearOverride(ctx, flags.Clear{Client: c.client, Reason: c.reason, Actor: c.actor, ExpectedRevision: flags.AnyRevision, Force: c.force})
+	res, err := c.cp.Flags.ClearOverride(ctx, flags.Clear{Client: c.client, Reason: c.reason, Actor: c.actor, ExpectedRevision: flags.AnyRevision, Force: c.force})
 	return c.reportChange("client "+c.client, res, err)
 }
 
 func flagsDefault(ctx context.Context, c *flagsCall) error {
-	res, err := c.store.SetDefault(ctx, flags.ConfigChange{Stage: flags.Stage(c.stage), Reason: c.reason, Actor: c.actor, ExpectedRevision: flags.AnyRevision, Force: c.force})
+	res, err := c.cp.Flags.SetDefault(ctx, flags.ConfigChange{Stage: flags.Stage(c.stage), Reason: c.reason, Actor: c.actor, ExpectedRevision: flags.AnyRevision, Force: c.force})
 	return c.reportChange("default", res, err)
 }
 
 // flagsHistory shows a client's override revisions, or the configuration's.
 func flagsHistory(ctx context.Context, c *flagsCall) error {
 	if c.client == "" {
-		revs, err := c.store.ConfigHistory(ctx)
+		revs, err := c.cp.Flags.ConfigHistory(ctx)
 		return c.show(revs, err, func(w io.Writer) error { return flags.WriteConfigHistory(w, revs) })
 	}
-	hist, err := c.store.History(ctx, c.client)
+	hist, err := c.cp.Flags.History(ctx, c.client)
 	return c.show(hist, err, func(w io.Writer) error { return flags.WriteHistory(w, hist) })
 }
 
 func flagsAudit(ctx context.Context, c *flagsCall) error {
-	entries, err := c.audit.List(ctx, flags.AuditQuery{Client: c.client, Limit: c.limit, Before: c.before})
+	entries, err := c.cp.Audit.List(ctx, flags.AuditQuery{Client: c.client, Limit: c.limit, Before: c.before})
 	return c.show(entries, err, func(w io.Writer) error { return flags.WriteAuditTable(w, entries) })
 }
 
 func flagsResetShadow(ctx context.Context, c *flagsCall) error {
-	seq, err := c.store.ResetShadowStats(ctx, c.client, c.reason, c.actor)
+	seq, err := c.cp.Flags.ResetShadowStats(ctx, c.client, c.reason, c.actor)
 	if err != nil {
 		return err
 	}
@@ -326,11 +326,7 @@ func (c *flagsCall) resolveActor(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.actor = id
-	if c.note != "" && c.note != id {
-		c.actor = id + " (note: " + c.note + ")"
-	}
-	if err := flags.ValidateActor(c.actor); err != nil {
+	if c.actor, err = flags.RecordedActor(id, c.note); err != nil {
 		return cli.Usagef("--%v", err)
 	}
 	return nil

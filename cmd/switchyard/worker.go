@@ -31,7 +31,7 @@ func (f *workerFlags) register(fs *cli.FlagSet) {
 	p, w := &f.process, &f.process.Worker
 	f.nats.Register(fs)
 	cli.RegisterDeclaration(fs, &f.ensure)
-	fs.StringVar(&w.Stream, "stream", "EVENTS", "event stream name")
+	fs.StringVar(&w.Stream, "stream", subscriptions.DefaultStream, "event stream name")
 	fs.StringVar(&w.Consumer, "consumer", "", "durable consumer to work on (required)")
 	fs.StringVar(&p.Sink, "sink", "", "store DSN, such as sqlite:target.db or postgres://user:${env:PGPASSWORD}@host/db (required)")
 	fs.IntVar(&w.BatchSize, "batch-size", workers.DefaultBatchSize, "most events applied in one transaction")
