@@ -7,7 +7,7 @@ import (
 	"github.com/switchyard/switchyard/stores"
 )
 
-// checkStore opens one store in its role (stores.OpenRole: a source writes
+// checkStore opens one store in its role (stores.Adapters.OpenRole: a source writes
 // nothing, not even bookkeeping tables) and runs, in its role, the adapter's cheap
 // checks, then the source sample or the target self-test. The self-test
 // runs only when the cheap checks passed: a target the credentials cannot

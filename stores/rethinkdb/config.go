@@ -176,7 +176,7 @@ type DSN struct {
 // implies tls), pool (connections per host, default 8), timeout (dial
 // timeout, default 10s), chunk (scan chunk size, default 1000), wait (how
 // long a writer waits for a table it needs to become ready, default 60s),
-// role (source or target, default target; stores.OpenRole sets it), and
+// role (source or target, default target; stores.Adapters.OpenRole sets it), and
 // key_field, client_field, version_field, deleted_field, updated_field,
 // added_field. The port defaults to 28015. Errors match ErrBadDSN, name the parameter and
 // never contain the password.
