@@ -1,7 +1,6 @@
 package reads
 
 import (
-	"flag"
 	"time"
 
 	"github.com/switchyard/switchyard/stores"
@@ -125,11 +124,23 @@ func (c ServerConfig) Validate() error {
 	return nil
 }
 
+// FlagBinder is what RegisterFlags binds flags with: a *flag.FlagSet, or
+// the command's flag set, whose number flags parse more strictly (plain
+// decimals only).
+type FlagBinder interface {
+	StringVar(p *string, name, value, usage string)
+	BoolVar(p *bool, name string, value bool, usage string)
+	IntVar(p *int, name string, value int, usage string)
+	Int64Var(p *int64, name string, value int64, usage string)
+	Float64Var(p *float64, name string, value float64, usage string)
+	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
+}
+
 // RegisterFlags binds the read-api command's flags to c; c's values (as
 // DefaultServerConfig returns them) are the flags' defaults. The flags
 // live with the configuration they set, so a setting and its flag, help
 // and default are kept in one place.
-func (c *ServerConfig) RegisterFlags(fs *flag.FlagSet) {
+func (c *ServerConfig) RegisterFlags(fs FlagBinder) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address to serve on; give :8081 to serve every interface")
 	fs.StringVar(&c.AccessFile, "access-file", "", "JSON file of the callers, their tokens or certificate names, and the clients each may read (required)")
 	fs.DurationVar(&c.AccessReload, "access-reload", c.AccessReload, "how often --access-file is read again (a mounted secret changes in place)")

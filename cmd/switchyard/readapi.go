@@ -21,7 +21,7 @@ func runReadAPI(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	f.register(fs, "info")
 	cfg := reads.DefaultServerConfig()
 	cfg.Adapters = all.Adapters
-	cfg.RegisterFlags(fs.FlagSet)
+	cfg.RegisterFlags(fs)
 	fs.DurationVar(&f.cp.FlushInterval, "stats-flush-interval", flags.DefaultFlushInterval, "how often shadow counters and seen clients are written to NATS")
 	if err := fs.ParseFlags(args); err != nil {
 		return err
