@@ -85,6 +85,9 @@ const (
 // A ctx that ends during 1 or 2 is a clean stop (nil): there is nothing to
 // drain. The error of the sink's checks or of Worker.Run is returned as is.
 func RunProcess(ctx context.Context, cfg ProcessConfig) error {
+	// The start-up retries use the worker's backoff and stream: a library
+	// caller's zero values mean the defaults here too.
+	cfg.Worker = cfg.Worker.WithDefaults()
 	if _, set := os.LookupEnv("GOGC"); !set && cfg.GCPercent > 0 {
 		debug.SetGCPercent(cfg.GCPercent)
 	}
