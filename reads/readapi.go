@@ -18,7 +18,7 @@ const (
 	// HeaderServedBy names the store that answered: legacy or target.
 	HeaderServedBy = "X-Switchyard-Served-By"
 	// HeaderStage is the client's read stage.
-	HeaderStage = "X-Switchyard-flags.Stage"
+	HeaderStage = "X-Switchyard-Stage"
 )
 
 // DefaultMaxInFlight bounds the read API's concurrent reads by default.

@@ -82,7 +82,7 @@ func TestReadAPI(t *testing.T) {
 	}
 
 	resp, body := get("/v1/orders/" + url.PathEscape("o/1") + "?client=acme")
-	if resp.StatusCode != 200 || resp.Header.Get(reads.HeaderServedBy) != "legacy" || resp.Header.Get(reads.HeaderStage) != "legacy" {
+	if resp.StatusCode != 200 || resp.Header.Get("X-Switchyard-Served-By") != "legacy" || resp.Header.Get("X-Switchyard-Stage") != "legacy" {
 		t.Fatalf("get: %d %v %v", resp.StatusCode, resp.Header, body)
 	}
 	if body["key"] != "o/1" || body["data"].(map[string]any)["n"] != float64(1) {
