@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/switchyard/switchyard/internal/textlimit"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -71,7 +72,7 @@ func (r Report) WriteTable(w io.Writer) error {
 		if scope == "" {
 			scope = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", strings.ToUpper(string(res.Status)), res.Check, res.Store, res.Role, scope, oneLine(res.Detail))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", strings.ToUpper(string(res.Status)), res.Check, res.Store, res.Role, scope, textlimit.OneLine(res.Detail))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -104,6 +105,3 @@ func (r Report) WriteJSON(w io.Writer) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
 }
-
-// oneLine keeps a multi-line driver message on one table row.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

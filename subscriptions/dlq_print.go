@@ -1,13 +1,14 @@
 package subscriptions
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/jsonout"
+	"github.com/switchyard/switchyard/internal/textlimit"
 )
 
 // WriteDeadLetters prints list for an operator (switchyard dlq list): a
@@ -19,7 +20,7 @@ func WriteDeadLetters(w io.Writer, list []DeadLetter, asJSON bool) error {
 		for i := range summaries {
 			summaries[i].Header, summaries[i].Payload = nil, nil
 		}
-		return writeIndentedJSON(w, summaries)
+		return jsonout.Write(w, summaries)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tFAILED AT\tKIND\tORIGINAL SEQ\tSUBJECT\tDELIVERIES\tREASON")
@@ -28,7 +29,7 @@ func WriteDeadLetters(w io.Writer, list []DeadLetter, asJSON bool) error {
 		if !dl.FailedAt.IsZero() {
 			failed = dl.FailedAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%d\t%s\n", dl.Seq, failed, dl.Kind, dl.OriginalSeq, dl.OriginalSubject, dl.Deliveries, oneLine(dl.Reason))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%d\t%s\n", dl.Seq, failed, dl.Kind, dl.OriginalSeq, dl.OriginalSubject, dl.Deliveries, textlimit.OneLine(dl.Reason))
 	}
 	return tw.Flush()
 }
@@ -37,7 +38,7 @@ func WriteDeadLetters(w io.Writer, list []DeadLetter, asJSON bool) error {
 // header, then the payload; or, asJSON, dl as indented JSON.
 func WriteDeadLetter(w io.Writer, dl DeadLetter, asJSON bool) error {
 	if asJSON {
-		return writeIndentedJSON(w, dl)
+		return jsonout.Write(w, dl)
 	}
 	fmt.Fprintf(w, "dead letter %d of %s on %s\n\n", dl.Seq, dl.Consumer, dl.Stream)
 	names := make([]string, 0, len(dl.Header))
@@ -53,12 +54,3 @@ func WriteDeadLetter(w io.Writer, dl DeadLetter, asJSON bool) error {
 	fmt.Fprintf(w, "\n%s\n", dl.Payload)
 	return nil
 }
-
-func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// oneLine folds a reason onto one line for a table.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/jsonout"
 )
 
 // ConsumerRequest is one thing an operator asks of a stream's durable
@@ -63,7 +65,7 @@ func writeStatuses(w io.Writer, asJSON bool, v any, list []Status, err error) er
 	case err != nil:
 		return err
 	case asJSON:
-		return writeIndentedJSON(w, v)
+		return jsonout.Write(w, v)
 	}
 	return WriteStatusTable(w, list)
 }
@@ -80,7 +82,7 @@ func (r ConsumerRequest) ensure(ctx context.Context, js jetstream.JetStream, w i
 	case err != nil:
 		return err
 	case asJSON:
-		return writeIndentedJSON(w, rep)
+		return jsonout.Write(w, rep)
 	}
 	return rep.WriteText(w)
 }

@@ -2,16 +2,16 @@ package workers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/jsonout"
+	"github.com/switchyard/switchyard/internal/textlimit"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -80,14 +80,12 @@ type ReplayResult struct {
 // one line per dead letter kept; or, asJSON, res as indented JSON.
 func (res ReplayResult) Write(w io.Writer, consumer, sink string, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return jsonout.Write(w, res)
 	}
 	fmt.Fprintf(w, "replayed %d dead letters of %s into %s: %d applied, %d older than the stored row, %d already applied\n",
 		res.Replayed, consumer, stores.Redact(sink), res.Store.Applied, res.Store.Skipped, res.Store.Duplicates)
 	for _, fail := range res.Failed {
-		fmt.Fprintf(w, "kept %d: %s\n", fail.Seq, strings.Join(strings.Fields(fail.Reason), " "))
+		fmt.Fprintf(w, "kept %d: %s\n", fail.Seq, textlimit.OneLine(fail.Reason))
 	}
 	return nil
 }

@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/switchyard/switchyard/flags"
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/textlimit"
 	"github.com/switchyard/switchyard/migrator"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
@@ -82,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	code := cli.ExitCode(err, []error{migrator.ErrConfig},
 		[]error{flags.ErrGateRefused, migrator.ErrGateFailed, subscriptions.ErrStreamUnusable, stores.ErrInspectFailed})
 	if code != cli.ExitOK {
-		fmt.Fprintf(stderr, "switchyard %s: %s\n", cmd.name, strings.Join(strings.Fields(err.Error()), " "))
+		fmt.Fprintf(stderr, "switchyard %s: %s\n", cmd.name, textlimit.OneLine(err.Error()))
 	}
 	return code
 }

@@ -1,16 +1,13 @@
 package cli
 
 import (
-	"encoding/json"
 	"io"
+
+	"github.com/switchyard/switchyard/internal/jsonout"
 )
 
 // WriteJSON prints v as indented JSON: what every --json prints.
-func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+func WriteJSON(w io.Writer, v any) error { return jsonout.Write(w, v) }
 
 // PrintResult prints v as JSON with asJSON, else as writeText writes it.
 func PrintResult(w io.Writer, asJSON bool, v any, writeText func(io.Writer) error) error {

@@ -1,6 +1,9 @@
 package textlimit
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Truncate cuts s to at most n bytes on a rune boundary and marks the cut
 // with an ellipsis, so that an error message quoting caller input stays
@@ -29,3 +32,8 @@ func IsName(s string) bool {
 	}
 	return true
 }
+
+// OneLine folds s onto one line, each run of white space (newlines
+// included) one space: a multi-line driver message or reason keeps one
+// table row or log line.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

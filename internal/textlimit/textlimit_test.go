@@ -21,3 +21,15 @@ func TestIsName(t *testing.T) {
 		}
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                          "",
+		"one line":                  "one line",
+		"  driver:\n\tdeadlock\r\n": "driver: deadlock",
+	} {
+		if got := OneLine(in); got != want {
+			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
