@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/internal/gate"
 	"github.com/switchyard/switchyard/internal/lifecycle"
 )
 
@@ -79,7 +80,7 @@ func (s *Store) SetStage(ctx context.Context, c Change) (ChangeResult, error) {
 		return ChangeResult{}, err
 	}
 	if c.ExpectedRevision != AnyRevision && c.ExpectedRevision != view.Revision {
-		return ChangeResult{}, fmt.Errorf("override of %s is at revision %d, expected %d: %w", quoteClient(c.Client), view.Revision, c.ExpectedRevision, ErrConflict)
+		return ChangeResult{}, fmt.Errorf("override of %s is at revision %d, expected %d: %w", gate.QuoteClient(c.Client), view.Revision, c.ExpectedRevision, ErrConflict)
 	}
 	res := ChangeResult{Client: c.Client, From: string(view.Stage), To: string(c.Stage)}
 	if Gated(view.Stage, c.Stage) {
@@ -103,7 +104,7 @@ func (s *Store) SetStage(ctx context.Context, c Change) (ChangeResult, error) {
 		return ChangeResult{}, err
 	}
 	if res.Revision, err = s.write(ctx, overrideKey(c.Client), b, view.Revision); err != nil {
-		return ChangeResult{}, fmt.Errorf("override of %s: %w", quoteClient(c.Client), err)
+		return ChangeResult{}, fmt.Errorf("override of %s: %w", gate.QuoteClient(c.Client), err)
 	}
 	return s.record(ctx, res, AuditEntry{Scope: ScopeClient, Client: c.Client, Actor: c.Actor, Reason: c.Reason}, view.Stage, c.Stage)
 }
@@ -206,7 +207,7 @@ func (s *Store) ClearOverride(ctx context.Context, c Clear) (ChangeResult, error
 		return ChangeResult{}, err
 	}
 	if c.ExpectedRevision != AnyRevision && c.ExpectedRevision != o.Revision {
-		return ChangeResult{}, fmt.Errorf("override of %s is at revision %d, expected %d: %w", quoteClient(c.Client), o.Revision, c.ExpectedRevision, ErrConflict)
+		return ChangeResult{}, fmt.Errorf("override of %s is at revision %d, expected %d: %w", gate.QuoteClient(c.Client), o.Revision, c.ExpectedRevision, ErrConflict)
 	}
 	to := cfg.resolveWithoutOverride(c.Client).Stage
 	res := ChangeResult{Client: c.Client, From: string(o.Stage), To: string(to)}
@@ -224,7 +225,7 @@ func (s *Store) ClearOverride(ctx context.Context, c Clear) (ChangeResult, error
 	}
 	if err := s.kv.Delete(ctx, overrideKey(c.Client), jetstream.LastRevision(o.Revision)); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			return ChangeResult{}, fmt.Errorf("override of %s changed concurrently: %w", quoteClient(c.Client), ErrConflict)
+			return ChangeResult{}, fmt.Errorf("override of %s changed concurrently: %w", gate.QuoteClient(c.Client), ErrConflict)
 		}
 		return ChangeResult{}, s.unavailable(err)
 	}
@@ -404,7 +405,7 @@ func (s *Store) checkConfigGates(ctx context.Context, known map[string]time.Time
 			shown := clients[:min(len(clients), 10)]
 			quoted := make([]string, len(shown))
 			for i, c := range shown {
-				quoted[i] = quoteClient(c)
+				quoted[i] = gate.QuoteClient(c)
 			}
 			detail = fmt.Sprintf("fails for %d clients: %s", len(clients), strings.Join(quoted, ", "))
 			if len(clients) > len(shown) {
@@ -452,7 +453,7 @@ func (s *Store) ResetShadowStats(ctx context.Context, client, reason, actor stri
 		From: fmt.Sprintf("%d compared, %d mismatched", before.Compared(), before.Mismatches), To: "0 compared",
 	})
 	if err != nil {
-		return 0, fmt.Errorf("shadow counters of %s reset but not audited: %w", quoteClient(client), err)
+		return 0, fmt.Errorf("shadow counters of %s reset but not audited: %w", gate.QuoteClient(client), err)
 	}
 	return seq, nil
 }

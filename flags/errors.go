@@ -45,8 +45,6 @@ func invalid(field, format string, args ...any) error {
 // conditions name the clients.
 type GateRefusedError = gate.Error
 
-func quoteClient(c string) string { return gate.QuoteClient(c) }
-
 // declareMode maps a MustExist setting to how a bucket or stream is opened.
 func declareMode(mustExist bool) jsdeclare.Mode {
 	if mustExist {

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchyard/switchyard/internal/gate"
 )
 
 // DefaultSamplesPerClient is how many mismatching keys ShadowSamples keeps
@@ -176,7 +178,7 @@ func (s *ShadowSamples) Reset(ctx context.Context, client string) error {
 	}
 	for _, k := range keys {
 		if err := s.stats.kv.Purge(ctx, k); err != nil {
-			return fmt.Errorf("shadow samples: reset %s: %w", quoteClient(client), err)
+			return fmt.Errorf("shadow samples: reset %s: %w", gate.QuoteClient(client), err)
 		}
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"github.com/switchyard/switchyard/internal/gate"
 	"github.com/switchyard/switchyard/internal/jsdeclare"
 	"github.com/switchyard/switchyard/internal/textlimit"
 )
@@ -479,7 +480,7 @@ func (s *ShadowStats) Reset(ctx context.Context, client string) error {
 	}
 	for _, k := range keys {
 		if err := s.kv.Purge(ctx, k); err != nil {
-			return fmt.Errorf("shadow stats %s: reset %s: %w", s.cfg.Bucket, quoteClient(client), err)
+			return fmt.Errorf("shadow stats %s: reset %s: %w", s.cfg.Bucket, gate.QuoteClient(client), err)
 		}
 	}
 	s.mu.Lock()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/internal/gate"
 	"github.com/switchyard/switchyard/internal/jsdeclare"
 )
 
@@ -135,10 +136,10 @@ func decodeConfig(b []byte) (Config, error) {
 func decodeOverride(client string, b []byte, rev uint64) (Override, error) {
 	var o Override
 	if err := json.Unmarshal(b, &o); err != nil {
-		return Override{}, fmt.Errorf("override of %s: %w", quoteClient(client), err)
+		return Override{}, fmt.Errorf("override of %s: %w", gate.QuoteClient(client), err)
 	}
 	if !o.Stage.Valid() {
-		return Override{}, fmt.Errorf("override of %s: stage %q unknown", quoteClient(client), o.Stage)
+		return Override{}, fmt.Errorf("override of %s: stage %q unknown", gate.QuoteClient(client), o.Stage)
 	}
 	o.Client, o.Revision = client, rev
 	return o, nil
@@ -156,7 +157,7 @@ func (s *Store) Override(ctx context.Context, client string) (Override, error) {
 	}
 	e, err := s.kv.Get(ctx, overrideKey(client))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return Override{}, fmt.Errorf("override of %s: %w", quoteClient(client), ErrNotFound)
+		return Override{}, fmt.Errorf("override of %s: %w", gate.QuoteClient(client), ErrNotFound)
 	}
 	if err != nil {
 		return Override{}, s.unavailable(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/flags"
+	"github.com/switchyard/switchyard/internal/gate"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -199,7 +200,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		cfg.FallbackStage = flags.StageLegacy
 	}
 	if !cfg.FallbackStage.Valid() {
-		return nil, invalid("fallback stage", "%q is not one of legacy, shadow, target-shadow, target", cfg.FallbackStage)
+		return nil, invalid("fallback stage", "%q is not one of "+gate.StageNames, cfg.FallbackStage)
 	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = DefaultReadTimeout
