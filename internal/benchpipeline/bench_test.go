@@ -164,7 +164,7 @@ func TestBackfillVsCopy(t *testing.T) {
 	}
 }
 
-// TestPerMessageAndRawCeiling runs the two comparison consumers on a small
+// TestPerMessageAndRawCeiling runs the comparison consumers on a small
 // backlog and checks that they applied what they claim.
 func TestPerMessageAndRawCeiling(t *testing.T) {
 	dsn := testenv.Postgres(t)
@@ -205,7 +205,9 @@ func TestPerMessageAndRawCeiling(t *testing.T) {
 	if !strings.Contains(rawDSN, "search_path=switchyard_bench_") {
 		t.Fatalf("schema DSN %s", rawDSN)
 	}
-	elapsed, _, err = rawInto(ctx, cfg, rawDSN)
+	elapsed, _, err = timedInto(ctx, rawDSN, func(sink stores.Writer) (time.Duration, error) {
+		return rawCeiling(ctx, cfg, sink)
+	})
 	if err != nil || elapsed <= 0 {
 		t.Fatalf("raw ceiling: %v, %v", elapsed, err)
 	}
@@ -217,6 +219,32 @@ func TestPerMessageAndRawCeiling(t *testing.T) {
 	rec, err := raw.Get(ctx, "bench_tasks", "task-0000099")
 	if err != nil || rec.Version != 1000 {
 		t.Fatalf("raw ceiling: last write of task-0000099 is %+v, %v; want version 1000", rec, err)
+	}
+
+	natsDSN, dropNATS, err := pgSchema(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dropNATS()
+	elapsed, _, err = timedInto(ctx, natsDSN, func(sink stores.Writer) (time.Duration, error) {
+		return natsCeiling(ctx, cfg, b, "nats-ceiling", sink)
+	})
+	if err != nil || elapsed <= 0 {
+		t.Fatalf("NATS ceiling: %v, %v", elapsed, err)
+	}
+	if floor, err := b.ackFloor(ctx, "nats-ceiling"); err != nil || floor != 1000 {
+		t.Fatalf("NATS ceiling acknowledged up to %d (%v), want 1000", floor, err)
+	}
+	viaNATS, err := all.Open(ctx, natsDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viaNATS.Close()
+	if rows, err := viaNATS.Scan(ctx, "bench_tasks", stores.Range{}); err != nil || len(rows) != 100 {
+		t.Fatalf("NATS ceiling: %d rows (%v), want 100", len(rows), err)
+	}
+	if rec, err := viaNATS.Get(ctx, "bench_tasks", "task-0000099"); err != nil || rec.Version != 1000 {
+		t.Fatalf("NATS ceiling: last write of task-0000099 is %+v, %v; want version 1000", rec, err)
 	}
 }
 

@@ -13,14 +13,7 @@ import (
 // with no NATS, decoding or acknowledging: the best the worker can do with
 // this store's batched SQL.
 func rawCeiling(ctx context.Context, cfg Config, sink stores.Writer) (time.Duration, error) {
-	evs := genEvents(0, cfg.Events, cfg.Keys, cfg.Size)
-	writes := make([]stores.Write, len(evs))
-	for i, ev := range evs {
-		writes[i] = stores.Write{
-			Entity: ev.Entity, Key: ev.Key, Client: ev.Client, Version: int64(i + 1),
-			Data: ev.Data, EventID: ev.ID,
-		}
-	}
+	writes := rawWrites(cfg)
 	batches := make(chan []stores.Write)
 	var (
 		wg       sync.WaitGroup
@@ -55,4 +48,19 @@ func rawCeiling(ctx context.Context, cfg Config, sink stores.Writer) (time.Durat
 		firstErr = ctx.Err()
 	}
 	return time.Since(begin), firstErr
+}
+
+// rawWrites is the backlog's events as the writes the worker makes of them:
+// the version is the stream sequence (the bench's worker runs with
+// --version-source stream) and the event id goes to the ledger.
+func rawWrites(cfg Config) []stores.Write {
+	evs := genEvents(0, cfg.Events, cfg.Keys, cfg.Size)
+	writes := make([]stores.Write, len(evs))
+	for i, ev := range evs {
+		writes[i] = stores.Write{
+			Entity: ev.Entity, Key: ev.Key, Client: ev.Client, Version: int64(i + 1),
+			Data: ev.Data, EventID: ev.ID,
+		}
+	}
+	return writes
 }

@@ -65,8 +65,12 @@ type Report struct {
 	Postgres           Measurement `json:"postgres_worker"`
 	PostgresPerMessage Measurement `json:"postgres_per_message"`
 	PostgresRaw        Measurement `json:"postgres_raw_ceiling"`
-	SQLite             Measurement `json:"sqlite_worker"`
-	SQLiteRaw          Measurement `json:"sqlite_raw_ceiling"`
+	// PostgresNATSCeiling is the raw ceiling's writes with each message
+	// pulled from the stream and acknowledged after its batch commits: the
+	// most a JetStream-fed worker can reach on this host.
+	PostgresNATSCeiling Measurement `json:"postgres_nats_ceiling"`
+	SQLite              Measurement `json:"sqlite_worker"`
+	SQLiteRaw           Measurement `json:"sqlite_raw_ceiling"`
 	// Backlog is the worker's run on the big backlog; Backlog.Events is what
 	// it applied within the time limit, BacklogDepth the stream's depth.
 	Backlog      Measurement `json:"backlog_worker"`
@@ -123,6 +127,19 @@ func (r Report) PerMessageRatio() float64 {
 // RawRatio is the worker's rate over the raw ceiling's, on PostgreSQL.
 func (r Report) RawRatio() float64 { return ratio(r.Postgres.PerSec(), r.PostgresRaw.PerSec()) }
 
+// NATSCeilingRatio is the worker's rate over the NATS ceiling's: what the
+// worker's own work (decoding, validating, preparing) costs.
+func (r Report) NATSCeilingRatio() float64 {
+	return ratio(r.Postgres.PerSec(), r.PostgresNATSCeiling.PerSec())
+}
+
+// NATSOverRawRatio is the NATS ceiling's rate over the raw ceiling's: what
+// delivering and acknowledging every message costs on the same cores,
+// and so the highest worker ÷ raw ceiling any worker can reach here.
+func (r Report) NATSOverRawRatio() float64 {
+	return ratio(r.PostgresNATSCeiling.PerSec(), r.PostgresRaw.PerSec())
+}
+
 // SQLiteRawRatio is the worker's rate over the raw ceiling's, on SQLite.
 func (r Report) SQLiteRawRatio() float64 { return ratio(r.SQLite.PerSec(), r.SQLiteRaw.PerSec()) }
 
@@ -168,7 +185,7 @@ func verdict(ok bool) string {
 func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "pipeline benchmark: %d events of ~%d bytes over %d keys; worker batch %d, concurrency %d; %d CPUs (GOMAXPROCS %d)\n",
 		r.Events, r.Size, r.Keys, r.BatchSize, r.Concurrency, r.CPUs, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(w, "postgres worker and raw ceiling: best of %d alternating rounds each\n\n", r.Rounds)
+	fmt.Fprintf(w, "postgres worker, raw ceiling and NATS ceiling: best of %d alternating rounds each\n\n", r.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "measurement\tevents\tseconds\tevents/s\tfigure\ttarget\t")
 	row := func(name string, m Measurement, figure, target, ok string) {
@@ -180,6 +197,10 @@ func (r Report) Print(w io.Writer) {
 		fmt.Sprintf(">= %.0fx", TargetPerMessageRatio), verdict(r.PerMessageRatio() >= TargetPerMessageRatio))
 	row("postgres: raw ceiling (no NATS)", r.PostgresRaw, fmt.Sprintf("worker %.2fx", r.RawRatio()),
 		fmt.Sprintf(">= %.1fx", TargetRawCeilingRatio), verdict(r.RawRatio() >= TargetRawCeilingRatio))
+	if r.PostgresNATSCeiling.Events > 0 {
+		row("postgres: NATS ceiling (pull and ack, no decode)", r.PostgresNATSCeiling,
+			fmt.Sprintf("worker %.2fx; %.2fx raw", r.NATSCeilingRatio(), r.NATSOverRawRatio()), "", "")
+	}
 	if r.BacklogDepth > 0 {
 		row(fmt.Sprintf("postgres: worker, %d backlog", r.BacklogDepth), r.Backlog, fmt.Sprintf("peak RSS %.0f MiB", r.PeakRSSMegabytes()),
 			fmt.Sprintf("<= %d MiB", TargetPeakRSSMegabytes), verdict(r.PeakRSSMegabytes() <= TargetPeakRSSMegabytes))
@@ -207,8 +228,8 @@ func (r Report) Print(w io.Writer) {
 	}
 	if r.Postgres.DatabaseCPU > 0 && r.PostgresRaw.DatabaseCPU > 0 {
 		// Every postgres process of the host counts, other sessions too.
-		fmt.Fprintf(tw, "postgres: local server CPU per event\t\t\t\tworker %v, raw %v (all sessions)\t\t\n",
-			r.Postgres.DatabaseCPUPerEvent(), r.PostgresRaw.DatabaseCPUPerEvent())
+		fmt.Fprintf(tw, "postgres: local server CPU per event\t\t\t\tworker %v, raw %v, NATS ceiling %v (all sessions)\t\t\n",
+			r.Postgres.DatabaseCPUPerEvent(), r.PostgresRaw.DatabaseCPUPerEvent(), r.PostgresNATSCeiling.DatabaseCPUPerEvent())
 	}
 	if r.Postgres.BrokerCPU > 0 {
 		// The raw ceiling has no broker: this is the pipeline's extra share

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/procstat"
+	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/stores/all"
 	_ "github.com/switchyard/switchyard/stores/postgres" // the measured stores
 	_ "github.com/switchyard/switchyard/stores/sqlite"
@@ -59,8 +60,20 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		rep.Postgres = best(rep.Postgres, m)
 		logf("postgres: round %d of %d: raw ceiling, %d events", round, cfg.Rounds, cfg.Events)
 		if err := withPostgres(ctx, cfg, func(dsn string) error {
-			elapsed, dbCPU, err := rawInto(ctx, cfg, dsn)
+			elapsed, dbCPU, err := timedInto(ctx, dsn, func(sink stores.Writer) (time.Duration, error) {
+				return rawCeiling(ctx, cfg, sink)
+			})
 			rep.PostgresRaw = best(rep.PostgresRaw, Measurement{Events: cfg.Events, Elapsed: elapsed, DatabaseCPU: dbCPU})
+			return err
+		}); err != nil {
+			return rep, err
+		}
+		logf("postgres: round %d of %d: NATS ceiling, %d events", round, cfg.Rounds, cfg.Events)
+		if err := withPostgres(ctx, cfg, func(dsn string) error {
+			elapsed, dbCPU, err := timedInto(ctx, dsn, func(sink stores.Writer) (time.Duration, error) {
+				return natsCeiling(ctx, cfg, b, fmt.Sprintf("bench-nats-ceiling-%d", round), sink)
+			})
+			rep.PostgresNATSCeiling = best(rep.PostgresNATSCeiling, Measurement{Events: cfg.Events, Elapsed: elapsed, DatabaseCPU: dbCPU})
 			return err
 		}); err != nil {
 			return rep, err
@@ -114,7 +127,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		rep.SQLite = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU}
 		logf("sqlite: raw ceiling, %d events", cfg.Events)
-		elapsed, _, err := rawInto(ctx, cfg, "sqlite:"+filepath.Join(dir, "raw.db"))
+		elapsed, _, err := timedInto(ctx, "sqlite:"+filepath.Join(dir, "raw.db"), func(sink stores.Writer) (time.Duration, error) {
+			return rawCeiling(ctx, cfg, sink)
+		})
 		if err != nil {
 			return rep, err
 		}
@@ -154,17 +169,18 @@ func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, tar
 	return m, err
 }
 
-// rawInto runs the raw ceiling into dsn and returns its time and the local
-// PostgreSQL server's CPU time meanwhile, read before the store's
-// connections (and so their server processes) close.
-func rawInto(ctx context.Context, cfg Config, dsn string) (time.Duration, time.Duration, error) {
+// timedInto opens the store at dsn, runs one ceiling measurement on it and
+// returns its time and the local PostgreSQL server's CPU time meanwhile,
+// read before the store's connections (and so their server processes)
+// close.
+func timedInto(ctx context.Context, dsn string, run func(stores.Writer) (time.Duration, error)) (time.Duration, time.Duration, error) {
 	sink, err := all.Open(ctx, dsn)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer sink.Close()
 	db := startDatabaseCPU()
-	elapsed, err := rawCeiling(ctx, cfg, sink)
+	elapsed, err := run(sink)
 	return elapsed, db(), err
 }
 
