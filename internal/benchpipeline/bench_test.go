@@ -72,6 +72,7 @@ func TestConfigValidate(t *testing.T) {
 		"per-message":     func(c *Config) { c.PerMessageEvents = c.Events + 1 },
 		"scale 0 of many": func(c *Config) { c.Scale = []int{1, 0} },
 		"scale too big":   func(c *Config) { c.Scale = []int{65} },
+		"scale twice":     func(c *Config) { c.Scale = []int{1, 2, 1} },
 		"backfill batch":  func(c *Config) { c.BackfillBatch = -1 },
 	}
 	for name, mutate := range bad {

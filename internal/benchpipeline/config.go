@@ -3,6 +3,7 @@ package benchpipeline
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,9 +159,12 @@ func (c Config) Validate() error {
 	case c.BackfillBatch < 1 || c.BackfillCopiers < 1:
 		return fmt.Errorf("bench: backfill batch and copiers must be positive")
 	}
-	for _, n := range c.Scale {
+	for i, n := range c.Scale {
 		if n < 1 || n > 64 {
 			return fmt.Errorf("bench: scale %d must be between 1 and 64 worker processes", n)
+		}
+		if slices.Contains(c.Scale[:i], n) {
+			return fmt.Errorf("bench: scale lists %d worker processes twice", n)
 		}
 	}
 	return nil

@@ -94,14 +94,18 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}); err != nil {
 		return rep, err
 	}
-	// 3. Scale: 1, 2, 4 worker processes sharing one consumer.
-	for _, procs := range cfg.Scale {
-		logf("postgres: %d worker processes on one consumer applying %d events", procs, cfg.Events)
-		m, err := workerInto(ctx, cfg, b, fmt.Sprintf("bench-scale-%d", procs), cfg.Events, 0, procs)
-		if err != nil {
-			return rep, err
+	// 3. Scale: 1, 2, 4 worker processes sharing one consumer, the counts
+	// alternating for Rounds rounds; the best round of each counts.
+	rep.Scale = make([]ScaleRun, len(cfg.Scale))
+	for round := 1; round <= cfg.Rounds; round++ {
+		for i, procs := range cfg.Scale {
+			logf("postgres: round %d of %d: %d worker processes on one consumer applying %d events", round, cfg.Rounds, procs, cfg.Events)
+			m, err := workerInto(ctx, cfg, b, fmt.Sprintf("bench-scale-%d-%d", procs, round), cfg.Events, 0, procs)
+			if err != nil {
+				return rep, err
+			}
+			rep.Scale[i] = ScaleRun{Processes: procs, Measurement: best(rep.Scale[i].Measurement, m)}
 		}
-		rep.Scale = append(rep.Scale, ScaleRun{Processes: procs, Measurement: m})
 	}
 	// 4. The backfill's writes against a raw COPY of the same rows.
 	if cfg.BackfillRows > 0 {
