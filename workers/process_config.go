@@ -46,6 +46,7 @@ func (c ProcessConfig) Validate() error {
 		{!slices.Contains(c.Adapters.Schemes(), stores.Scheme(c.Sink)), "--sink %q: unknown or missing scheme (known: %s)", []any{stores.Redact(c.Sink), schemes}},
 		{w.Prefetch < 0, "--prefetch %d must not be negative (0 means --batch-size)", []any{w.Prefetch}},
 		{w.MaxDeliveries < 0, "--dead-letter-after %d must not be negative (0 means never)", []any{w.MaxDeliveries}},
+		{c.MaxProcs < 0, "--max-procs %d must not be negative (0 means Go's choice: every CPU, or the container's CPU limit)", []any{c.MaxProcs}},
 		{c.LedgerRetention < 0, "--ledger-retention %v must not be negative (0 disables pruning)", []any{c.LedgerRetention}},
 		{w.Backoff.Max < w.Backoff.Min, "--retry-max %v must be at least --retry-min %v", []any{w.Backoff.Max, w.Backoff.Min}},
 	} {

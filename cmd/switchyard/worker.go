@@ -50,6 +50,7 @@ func (f *workerFlags) register(fs *cli.FlagSet) {
 	fs.DurationVar(&p.LedgerRetention, "ledger-retention", workers.DefaultLedgerRetention, "how long the store remembers applied event ids; must outlast any producer retry; 0 disables pruning")
 	fs.DurationVar(&p.LedgerPruneInterval, "ledger-prune-interval", workers.DefaultLedgerPruneInterval, "how often the ledger is pruned")
 	fs.IntVar(&f.gcPercent, "gc-percent", workers.DefaultGCPercent, "Go garbage collection target of the process (GOGC; an environment GOGC wins)")
+	fs.IntVar(&p.MaxProcs, "max-procs", workers.DefaultMaxProcs, "threads running Go code at once (GOMAXPROCS; an environment GOMAXPROCS wins); 0 means every CPU or the container's CPU limit")
 }
 
 // config checks the flags and returns the worker process's configuration.

@@ -36,3 +36,26 @@ func TestWorkerGCPercent(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerMaxProcs checks the worker's GOMAXPROCS: 1 unless given, 0
+// for Go's choice, and refused when negative.
+func TestWorkerMaxProcs(t *testing.T) {
+	parse := func(args ...string) (int, error) {
+		fs := cli.NewFlagSet("worker", workerUsage, io.Discard)
+		var f workerFlags
+		f.register(fs)
+		if err := fs.Parse(append([]string{"--consumer", "c", "--sink", "sqlite:x.db"}, args...)); err != nil {
+			return 0, err
+		}
+		p, err := f.config()
+		return p.MaxProcs, err
+	}
+	for args, want := range map[string]int{"": 1, "--max-procs 0": 0, "--max-procs 3": 3} {
+		if got, err := parse(strings.Fields(args)...); err != nil || got != want {
+			t.Errorf("%q: MaxProcs %d, %v; want %d", args, got, err, want)
+		}
+	}
+	if _, err := parse("--max-procs", "-1"); !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--max-procs") {
+		t.Errorf("--max-procs -1: %v, want a usage error naming the flag", err)
+	}
+}
