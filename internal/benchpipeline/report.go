@@ -214,7 +214,7 @@ func (r Report) Print(w io.Writer) {
 			verdict(r.BacklogCostRatio() <= TargetBacklogCostRatio))
 	}
 	for _, sc := range r.Scale {
-		figure, target, ok := fmt.Sprintf("CPU %v/event", sc.CPUPerEvent()), "", ""
+		figure, target, ok := fmt.Sprintf("CPU %v/event (broker %v, db %v)", sc.CPUPerEvent(), sc.BrokerCPUPerEvent(), sc.DatabaseCPUPerEvent()), "", ""
 		if sc.Processes > 1 {
 			target = fmt.Sprintf(">= %.1fx 1 process", TargetScaleRatio)
 			ok = verdict(r.ScaleRatio() >= TargetScaleRatio)
