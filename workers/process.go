@@ -80,10 +80,11 @@ const (
 	// is a chain of hand-overs (the client's read loop, the batch filler,
 	// the apply loops), each short; with a second processor idle, every
 	// hand-over wakes another thread to take it. On one processor the
-	// process spent 10 to 15 % less CPU per event in the pipeline benchmark
-	// with one process, and four processes on one consumer moved 16 % more
-	// events. One processor carries about 150,000 events/s of the worker's
-	// own work; beyond that, more processes (the fleet) add capacity.
+	// process spent 9 to 15 % less CPU per event in the pipeline benchmark
+	// with one process, and four processes on one consumer on two cores
+	// moved 16 % more events. One processor carries about 150,000 events/s
+	// of the worker's own work; beyond that, more processes (the fleet) add
+	// capacity.
 	DefaultMaxProcs = 1
 )
 
