@@ -7,19 +7,14 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/workers"
 )
 
 // TestWorkerGCPercent checks the worker's garbage collection target: 400
 // unless given, and refused when not positive.
 func TestWorkerGCPercent(t *testing.T) {
 	parse := func(args ...string) (workerFlags, error) {
-		fs := cli.NewFlagSet("worker", workerUsage, io.Discard)
-		var f workerFlags
-		f.register(fs)
-		if err := fs.Parse(append([]string{"--consumer", "c", "--sink", "sqlite:x.db"}, args...)); err != nil {
-			return f, err
-		}
-		_, err := f.config()
+		f, _, err := parseWorkerFlags(args...)
 		return f, err
 	}
 	f, err := parse()
@@ -41,13 +36,7 @@ func TestWorkerGCPercent(t *testing.T) {
 // for Go's choice, and refused when negative.
 func TestWorkerMaxProcs(t *testing.T) {
 	parse := func(args ...string) (int, error) {
-		fs := cli.NewFlagSet("worker", workerUsage, io.Discard)
-		var f workerFlags
-		f.register(fs)
-		if err := fs.Parse(append([]string{"--consumer", "c", "--sink", "sqlite:x.db"}, args...)); err != nil {
-			return 0, err
-		}
-		p, err := f.config()
+		_, p, err := parseWorkerFlags(args...)
 		return p.MaxProcs, err
 	}
 	for args, want := range map[string]int{"": 1, "--max-procs 0": 0, "--max-procs 3": 3} {
@@ -58,4 +47,17 @@ func TestWorkerMaxProcs(t *testing.T) {
 	if _, err := parse("--max-procs", "-1"); !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--max-procs") {
 		t.Errorf("--max-procs -1: %v, want a usage error naming the flag", err)
 	}
+}
+
+// parseWorkerFlags parses the worker command's flags after a consumer and a
+// sink, and builds its configuration.
+func parseWorkerFlags(args ...string) (workerFlags, workers.ProcessConfig, error) {
+	fs := cli.NewFlagSet("worker", workerUsage, io.Discard)
+	var f workerFlags
+	f.register(fs)
+	if err := fs.Parse(append([]string{"--consumer", "c", "--sink", "sqlite:x.db"}, args...)); err != nil {
+		return f, workers.ProcessConfig{}, err
+	}
+	p, err := f.config()
+	return f, p, err
 }
