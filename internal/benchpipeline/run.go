@@ -59,25 +59,21 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 		rep.Postgres = best(rep.Postgres, m)
 		logf("postgres: round %d of %d: raw ceiling, %d events", round, cfg.Rounds, cfg.Events)
-		if err := withPostgres(ctx, cfg, func(dsn string) error {
-			elapsed, dbCPU, err := timedInto(ctx, dsn, func(sink stores.Writer) (time.Duration, error) {
-				return rawCeiling(ctx, cfg, sink)
-			})
-			rep.PostgresRaw = best(rep.PostgresRaw, Measurement{Events: cfg.Events, Elapsed: elapsed, DatabaseCPU: dbCPU})
-			return err
-		}); err != nil {
+		raw, err := ceilingInto(ctx, cfg, func(sink stores.Writer) (time.Duration, error) {
+			return rawCeiling(ctx, cfg, sink)
+		})
+		if err != nil {
 			return rep, err
 		}
+		rep.PostgresRaw = best(rep.PostgresRaw, raw)
 		logf("postgres: round %d of %d: NATS ceiling, %d events", round, cfg.Rounds, cfg.Events)
-		if err := withPostgres(ctx, cfg, func(dsn string) error {
-			elapsed, dbCPU, err := timedInto(ctx, dsn, func(sink stores.Writer) (time.Duration, error) {
-				return natsCeiling(ctx, cfg, b, fmt.Sprintf("bench-nats-ceiling-%d", round), sink)
-			})
-			rep.PostgresNATSCeiling = best(rep.PostgresNATSCeiling, Measurement{Events: cfg.Events, Elapsed: elapsed, DatabaseCPU: dbCPU})
-			return err
-		}); err != nil {
+		viaNATS, err := ceilingInto(ctx, cfg, func(sink stores.Writer) (time.Duration, error) {
+			return natsCeiling(ctx, cfg, b, fmt.Sprintf("bench-nats-ceiling-%d", round), sink)
+		})
+		if err != nil {
 			return rep, err
 		}
+		rep.PostgresNATSCeiling = best(rep.PostgresNATSCeiling, viaNATS)
 	}
 	// 2. One upsert per message, same stream, fresh schema.
 	logf("postgres: one upsert per message, %d events", cfg.PerMessageEvents)
@@ -168,6 +164,18 @@ func workerInto(ctx context.Context, cfg Config, b *broker, consumer string, tar
 		}
 		run, err := runWorker(ctx, cfg, b, consumer, dsn, uint64(target), limit, procs)
 		m = Measurement{Events: int(run.Events), Elapsed: run.Elapsed, PeakRSS: run.PeakRSS, CPU: run.CPU, DatabaseCPU: run.DatabaseCPU, BrokerCPU: run.BrokerCPU}
+		return err
+	})
+	return m, err
+}
+
+// ceilingInto runs one ceiling measurement of cfg.Events writes into a
+// fresh PostgreSQL schema.
+func ceilingInto(ctx context.Context, cfg Config, run func(stores.Writer) (time.Duration, error)) (Measurement, error) {
+	var m Measurement
+	err := withPostgres(ctx, cfg, func(dsn string) error {
+		elapsed, dbCPU, err := timedInto(ctx, dsn, run)
+		m = Measurement{Events: cfg.Events, Elapsed: elapsed, DatabaseCPU: dbCPU}
 		return err
 	})
 	return m, err
