@@ -155,7 +155,7 @@ func (c *ServerConfig) RegisterFlags(fs FlagBinder) {
 	fs.DurationVar(&c.ShadowBudget, "shadow-budget", c.ShadowBudget, "time a background shadow read may take before it counts as an error")
 	fs.IntVar(&c.MaxShadowInFlight, "max-shadow-in-flight", c.MaxShadowInFlight, "concurrent shadow reads; beyond it shadow reads are dropped and counted")
 	fs.IntVar(&c.MismatchSamples, "mismatch-samples", c.MismatchSamples, "recent mismatching keys kept for /v1/_mismatches")
-	fs.DurationVar(&c.SettleDelay, "settle-delay", c.SettleDelay, "wait before a differing key is read again, so events in flight land first; raise it above the subscriptions' usual lag")
+	fs.DurationVar(&c.SettleDelay, "settle-delay", c.SettleDelay, "wait before a differing key is read again, so events in flight land first; --settle-checks times it should exceed the subscriptions' usual lag")
 	fs.IntVar(&c.SettleChecks, "settle-checks", c.SettleChecks, "re-reads of a key that keeps changing before it counts as unsettled")
 	fs.BoolVar(&c.Repair, "repair", false, "re-copy a mismatching key from legacy to the target after a shadow mismatch")
 	fs.Float64Var(&c.AutoRollbackErrorRate, "auto-rollback-error-rate", 0, "roll a client back to legacy when this share (0..1) of its target reads fail; 0 disables")

@@ -181,6 +181,9 @@ func (v view) equal(o view) bool { return v.live == o.live && (!v.live || bytes.
 type keyDiff struct {
 	key  string
 	p, s view
+	// still is set by settle when the last re-read found neither side
+	// changed since the look before.
+	still bool
 }
 
 // diverged reports a real divergence that no event in flight explains: both
@@ -352,10 +355,17 @@ func pageViews(recs []stores.Record, within func(string) bool) (map[string]view,
 //     different content;
 //   - otherwise re-read on both stores after SettleDelay, up to
 //     SettleChecks times within the budget: equal content settles it (a
-//     match); a difference that did not move since the last look (neither
-//     version nor content changed on either side) is a mismatch; a key
-//     still moving is re-read again, and unsettled when the checks or the
-//     budget run out.
+//     match); a diverged re-read is a mismatch at once; any other
+//     difference is read again while checks and budget remain. When they
+//     run out, a difference that did not move at the last look (neither
+//     version nor content changed on either side) is a mismatch, and one
+//     still moving is unsettled.
+//
+// A difference that stands still is read again rather than confirmed at
+// the first look because a subscription applies its events in batches: it
+// may hold a key's newest event for a batch's linger, its commit and a busy
+// machine's scheduling, which can outlast one SettleDelay. The checks
+// together give it SettleChecks × SettleDelay.
 //
 // Keys beyond SettleKeys are not re-read and count as unsettled. The read's
 // result is mismatch when any key mismatches, else error when a re-read
@@ -400,9 +410,10 @@ checks:
 			switch {
 			case cur.p.equal(cur.s):
 				// settled
-			case cur.diverged() || !cur.moved(prev):
+			case cur.diverged():
 				confirmed = append(confirmed, cur)
 			default:
+				cur.still = !cur.moved(prev)
 				next = append(next, cur)
 			}
 		}
@@ -411,7 +422,13 @@ checks:
 	if r.base.Err() != nil {
 		return "", false, nil, false
 	}
-	unsettled += len(pending)
+	for _, d := range pending {
+		if d.still {
+			confirmed = append(confirmed, d)
+		} else {
+			unsettled++
+		}
+	}
 	switch {
 	case len(confirmed) > 0:
 		for _, d := range confirmed[:min(len(confirmed), maxMismatchKeysPerRead)] {
