@@ -2,11 +2,11 @@ package benchpipeline
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/switchyard/switchyard/stores"
 )
@@ -46,44 +46,29 @@ func natsCeiling(ctx context.Context, cfg Config, b *broker, consumer string, si
 		msgs  []jetstream.Msg
 	}
 	batches := make(chan batch, cfg.Concurrency)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
 	begin := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
 	for range cfg.Concurrency {
-		wg.Go(func() {
+		g.Go(func() error {
 			for {
-				var bt batch
-				var ok bool
 				select {
-				case bt, ok = <-batches:
-				case <-ctx.Done():
-					fail(ctx.Err())
-					return
-				}
-				if !ok {
-					return
-				}
-				if _, err := sink.Apply(ctx, writes[bt.first:bt.first+len(bt.msgs)]); err != nil {
-					fail(err)
-					continue
-				}
-				for _, m := range bt.msgs {
-					if err := m.Ack(); err != nil {
-						fail(err)
+				case bt, ok := <-batches:
+					if !ok {
+						return nil
 					}
-				}
-				if err := nc.FlushTimeout(5 * time.Second); err != nil {
-					fail(err)
+					if _, err := sink.Apply(gctx, writes[bt.first:bt.first+len(bt.msgs)]); err != nil {
+						return err
+					}
+					for _, m := range bt.msgs {
+						if err := m.Ack(); err != nil {
+							return err
+						}
+					}
+					if err := nc.FlushTimeout(5 * time.Second); err != nil {
+						return err
+					}
+				case <-gctx.Done():
+					return gctx.Err()
 				}
 			}
 		})
@@ -103,7 +88,7 @@ func natsCeiling(ctx context.Context, cfg Config, b *broker, consumer string, si
 		if len(cur.msgs) == cfg.BatchSize || received == len(writes) {
 			select {
 			case batches <- cur:
-			case <-ctx.Done():
+			case <-gctx.Done():
 			}
 			cur = batch{first: received, msgs: make([]jetstream.Msg, 0, cfg.BatchSize)}
 			if received == len(writes) {
@@ -113,14 +98,12 @@ func natsCeiling(ctx context.Context, cfg Config, b *broker, consumer string, si
 	}, jetstream.PullMaxMessages(cfg.BatchSize), jetstream.PullHeartbeat(2*time.Second))
 	if err != nil {
 		close(batches)
-		wg.Wait()
+		g.Wait()
 		return 0, err
 	}
 	defer consume.Stop()
-	cur.msgs = make([]jetstream.Msg, 0, cfg.BatchSize)
-	wg.Wait()
-	if firstErr != nil {
-		return 0, firstErr
+	if err := g.Wait(); err != nil {
+		return 0, err
 	}
 	// Done when the server has taken every ack, as for the worker.
 	for {

@@ -2,8 +2,9 @@ package benchpipeline
 
 import (
 	"context"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/switchyard/switchyard/stores"
 )
@@ -15,39 +16,32 @@ import (
 func rawCeiling(ctx context.Context, cfg Config, sink stores.Writer) (time.Duration, error) {
 	writes := rawWrites(cfg)
 	batches := make(chan []stores.Write)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
 	begin := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
 	for range cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			for batch := range batches {
-				if _, err := sink.Apply(ctx, batch); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
+				if _, err := sink.Apply(gctx, batch); err != nil {
+					return err
 				}
 			}
-		}()
+			return nil
+		})
 	}
+send:
 	for i := 0; i < len(writes); i += cfg.BatchSize {
 		select {
 		case batches <- writes[i:min(i+cfg.BatchSize, len(writes))]:
-		case <-ctx.Done():
+		case <-gctx.Done():
+			break send
 		}
 	}
 	close(batches)
-	wg.Wait()
-	if firstErr == nil {
-		firstErr = ctx.Err()
+	err := g.Wait()
+	if err == nil {
+		err = ctx.Err()
 	}
-	return time.Since(begin), firstErr
+	return time.Since(begin), err
 }
 
 // rawWrites is the backlog's events as the writes the worker makes of them:
