@@ -118,6 +118,18 @@ func callerOf(r *http.Request) *Caller {
 	return c
 }
 
+// readableClient returns the request's client when it is given once, well
+// formed, and the caller may read it. Otherwise it has answered: 400 for
+// the parameter, 403 outside the caller's scope.
+func (a *readAPI) readableClient(w http.ResponseWriter, r *http.Request) (string, bool) {
+	client, err := clientParam(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return "", false
+	}
+	return client, a.mayRead(w, r, client)
+}
+
 // mayRead answers 403 unless the caller may read client.
 func (a *readAPI) mayRead(w http.ResponseWriter, r *http.Request, client string) bool {
 	c := callerOf(r)
@@ -199,12 +211,8 @@ func toJSON(entity string, rec stores.Record) recordJSON {
 }
 
 func (a *readAPI) get(w http.ResponseWriter, r *http.Request) {
-	client, err := clientParam(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if !a.mayRead(w, r, client) {
+	client, ok := a.readableClient(w, r)
+	if !ok {
 		return
 	}
 	entity, key := r.PathValue("entity"), r.PathValue("key")
@@ -218,17 +226,14 @@ func (a *readAPI) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *readAPI) list(w http.ResponseWriter, r *http.Request) {
-	client, err := clientParam(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if !a.mayRead(w, r, client) {
+	client, ok := a.readableClient(w, r)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
 	limit := 0
 	if s := q.Get("limit"); s != "" {
+		var err error
 		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > MaxListLimit {
 			a.fail(w, r, invalid("limit", "%q is not a number from 1 to %d", truncate(s, 32), MaxListLimit))
 			return

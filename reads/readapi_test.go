@@ -58,6 +58,22 @@ func authGet(u, token string) (*http.Response, error) {
 	return http.DefaultClient.Do(req)
 }
 
+// getJSON reads base+path with token and decodes the body, which every
+// answer of the read API, errors included, must be: a JSON object.
+func getJSON(t *testing.T, base, path, token string) (*http.Response, map[string]any) {
+	t.Helper()
+	resp, err := authGet(base+path, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("%s: body is not JSON: %v", path, err)
+	}
+	return resp, body
+}
+
 func TestReadAPI(t *testing.T) {
 	env := newRouterEnv(t)
 	put(t, env.legacy, "acme", "o/1", `{"n":1}`, 1)
@@ -69,16 +85,7 @@ func TestReadAPI(t *testing.T) {
 
 	get := func(path string) (*http.Response, map[string]any) {
 		t.Helper()
-		resp, err := authGet(srv.URL+path, allToken)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-			t.Fatalf("%s: body is not JSON: %v", path, err)
-		}
-		return resp, body
+		return getJSON(t, srv.URL, path, allToken)
 	}
 
 	resp, body := get("/v1/orders/" + url.PathEscape("o/1") + "?client=acme")
@@ -141,15 +148,7 @@ func TestReadAPIAuthenticatesAndScopesCallers(t *testing.T) {
 
 	status := func(path, token string) (int, http.Header) {
 		t.Helper()
-		resp, err := authGet(srv.URL+path, token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-			t.Fatalf("%s: body is not JSON: %v", path, err)
-		}
+		resp, _ := getJSON(t, srv.URL, path, token)
 		return resp.StatusCode, resp.Header
 	}
 	cases := []struct {
