@@ -23,18 +23,6 @@ var ErrReplayRefused = errors.New("replay refused")
 // that left dead letters it could not replay in the dead-letter stream.
 var ErrReplayIncomplete = errors.New("replay incomplete")
 
-// replayError is a replay's outcome as an error of kind ErrReplayRefused
-// or ErrReplayIncomplete; its message is the cause's, or msg.
-type replayError struct {
-	kind  error
-	msg   string
-	cause error
-}
-
-func (e *replayError) Error() string        { return e.msg }
-func (e *replayError) Is(target error) bool { return target == e.kind }
-func (e *replayError) Unwrap() error        { return e.cause }
-
 // DeadLetterRequest is one thing an operator asks of a consumer's dead
 // letters (switchyard dlq): list a page of them, show one, replay one or
 // all (ReplayConfig, run by ReplayDeadLetters), or purge them all.
@@ -110,7 +98,7 @@ func (r DeadLetterRequest) replay(ctx context.Context, js jetstream.JetStream, w
 	res, err := ReplayDeadLetters(ctx, js, r.ReplayConfig)
 	switch nothing := res.Replayed == 0 && len(res.Failed) == 0; {
 	case nothing && (errors.Is(err, subscriptions.ErrNotFound) || errors.Is(err, ErrReplayConfig)):
-		return &replayError{kind: ErrReplayRefused, msg: err.Error(), cause: err}
+		return &kindError{kind: ErrReplayRefused, msg: err.Error(), cause: err}
 	case nothing && err != nil:
 		return err
 	}
@@ -118,7 +106,7 @@ func (r DeadLetterRequest) replay(ctx context.Context, js jetstream.JetStream, w
 		return werr
 	}
 	if err == nil && len(res.Failed) > 0 {
-		return &replayError{kind: ErrReplayIncomplete, msg: fmt.Sprintf("%d dead letters could not be replayed and stay in the dead-letter stream", len(res.Failed))}
+		return &kindError{kind: ErrReplayIncomplete, msg: fmt.Sprintf("%d dead letters could not be replayed and stay in the dead-letter stream", len(res.Failed))}
 	}
 	return err
 }

@@ -17,7 +17,7 @@ var ErrProcessConfig = errors.New("worker process configuration")
 // processConfigErrorf is a setting out of range, named as the worker
 // command's flag that sets it.
 func processConfigErrorf(cause error, format string, args ...any) error {
-	return &configError{kind: ErrProcessConfig, msg: fmt.Sprintf(format, args...), cause: cause}
+	return &kindError{kind: ErrProcessConfig, msg: fmt.Sprintf(format, args...), cause: cause}
 }
 
 // Validate checks c as given, before Config.WithDefaults, and returns the

@@ -52,7 +52,7 @@ type Replay struct {
 
 // ErrReplaySelection: a Replay names neither one dead letter (Seq) nor all
 // of them (All), or both. It matches ErrReplayConfig.
-var ErrReplaySelection error = &configError{kind: ErrReplayConfig, msg: "replay needs either one dead-letter sequence (1 or more) or all dead letters, not both"}
+var ErrReplaySelection error = &kindError{kind: ErrReplayConfig, msg: "replay needs either one dead-letter sequence (1 or more) or all dead letters, not both"}
 
 // ReplayFailure is a dead letter that could not be replayed and stays in the
 // dead-letter stream.

@@ -18,20 +18,8 @@ import (
 // Nothing was replayed.
 var ErrReplayConfig = errors.New("replay configuration")
 
-// configError is a configuration that cannot work: a replay's
-// (ErrReplayConfig) or a worker process's (ErrProcessConfig).
-type configError struct {
-	kind  error
-	msg   string
-	cause error
-}
-
-func (e *configError) Error() string        { return e.msg }
-func (e *configError) Is(target error) bool { return target == e.kind }
-func (e *configError) Unwrap() error        { return e.cause }
-
 func replayConfigErrorf(cause error, format string, args ...any) error {
-	return &configError{kind: ErrReplayConfig, msg: fmt.Sprintf(format, args...), cause: cause}
+	return &kindError{kind: ErrReplayConfig, msg: fmt.Sprintf(format, args...), cause: cause}
 }
 
 // ReplayConfig is a replay as an operator asks for it (switchyard dlq
