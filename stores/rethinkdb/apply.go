@@ -73,7 +73,11 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 			return stores.ApplyResult{}, err
 		}
 		for _, items := range s.applyBatches(ws) {
-			res, err := s.write(ctx, s.applyTerm(entity, items))
+			var res r.WriteResponse
+			err := s.retryAfterDuplicates(ctx, entity, func() (err error) {
+				res, err = s.write(ctx, s.applyTerm(entity, items))
+				return err
+			})
 			if err != nil {
 				// The table may have been dropped or moved: check it again next time.
 				s.tables.forget(entity)
@@ -87,7 +91,11 @@ func (s *Store) Apply(ctx context.Context, writes []stores.Write) (stores.ApplyR
 	// of one is then a duplicate rather than a write of older state.
 	ids := append(plan.EventIDs[:len(plan.EventIDs):len(plan.EventIDs)], plan.SupersededEventIDs...)
 	for _, part := range s.split(len(ids), func(i int) int { return len(ids[i]) + ledgerRowOverhead }) {
-		if _, err := s.write(ctx, s.recordTerm(ids[part[0]:part[1]])); err != nil {
+		record := func() error {
+			_, err := s.write(ctx, s.recordTerm(ids[part[0]:part[1]]))
+			return err
+		}
+		if err := s.retryAfterDuplicates(ctx, ledgerTable, record); err != nil {
 			return stores.ApplyResult{}, classify(fmt.Errorf("record %d event ids in the ledger: %w", len(ids), err))
 		}
 	}
@@ -221,7 +229,11 @@ func (s *Store) seenEventIDs(ctx context.Context, ids []string) (map[string]bool
 			}
 		}
 		term := r.DB(s.cfg.Database).Table(ledgerTable).GetAll(keys...).Pluck(ledgerKey, ledgerIDField)
-		found, err := s.readAll(ctx, term)
+		var found []any
+		err := s.retryAfterDuplicates(ctx, ledgerTable, func() (err error) {
+			found, err = s.readAll(ctx, term)
+			return err
+		})
 		if err != nil {
 			return nil, classify(fmt.Errorf("look up %d event ids in the ledger: %w", len(ids), err))
 		}

@@ -10,20 +10,26 @@ import (
 )
 
 // ErrDuplicate matches the errors of a concurrent creation that left two
-// databases or tables of one name, one of which already held data. The
-// duplicate is kept under a new name for the operator to merge.
+// databases or tables of one name, where the duplicate could not be
+// emptied: a database copy that holds tables, or a table copy still being
+// written after every merge. The duplicate is kept under a new name for
+// the operator to merge.
 var ErrDuplicate = errors.New("concurrent creation left a duplicate that holds data")
 
 // RethinkDB does not serialize the creation of databases and tables: when
 // several writers of a fleet start at once on a fresh database, each may
 // find the name missing and create it, and the server then holds several
 // databases or tables of one name, every query naming them failing as
-// ambiguous. Writers resolve this through the system tables, the same way
-// whichever of them gets there: the copy with the lowest id is kept, every
-// other copy is renamed to <name>_duplicate_<first 8 characters of its id>
-// and dropped when it is empty. While names are ambiguous no query can
-// write into any copy, so the renamed copies are empty in practice; one that
-// is not is left renamed and reported (ErrDuplicate), never dropped.
+// ambiguous. A copy can become visible after a writer found the name
+// unique and wrote into it, so a writer meets the ambiguity on any query,
+// not only just after its own creation. Writers resolve it through the
+// system tables, the same way whichever of them gets there: the copy with
+// the lowest id is kept, every other copy is renamed to
+// <name>_duplicate_<first 8 characters of its id>. A table copy's
+// documents are merged into the kept table by the writes' own rule before
+// it is dropped (drainDuplicate), so no write is lost whichever copy it
+// went to. A database copy that holds tables is left renamed and reported
+// (ErrDuplicate), never dropped.
 //
 // Resolving needs read and write access to the rethinkdb system database;
 // without it the writer reports the ambiguity the server raised.
@@ -59,37 +65,161 @@ func (s *Store) resolveDuplicateDatabase(ctx context.Context) error {
 	return nil
 }
 
-// resolveDuplicateTable keeps one table of the name in the database.
-func (s *Store) resolveDuplicateTable(ctx context.Context, table string) error {
+// resolveDuplicateTable keeps one table of the name in the database and
+// reports whether it found other copies. Every other copy is renamed, its
+// documents merged into the kept one and removed (drainDuplicate), and
+// then dropped.
+func (s *Store) resolveDuplicateTable(ctx context.Context, table string) (bool, error) {
 	sys := r.DB("rethinkdb").Table("table_config")
 	extra, err := s.duplicateIDs(ctx, sys.Filter(map[string]any{"db": s.cfg.Database, "name": table}))
 	if err != nil || len(extra) == 0 {
-		return err
+		return false, err
 	}
-	db := r.DB(s.cfg.Database)
 	for _, id := range extra {
 		renamed := duplicateName(table, id)
 		if err := s.exec(ctx, sys.Get(id).Update(map[string]any{"name": renamed})); err != nil {
-			return classify(fmt.Errorf("rename duplicate table %s (%s): %w", table, id, err))
+			return true, classify(fmt.Errorf("rename duplicate table %s (%s): %w", table, id, err))
 		}
-		var docs int
-		if err := s.exec(ctx, db.Table(renamed).Wait(s.waitOpts())); err == nil {
-			err = s.readOne(ctx, db.Table(renamed).Count(), &docs)
-		}
-		if err != nil {
-			if gone, _ := s.missing(ctx, db.TableList().Contains(renamed)); gone {
-				continue // another writer resolved it first
-			}
-			return classify(fmt.Errorf("inspect duplicate table %s: %w", renamed, err))
-		}
-		if docs > 0 {
-			return fmt.Errorf("%w: table %s.%s had a duplicate with %d documents, now named %s", ErrDuplicate, s.cfg.Database, table, docs, renamed)
-		}
-		if err := s.dropIfExists(ctx, db.TableList().Contains(renamed), db.TableDrop(renamed)); err != nil {
-			return classify(fmt.Errorf("drop duplicate table %s: %w", renamed, err))
+		if err := s.drainDuplicate(ctx, table, renamed); err != nil {
+			return true, err
 		}
 	}
-	return nil
+	return true, nil
+}
+
+// drainAttempts bounds how many times drainDuplicate merges a duplicate
+// that is not empty yet: each pass takes what writers that had resolved
+// the name before the rename wrote since the previous one.
+const drainAttempts = 5
+
+// drainDuplicate empties the renamed copy of table into table and drops
+// it. A copy is not always empty: a writer that found the name unique,
+// before the other copy became visible, may have written into either, and
+// whichever it was may not be the copy that stays. So each document is
+// merged into the kept table by the same rule the writes use (the version
+// fence for an entity, keep-the-first for the ledger), and removed from
+// the copy only if it is still what was merged. The copy is dropped once
+// it is empty; one that still fills after drainAttempts passes is left
+// renamed and reported (ErrDuplicate), never dropped.
+func (s *Store) drainDuplicate(ctx context.Context, table, renamed string) error {
+	db := r.DB(s.cfg.Database)
+	docs := 0
+	// pass drops the copy when it is empty and merges it otherwise.
+	pass := func() (dropped bool, err error) {
+		if err := s.exec(ctx, db.Table(renamed).Wait(s.waitOpts())); err != nil {
+			return false, fmt.Errorf("wait for duplicate table %s: %w", renamed, err)
+		}
+		if err := s.readOne(ctx, db.Table(renamed).Count(), &docs); err != nil {
+			return false, fmt.Errorf("count duplicate table %s: %w", renamed, err)
+		}
+		if docs == 0 {
+			if err := s.dropIfExists(ctx, db.TableList().Contains(renamed), db.TableDrop(renamed)); err != nil {
+				return false, fmt.Errorf("drop duplicate table %s: %w", renamed, err)
+			}
+			return true, nil
+		}
+		if _, err := s.write(ctx, s.mergeTerm(table, renamed)); err != nil {
+			return false, fmt.Errorf("merge duplicate table %s into %s: %w", renamed, table, err)
+		}
+		return false, nil
+	}
+	gone := func() bool {
+		missing, _ := s.missing(ctx, db.TableList().Contains(renamed))
+		return missing
+	}
+	var err error
+	for range drainAttempts {
+		var dropped bool
+		if dropped, err = pass(); dropped {
+			return nil
+		}
+		if err == nil {
+			continue
+		}
+		// Every writer that met the copies drains them, so another may drop
+		// the copy under this one's queries, which then fail with an
+		// availability error until the drop completes. So a failed pass
+		// waits for the copy: gone means drained, ready means pass again.
+		if gone() {
+			return nil
+		}
+		if waitErr := s.exec(ctx, db.Table(renamed).Wait(s.waitOpts())); waitErr != nil {
+			if gone() {
+				return nil
+			}
+			return classify(err)
+		}
+	}
+	if err != nil {
+		return classify(err)
+	}
+	return fmt.Errorf("%w: table %s.%s had a duplicate that still held %d documents after %d merges, now named %s", ErrDuplicate, s.cfg.Database, table, docs, drainAttempts, renamed)
+}
+
+// mergeTerm moves the documents of the copy from into table, one atomic
+// write per document on each side:
+//
+//	from.forEach(doc => [
+//	  table.get(doc(key)).replace(old => branch(keep(old, doc), doc, old)),
+//	  from.get(doc(key)).replace(cur => branch(cur.eq(doc), null, cur))])
+//
+// keep is the version fence for an entity table (old missing, or older
+// than doc) and "old missing" for the ledger, whose rows for one key all
+// record the same event. A document the copy changed in between stays for
+// the next pass.
+func (s *Store) mergeTerm(table, from string) r.Term {
+	db := r.DB(s.cfg.Database)
+	kept, dup := db.Table(table), db.Table(from)
+	key, version := s.cfg.KeyField, s.cfg.VersionField
+	keep := func(old, doc r.Term) r.Term {
+		return old.Eq(nil).Or(old.Field(version).Default(0).Lt(doc.Field(version).Default(0)))
+	}
+	if table == ledgerTable {
+		key = ledgerKey
+		keep = func(old, _ r.Term) r.Term { return old.Eq(nil) }
+	}
+	return dup.ForEach(func(doc r.Term) any {
+		return []any{
+			kept.Get(doc.Field(key)).Replace(func(old r.Term) any {
+				return r.Branch(keep(old, doc), doc, old)
+			}, r.ReplaceOpts{Durability: durability}),
+			dup.Get(doc.Field(key)).Replace(func(cur r.Term) any {
+				return r.Branch(cur.Eq(doc), nil, cur)
+			}, r.ReplaceOpts{Durability: durability}),
+		}
+	})
+}
+
+// retryAfterDuplicates runs op, and when it fails with OP_FAILED (which
+// is also how RethinkDB reports an ambiguous name) resolves the table's
+// copies and runs op again, up to drainAttempts times in all. A writer
+// that found the table, or created it, can meet a copy that a concurrent
+// creator's tableCreate makes visible only later.
+//
+// When the system table shows no copies, op is still run once more: the
+// failed query may have named the table while another writer's rename of
+// a copy was taking effect. An OP_FAILED that has nothing to do with
+// copies (an unavailable table) costs that one extra try.
+func (s *Store) retryAfterDuplicates(ctx context.Context, table string, op func() error) error {
+	err := op()
+	blindRetry := true
+	for range drainAttempts - 1 {
+		if err == nil || !isOpFailed(err) {
+			return err
+		}
+		found, resolveErr := s.resolveDuplicateTable(ctx, table)
+		if resolveErr != nil {
+			return resolveErr
+		}
+		if !found {
+			if !blindRetry {
+				return err
+			}
+			blindRetry = false
+		}
+		err = op()
+	}
+	return err
 }
 
 // duplicateIDs returns the ids of the rows of a system table beyond the

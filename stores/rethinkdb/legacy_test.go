@@ -238,7 +238,8 @@ func TestNonStringKeysFailScans(t *testing.T) {
 
 // TestFleetCreatesConcurrently: writers starting at once on a fresh
 // database all open and apply, however their creations interleave, and
-// the database holds one ledger and one entity table.
+// the database then holds one ledger and one entity table with every
+// write in them.
 func TestFleetCreatesConcurrently(t *testing.T) {
 	addr, database := testenv.RethinkDB(t)
 	admin := testenv.RethinkDBAdmin(t, addr)
@@ -273,5 +274,19 @@ func TestFleetCreatesConcurrently(t *testing.T) {
 	var n int
 	if err := r.DB(database).Table("task").Count().ReadOne(&n, admin); err != nil || n != fleet {
 		t.Fatalf("task holds %d documents (%v), want %d", n, err, fleet)
+	}
+	// Whichever ledger copy a worker recorded its event in, the one left
+	// holds them all.
+	st, err := Open(ctx, "rethinkdb://"+addr+"/"+database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ids := make([]string, fleet)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("ev%d", i)
+	}
+	if seen, err := st.seenEventIDs(ctx, ids); err != nil || len(seen) != fleet {
+		t.Fatalf("the ledger holds %d of the %d event ids (%v)", len(seen), fleet, err)
 	}
 }

@@ -53,7 +53,8 @@ func (s *Store) ensureDatabase(ctx context.Context) error {
 // ensureTable creates an entity or ledger table when it is missing, waits
 // until it is ready, and checks that its primary key is the configured key
 // field. It fails with stores.ErrSchemaMismatch when the primary key
-// differs, and with a classified driver error otherwise.
+// differs, and with a classified driver error otherwise. Copies of the
+// table that concurrent creators left are resolved first (duplicates.go).
 func (s *Store) ensureTable(ctx context.Context, table, primaryKey string) error {
 	s.tables.mu.Lock()
 	defer s.tables.mu.Unlock()
@@ -68,18 +69,23 @@ func (s *Store) ensureTable(ctx context.Context, table, primaryKey string) error
 		return err
 	}
 	if created {
-		if err := s.resolveDuplicateTable(ctx, table); err != nil {
+		if _, err := s.resolveDuplicateTable(ctx, table); err != nil {
 			return err
 		}
 	}
+	if err := s.retryAfterDuplicates(ctx, table, func() error { return s.checkTable(ctx, table, primaryKey) }); err != nil {
+		return err
+	}
+	s.tables.ready[table] = true
+	return nil
+}
+
+// checkTable waits until table is ready and checks its primary key (and,
+// for the ledger, its time index).
+func (s *Store) checkTable(ctx context.Context, table, primaryKey string) error {
+	db := r.DB(s.cfg.Database)
 	if err := s.exec(ctx, db.Table(table).Wait(s.waitOpts())); err != nil {
-		// Another writer's copy may have made the name ambiguous.
-		if resolveErr := s.resolveDuplicateTable(ctx, table); resolveErr != nil {
-			return resolveErr
-		}
-		if err := s.exec(ctx, db.Table(table).Wait(s.waitOpts())); err != nil {
-			return classify(fmt.Errorf("wait for table %s: %w", table, err))
-		}
+		return classify(fmt.Errorf("wait for table %s: %w", table, err))
 	}
 	var key string
 	if err := s.readOne(ctx, db.Table(table).Info().Field("primary_key"), &key); err != nil {
@@ -89,11 +95,8 @@ func (s *Store) ensureTable(ctx context.Context, table, primaryKey string) error
 		return fmt.Errorf("%w: table %s.%s has the primary key %q, want %q (key_field)", stores.ErrSchemaMismatch, s.cfg.Database, table, key, primaryKey)
 	}
 	if table == ledgerTable {
-		if err := s.ensureLedgerIndex(ctx); err != nil {
-			return err
-		}
+		return s.ensureLedgerIndex(ctx)
 	}
-	s.tables.ready[table] = true
 	return nil
 }
 
