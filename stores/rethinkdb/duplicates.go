@@ -39,30 +39,35 @@ func duplicateName(name, id string) string {
 	return name + "_duplicate_" + id[:min(8, len(id))]
 }
 
-// resolveDuplicateDatabase keeps one database of the configured name.
-func (s *Store) resolveDuplicateDatabase(ctx context.Context) error {
+// resolveDuplicateDatabase keeps one database of the configured name and
+// reports whether it found other copies. A copy without tables is dropped;
+// one with tables is left renamed and reported.
+func (s *Store) resolveDuplicateDatabase(ctx context.Context) (bool, error) {
 	sys := r.DB("rethinkdb").Table("db_config")
 	extra, err := s.duplicateIDs(ctx, sys.Filter(map[string]any{"name": s.cfg.Database}))
 	if err != nil || len(extra) == 0 {
-		return err
+		return false, err
 	}
 	for _, id := range extra {
 		renamed := duplicateName(s.cfg.Database, id)
 		if err := s.exec(ctx, sys.Get(id).Update(map[string]any{"name": renamed})); err != nil {
-			return classify(fmt.Errorf("rename duplicate database %s (%s): %w", s.cfg.Database, id, err))
+			return true, classify(fmt.Errorf("rename duplicate database %s (%s): %w", s.cfg.Database, id, err))
 		}
 		var tables int
 		if err := s.readOne(ctx, r.DB(renamed).TableList().Count(), &tables); err != nil {
-			return classify(fmt.Errorf("inspect duplicate database %s: %w", renamed, err))
+			if gone, _ := s.missing(ctx, r.DBList().Contains(renamed)); gone {
+				continue // another writer resolved it first
+			}
+			return true, classify(fmt.Errorf("inspect duplicate database %s: %w", renamed, err))
 		}
 		if tables > 0 {
-			return fmt.Errorf("%w: database %s had a duplicate with %d tables, now named %s", ErrDuplicate, s.cfg.Database, tables, renamed)
+			return true, fmt.Errorf("%w: database %s had a duplicate with %d tables, now named %s", ErrDuplicate, s.cfg.Database, tables, renamed)
 		}
 		if err := s.dropIfExists(ctx, r.DBList().Contains(renamed), r.DBDrop(renamed)); err != nil {
-			return classify(fmt.Errorf("drop duplicate database %s: %w", renamed, err))
+			return true, classify(fmt.Errorf("drop duplicate database %s: %w", renamed, err))
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // resolveDuplicateTable keeps one table of the name in the database and
@@ -191,8 +196,8 @@ func (s *Store) mergeTerm(table, from string) r.Term {
 }
 
 // retryAfterDuplicates runs op, and when it fails with OP_FAILED (which
-// is also how RethinkDB reports an ambiguous name) resolves the table's
-// copies and runs op again, up to drainAttempts times in all. A writer
+// is also how RethinkDB reports an ambiguous name) resolves copies of the
+// database and of the table and runs op again, up to drainAttempts times in all. A writer
 // that found the table, or created it, can meet a copy that a concurrent
 // creator's tableCreate makes visible only later.
 //
@@ -207,11 +212,15 @@ func (s *Store) retryAfterDuplicates(ctx context.Context, table string, op func(
 		if err == nil || !isOpFailed(err) {
 			return err
 		}
+		foundDatabase, resolveErr := s.resolveDuplicateDatabase(ctx)
+		if resolveErr != nil {
+			return resolveErr
+		}
 		found, resolveErr := s.resolveDuplicateTable(ctx, table)
 		if resolveErr != nil {
 			return resolveErr
 		}
-		if !found {
+		if !found && !foundDatabase {
 			if !blindRetry {
 				return err
 			}

@@ -97,6 +97,31 @@ func TestTableCreateRaceIsTolerated(t *testing.T) {
 	mock.AssertExpectations(t)
 }
 
+// TestAmbiguousDatabaseIsResolvedOnAFailedQuery: a query that fails with
+// OP_FAILED while the database has a copy (which only a cluster makes)
+// resolves it, as it does a table's, and runs again.
+func TestAmbiguousDatabaseIsResolvedOnAFailedQuery(t *testing.T) {
+	st, mock := newMockStore(t)
+	dbConfig := r.DB("rethinkdb").Table("db_config")
+	on(mock, dbConfig.Filter(map[string]any{"name": "app"}).Field("id")).Return([]any{"dddddddd-2", "cccccccc-1"}, nil).Once()
+	on(mock, dbConfig.Get("dddddddd-2").Update(map[string]any{"name": "app_duplicate_dddddddd"})).Return(map[string]any{"replaced": 1}, nil).Once()
+	on(mock, r.DB("app_duplicate_dddddddd").TableList().Count()).Return(0, nil).Once()
+	on(mock, r.DBDrop("app_duplicate_dddddddd")).Return(map[string]any{"dbs_dropped": 1}, nil).Once()
+	taskConfig := r.DB("rethinkdb").Table("table_config")
+	on(mock, taskConfig.Filter(map[string]any{"db": "app", "name": "task"}).Field("id")).Return([]any{"aaaaaaaa-1"}, nil).Once()
+	runs := 0
+	err := st.retryAfterDuplicates(context.Background(), "task", func() error {
+		if runs++; runs == 1 {
+			return r.RQLOpFailedError{}
+		}
+		return nil
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("retryAfterDuplicates = %v after %d runs, want success on the second", err, runs)
+	}
+	mock.AssertExpectations(t)
+}
+
 func TestPrimaryKeyMismatch(t *testing.T) {
 	st, mock := newMockStore(t)
 	task := app.Table("task")

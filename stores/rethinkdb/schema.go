@@ -47,7 +47,8 @@ func (s *Store) ensureDatabase(ctx context.Context) error {
 	if err != nil || !created {
 		return err
 	}
-	return s.resolveDuplicateDatabase(ctx)
+	_, err = s.resolveDuplicateDatabase(ctx)
+	return err
 }
 
 // ensureTable creates an entity or ledger table when it is missing, waits
