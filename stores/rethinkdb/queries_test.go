@@ -29,9 +29,20 @@ func on(mock *r.Mock, term r.Term) *r.MockQuery {
 	return mock.On(term, map[string]any{"time_format": "raw", "binary_format": "raw", "geometry_format": "raw"})
 }
 
+// expectCopies answers a writer's look for copies of table with one row
+// per id, all named table.
+func expectCopies(mock *r.Mock, table string, ids ...string) {
+	rows := make([]any, len(ids))
+	for i, id := range ids {
+		rows[i] = map[string]any{"id": id, "name": table}
+	}
+	on(mock, copiesTerm("app", table)).Return(rows, nil).Once()
+}
+
 func expectExistingLedger(mock *r.Mock) {
 	on(mock, r.DBList().Contains("app")).Return(true, nil).Once()
 	on(mock, app.TableList().Contains("switchyard_ledger")).Return(true, nil).Once()
+	expectCopies(mock, "switchyard_ledger", "ledger-1")
 	on(mock, ledger.Wait(r.WaitOpts{Timeout: 60})).Return(map[string]any{"ready": 1}, nil).Once()
 	on(mock, ledger.Info().Field("primary_key")).Return("id", nil).Once()
 	on(mock, ledger.IndexList().Contains("recorded_at")).Return(true, nil).Once()
@@ -40,6 +51,7 @@ func expectExistingLedger(mock *r.Mock) {
 
 func expectExistingTable(mock *r.Mock, table string) {
 	on(mock, app.TableList().Contains(table)).Return(true, nil).Once()
+	expectCopies(mock, table, table+"-1")
 	on(mock, app.Table(table).Wait(r.WaitOpts{Timeout: 60})).Return(map[string]any{"ready": 1}, nil).Once()
 	on(mock, app.Table(table).Info().Field("primary_key")).Return("id", nil).Once()
 }
@@ -63,7 +75,7 @@ func TestNewCreatesDatabaseLedgerAndIndex(t *testing.T) {
 	on(mock, r.DB("rethinkdb").Table("db_config").Filter(map[string]any{"name": "app"}).Field("id")).Return([]any{"id-1"}, nil).Once()
 	on(mock, app.TableList().Contains("switchyard_ledger")).Return(false, nil).Once()
 	on(mock, app.TableCreate("switchyard_ledger", r.TableCreateOpts{PrimaryKey: "id"})).Return(map[string]any{"tables_created": 1}, nil).Once()
-	on(mock, r.DB("rethinkdb").Table("table_config").Filter(map[string]any{"db": "app", "name": "switchyard_ledger"}).Field("id")).Return([]any{"id-2"}, nil).Once()
+	expectCopies(mock, "switchyard_ledger", "id-2")
 	on(mock, ledger.Wait(r.WaitOpts{Timeout: 60})).Return(map[string]any{"ready": 1}, nil).Once()
 	on(mock, ledger.Info().Field("primary_key")).Return("id", nil).Once()
 	on(mock, ledger.IndexList().Contains("recorded_at")).Return(false, nil).Once()
@@ -84,7 +96,7 @@ func TestTableCreateRaceIsTolerated(t *testing.T) {
 	// The winner's copy and this writer's: the later id is renamed, found
 	// empty and dropped.
 	taskConfig := r.DB("rethinkdb").Table("table_config")
-	on(mock, taskConfig.Filter(map[string]any{"db": "app", "name": "task"}).Field("id")).Return([]any{"bbbbbbbb-2", "aaaaaaaa-1"}, nil).Once()
+	expectCopies(mock, "task", "bbbbbbbb-2", "aaaaaaaa-1")
 	on(mock, taskConfig.Get("bbbbbbbb-2").Update(map[string]any{"name": "task_duplicate_bbbbbbbb"})).Return(map[string]any{"replaced": 1}, nil).Once()
 	on(mock, app.Table("task_duplicate_bbbbbbbb").Wait(r.WaitOpts{Timeout: 60})).Return(map[string]any{"ready": 1}, nil).Once()
 	on(mock, app.Table("task_duplicate_bbbbbbbb").Count()).Return(0, nil).Once()
@@ -107,8 +119,7 @@ func TestAmbiguousDatabaseIsResolvedOnAFailedQuery(t *testing.T) {
 	on(mock, dbConfig.Get("dddddddd-2").Update(map[string]any{"name": "app_duplicate_dddddddd"})).Return(map[string]any{"replaced": 1}, nil).Once()
 	on(mock, r.DB("app_duplicate_dddddddd").TableList().Count()).Return(0, nil).Once()
 	on(mock, r.DBDrop("app_duplicate_dddddddd")).Return(map[string]any{"dbs_dropped": 1}, nil).Once()
-	taskConfig := r.DB("rethinkdb").Table("table_config")
-	on(mock, taskConfig.Filter(map[string]any{"db": "app", "name": "task"}).Field("id")).Return([]any{"aaaaaaaa-1"}, nil).Once()
+	expectCopies(mock, "task", "aaaaaaaa-1")
 	runs := 0
 	err := st.retryAfterDuplicates(context.Background(), "task", func() error {
 		if runs++; runs == 1 {
@@ -122,10 +133,48 @@ func TestAmbiguousDatabaseIsResolvedOnAFailedQuery(t *testing.T) {
 	mock.AssertExpectations(t)
 }
 
+// TestFailedQueryWithoutCopies: an OP_FAILED with no copies in sight is
+// tried once more, for a rename that was taking effect, and then returned
+// as it was; and when the system tables cannot be read, the query's own
+// error is returned, so it stays transient, with the reason attached.
+func TestFailedQueryWithoutCopies(t *testing.T) {
+	dbCopies := r.DB("rethinkdb").Table("db_config").Filter(map[string]any{"name": "app"}).Field("id")
+	t.Run("no copies", func(t *testing.T) {
+		st, mock := newMockStore(t)
+		for range 2 {
+			on(mock, dbCopies).Return([]any{"cccccccc-1"}, nil).Once()
+			expectCopies(mock, "task", "aaaaaaaa-1")
+		}
+		runs := 0
+		err := st.retryAfterDuplicates(context.Background(), "task", func() error {
+			runs++
+			return classify(r.RQLOpFailedError{})
+		})
+		if runs != 2 || !isOpFailed(err) || !stores.IsTransient(err) {
+			t.Fatalf("after %d runs: %v; want 2 runs and the transient OP_FAILED", runs, err)
+		}
+		mock.AssertExpectations(t)
+	})
+	t.Run("no access to the system tables", func(t *testing.T) {
+		st, mock := newMockStore(t)
+		on(mock, dbCopies).Return(nil, r.RQLRuntimeError{}).Once()
+		runs := 0
+		err := st.retryAfterDuplicates(context.Background(), "task", func() error {
+			runs++
+			return classify(r.RQLOpFailedError{})
+		})
+		if runs != 1 || !isOpFailed(err) || !stores.IsTransient(err) || !strings.Contains(err.Error(), "resolving copies of task failed too") {
+			t.Fatalf("after %d runs: %v; want 1 run and the transient OP_FAILED with the reason", runs, err)
+		}
+		mock.AssertExpectations(t)
+	})
+}
+
 func TestPrimaryKeyMismatch(t *testing.T) {
 	st, mock := newMockStore(t)
 	task := app.Table("task")
 	on(mock, app.TableList().Contains("task")).Return(true, nil).Once()
+	expectCopies(mock, "task", "aaaaaaaa-1")
 	on(mock, task.Wait(r.WaitOpts{Timeout: 60})).Return(map[string]any{"ready": 1}, nil).Once()
 	on(mock, task.Info().Field("primary_key")).Return("uuid", nil).Once()
 	err := st.ensureTable(context.Background(), "task", "id")

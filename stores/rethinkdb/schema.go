@@ -2,6 +2,7 @@ package rethinkdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -69,10 +70,14 @@ func (s *Store) ensureTable(ctx context.Context, table, primaryKey string) error
 	if err != nil {
 		return err
 	}
-	if created {
-		if _, err := s.resolveDuplicateTable(ctx, table); err != nil {
-			return err
-		}
+	// Once per table and process, not only after creating it: a copy left
+	// renamed by a drain that did not finish holds writes until a drain
+	// ends. A writer that cannot read the system tables goes on without.
+	var lookupErr *lookupError
+	if _, err := s.resolveDuplicateTable(ctx, table); err != nil && !errors.As(err, &lookupErr) {
+		return err
+	} else if created && lookupErr != nil {
+		return lookupErr.err
 	}
 	if err := s.retryAfterDuplicates(ctx, table, func() error { return s.checkTable(ctx, table, primaryKey) }); err != nil {
 		return err
