@@ -2,6 +2,7 @@ package rethinkdb
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -195,5 +196,34 @@ func TestAmbiguousTableIsResolvedByAnyWriter(t *testing.T) {
 				t.Fatalf("Get = %+v, %v", rec, err)
 			}
 		})
+	}
+}
+
+// TestCopyIsKeptWhenItsDocumentsCannotBeMerged: a document whose merge
+// fails (here the kept table is keyed on another field) stays in the
+// copy, which is left renamed and reported, never dropped.
+func TestCopyIsKeptWhenItsDocumentsCannotBeMerged(t *testing.T) {
+	st, _, database, admin := openWriter(t)
+	ctx := testCtx(t)
+	db := r.DB(database)
+	if _, err := db.TableCreate("task", r.TableCreateOpts{PrimaryKey: "uuid"}).RunWrite(admin); err != nil {
+		t.Fatal(err)
+	}
+	copyName := duplicateName("task", "0123abcd-ffff")
+	res, err := db.TableCreate(copyName).RunWrite(admin)
+	if err != nil || len(res.ConfigChanges) != 1 {
+		t.Fatalf("create the copy: %+v, %v", res, err)
+	}
+	copyID, _ := res.ConfigChanges[0].NewValue.(map[string]any)["id"].(string)
+	if _, err := db.Table(copyName).Insert(map[string]any{"id": "k1", "_switchyard_version": 1}).RunWrite(admin); err != nil {
+		t.Fatal(err)
+	}
+	err = st.drainDuplicate(ctx, "task", copyName, copyID)
+	if !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("drain = %v, want ErrDuplicate", err)
+	}
+	var n int
+	if err := db.Table(copyName).Count().ReadOne(&n, admin); err != nil || n != 1 {
+		t.Fatalf("the copy holds %d documents (%v), want its 1 kept", n, err)
 	}
 }
