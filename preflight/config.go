@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/kinderr"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/stores/all"
 )
@@ -19,15 +20,10 @@ import (
 // runs.
 var ErrConfig = errors.New("preflight configuration")
 
-// flagError is a setting of Config.Validate out of range, named as the
+// flagErrorf is a setting of Config.Validate out of range, named as the
 // preflight command's flag that sets it.
-type flagError struct{ msg string }
-
-func (e *flagError) Error() string        { return e.msg }
-func (e *flagError) Is(target error) bool { return target == ErrConfig }
-
 func flagErrorf(format string, args ...any) error {
-	return &flagError{fmt.Sprintf(format, args...)}
+	return kinderr.Errorf(ErrConfig, nil, format, args...)
 }
 
 // Defaults of Config.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/switchyard/switchyard/internal/kinderr"
 	"github.com/switchyard/switchyard/subscriptions"
 )
 
@@ -98,7 +99,7 @@ func (r DeadLetterRequest) replay(ctx context.Context, js jetstream.JetStream, w
 	res, err := ReplayDeadLetters(ctx, js, r.ReplayConfig)
 	switch nothing := res.Replayed == 0 && len(res.Failed) == 0; {
 	case nothing && (errors.Is(err, subscriptions.ErrNotFound) || errors.Is(err, ErrReplayConfig)):
-		return &kindError{kind: ErrReplayRefused, msg: err.Error(), cause: err}
+		return kinderr.Errorf(ErrReplayRefused, err, "%s", err)
 	case nothing && err != nil:
 		return err
 	}
@@ -106,7 +107,7 @@ func (r DeadLetterRequest) replay(ctx context.Context, js jetstream.JetStream, w
 		return werr
 	}
 	if err == nil && len(res.Failed) > 0 {
-		return &kindError{kind: ErrReplayIncomplete, msg: fmt.Sprintf("%d dead letters could not be replayed and stay in the dead-letter stream", len(res.Failed))}
+		return kinderr.Errorf(ErrReplayIncomplete, nil, "%d dead letters could not be replayed and stay in the dead-letter stream", len(res.Failed))
 	}
 	return err
 }

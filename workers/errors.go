@@ -41,17 +41,3 @@ type RetryError struct {
 
 func (e *RetryError) Error() string { return e.Err.Error() }
 func (e *RetryError) Unwrap() error { return e.Err }
-
-// kindError is an error that matches one of the package's sentinels (its
-// kind) with its own message and, when there is one, the cause it wraps:
-// a configuration that cannot work (ErrReplayConfig, ErrProcessConfig) or
-// a replay's outcome (ErrReplayRefused, ErrReplayIncomplete).
-type kindError struct {
-	kind  error
-	msg   string
-	cause error
-}
-
-func (e *kindError) Error() string        { return e.msg }
-func (e *kindError) Is(target error) bool { return target == e.kind }
-func (e *kindError) Unwrap() error        { return e.cause }

@@ -2,11 +2,11 @@ package workers
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/kinderr"
 	"github.com/switchyard/switchyard/stores"
 )
 
@@ -17,7 +17,7 @@ var ErrProcessConfig = errors.New("worker process configuration")
 // processConfigErrorf is a setting out of range, named as the worker
 // command's flag that sets it.
 func processConfigErrorf(cause error, format string, args ...any) error {
-	return &kindError{kind: ErrProcessConfig, msg: fmt.Sprintf(format, args...), cause: cause}
+	return kinderr.Errorf(ErrProcessConfig, cause, format, args...)
 }
 
 // Validate checks c as given, before Config.WithDefaults, and returns the

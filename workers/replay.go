@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/internal/jsonout"
+	"github.com/switchyard/switchyard/internal/kinderr"
 	"github.com/switchyard/switchyard/internal/textlimit"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
@@ -52,7 +53,7 @@ type Replay struct {
 
 // ErrReplaySelection: a Replay names neither one dead letter (Seq) nor all
 // of them (All), or both. It matches ErrReplayConfig.
-var ErrReplaySelection error = &kindError{kind: ErrReplayConfig, msg: "replay needs either one dead-letter sequence (1 or more) or all dead letters, not both"}
+var ErrReplaySelection = kinderr.New(ErrReplayConfig, "replay needs either one dead-letter sequence (1 or more) or all dead letters, not both")
 
 // ReplayFailure is a dead letter that could not be replayed and stays in the
 // dead-letter stream.

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/switchyard/switchyard/events"
+	"github.com/switchyard/switchyard/internal/kinderr"
 	"github.com/switchyard/switchyard/stores"
 	"github.com/switchyard/switchyard/subscriptions"
 )
@@ -19,7 +20,7 @@ import (
 var ErrReplayConfig = errors.New("replay configuration")
 
 func replayConfigErrorf(cause error, format string, args ...any) error {
-	return &kindError{kind: ErrReplayConfig, msg: fmt.Sprintf(format, args...), cause: cause}
+	return kinderr.Errorf(ErrReplayConfig, cause, format, args...)
 }
 
 // ReplayConfig is a replay as an operator asks for it (switchyard dlq

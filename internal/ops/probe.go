@@ -9,17 +9,13 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/kinderr"
 	"github.com/switchyard/switchyard/internal/redact"
 )
 
 // ErrProbeURL matches Probe's errors for a URL it cannot ask: nothing was
 // sent.
 var ErrProbeURL = errors.New("probe URL")
-
-type probeURLError struct{ msg string }
-
-func (e *probeURLError) Error() string        { return e.msg }
-func (e *probeURLError) Is(target error) bool { return target == ErrProbeURL }
 
 // StatusError is an answer outside 2xx: the endpoint is up and says it is
 // not healthy (or not ready).
@@ -39,13 +35,13 @@ func (e *StatusError) Error() string { return fmt.Sprintf("%s: %s: %s", e.URL, e
 func Probe(ctx context.Context, rawURL string, timeout time.Duration) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", &probeURLError{redact.DSN(rawURL) + " is not an http(s) URL"}
+		return "", kinderr.New(ErrProbeURL, redact.DSN(rawURL)+" is not an http(s) URL")
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return "", &probeURLError{err.Error()}
+		return "", kinderr.New(ErrProbeURL, err.Error())
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
