@@ -198,47 +198,39 @@ func TestPerMessageAndRawCeiling(t *testing.T) {
 		t.Fatalf("after 200 events over 100 keys: %d rows (%v)", len(rows), err)
 	}
 
-	rawDSN, drop, err := pgSchema(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
-	if !strings.Contains(rawDSN, "search_path=switchyard_bench_") {
-		t.Fatalf("schema DSN %s", rawDSN)
-	}
-	elapsed, _, err = timedInto(ctx, rawDSN, func(sink stores.Writer) (time.Duration, error) {
+	runCeiling(ctx, t, dsn, "raw ceiling", cfg, func(sink stores.Writer) (time.Duration, error) {
 		return rawCeiling(ctx, cfg, sink)
 	})
-	if err != nil || elapsed <= 0 {
-		t.Fatalf("raw ceiling: %v, %v", elapsed, err)
-	}
-	raw, err := all.Open(ctx, rawDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	checkLastWrites(ctx, t, "raw ceiling", cfg, raw)
-
-	natsDSN, dropNATS, err := pgSchema(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dropNATS()
-	elapsed, _, err = timedInto(ctx, natsDSN, func(sink stores.Writer) (time.Duration, error) {
+	runCeiling(ctx, t, dsn, "NATS ceiling", cfg, func(sink stores.Writer) (time.Duration, error) {
 		return natsCeiling(ctx, cfg, b, "nats-ceiling", sink)
 	})
-	if err != nil || elapsed <= 0 {
-		t.Fatalf("NATS ceiling: %v, %v", elapsed, err)
-	}
 	if floor, err := b.ackFloor(ctx, "nats-ceiling"); err != nil || floor != 1000 {
 		t.Fatalf("NATS ceiling acknowledged up to %d (%v), want 1000", floor, err)
 	}
-	viaNATS, err := all.Open(ctx, natsDSN)
+}
+
+// runCeiling runs a ceiling into a schema of its own, dropped at the end
+// of the test, and checks what it wrote (checkLastWrites).
+func runCeiling(ctx context.Context, t *testing.T, dsn, name string, cfg Config, run func(stores.Writer) (time.Duration, error)) {
+	t.Helper()
+	schemaDSN, drop, err := pgSchema(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer viaNATS.Close()
-	checkLastWrites(ctx, t, "NATS ceiling", cfg, viaNATS)
+	t.Cleanup(drop)
+	if !strings.Contains(schemaDSN, "search_path=switchyard_bench_") {
+		t.Fatalf("schema DSN %s", schemaDSN)
+	}
+	elapsed, _, err := timedInto(ctx, schemaDSN, run)
+	if err != nil || elapsed <= 0 {
+		t.Fatalf("%s: %v, %v", name, elapsed, err)
+	}
+	sink, err := all.Open(ctx, schemaDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	checkLastWrites(ctx, t, name, cfg, sink)
 }
 
 // checkLastWrites fails unless sink holds one row per key of the
