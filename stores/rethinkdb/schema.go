@@ -73,11 +73,12 @@ func (s *Store) ensureTable(ctx context.Context, table, primaryKey string) error
 	// Once per table and process, not only after creating it: a copy left
 	// renamed by a drain that did not finish holds writes until a drain
 	// ends. A writer that cannot read the system tables goes on without.
-	var lookupErr *lookupError
-	if _, err := s.resolveDuplicateTable(ctx, table); err != nil && !errors.As(err, &lookupErr) {
-		return err
-	} else if created && lookupErr != nil {
-		return lookupErr.err
+	// A creator must see its own copies, so it fails without that access.
+	if _, err := s.resolveDuplicateTable(ctx, table); err != nil {
+		var lookupErr *lookupError
+		if created || !errors.As(err, &lookupErr) {
+			return err
+		}
 	}
 	if err := s.retryAfterDuplicates(ctx, table, func() error { return s.checkTable(ctx, table, primaryKey) }); err != nil {
 		return err
